@@ -1,0 +1,250 @@
+//! `/v1/brands/{brand}/geofences`: brands manage their fences.
+
+use super::brands::existing;
+use super::extract::{ValidJson, ValidQuery};
+use super::{id_path, paging};
+use crate::auth::Principal;
+use crate::changes::Change;
+use crate::error::{ApiError, FieldError, Problem};
+use crate::fences::{FeatureInput, FenceFeature, parse_feature};
+use crate::state::AppState;
+use crate::store::{FencePage, Upserted};
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// Query of the fence list.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// Only fences with this tag.
+    pub tag: Option<String>,
+    /// From a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Page size, 1–1000 (default 100).
+    pub limit: Option<u32>,
+}
+
+/// A page of fences as a GeoJSON FeatureCollection.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FencePageView {
+    /// Always `FeatureCollection`.
+    #[serde(rename = "type")]
+    pub type_: &'static str,
+    /// The fences.
+    pub features: Vec<FenceFeature>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A FeatureCollection to import.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportInput {
+    /// Must be `FeatureCollection`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// The fences.
+    pub features: Vec<FeatureInput>,
+    /// Accepted and ignored.
+    #[serde(default)]
+    pub bbox: Option<Vec<f64>>,
+}
+
+/// What an import did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportResult {
+    /// New fences.
+    pub created: usize,
+    /// Fences replaced because their `external_id` already existed.
+    pub updated: usize,
+    /// The fence ids, in the order of the features.
+    pub ids: Vec<Uuid>,
+}
+
+/// The most features one import takes.
+pub const MAX_IMPORT: usize = 200_000;
+
+/// Create a fence.
+#[utoipa::path(post, path = "/v1/brands/{brand}/geofences", tag = "geofences", security(("bearer" = [])),
+    params(("brand" = String, Path)), request_body = FeatureInput,
+    responses((status = 201, body = FenceFeature), (status = 404, body = Problem), (status = 409, body = Problem),
+              (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
+pub async fn create(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+    body: ValidJson<FeatureInput>,
+) -> Result<HttpResponse, ApiError> {
+    let brand = existing(&state, &who, &path, true).await?;
+    let draft = parse_feature(&body.0, "").map_err(ApiError::validation)?;
+    let mut stored = state
+        .store
+        .put_fences(&who, &brand, vec![draft], false)
+        .await?;
+    let (fence, _) = stored
+        .pop()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("store returned no fence")))?;
+    let view = fence.to_feature();
+    state.feed.publish(Change::FenceUpserted(Arc::new(fence)));
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// List a brand's fences.
+#[utoipa::path(get, path = "/v1/brands/{brand}/geofences", tag = "geofences", security(("bearer" = [])),
+    params(("brand" = String, Path), ListQuery), responses((status = 200, body = FencePageView), (status = 404, body = Problem)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+    q: ValidQuery<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let brand = existing(&state, &who, &path, false).await?;
+    let q = q.0;
+    let limit = paging::limit(q.limit)?;
+    let page = FencePage {
+        tag: q.tag,
+        after: paging::decode::<Uuid>(q.cursor.as_deref())?,
+        limit: limit + 1,
+    };
+    let mut fences = state.store.list_fences(&brand, &page).await?;
+    let more = fences.len() > limit as usize;
+    fences.truncate(limit as usize);
+    let next_cursor = more
+        .then(|| fences.last().map(|f| paging::encode(&f.id.to_string())))
+        .flatten();
+    Ok(HttpResponse::Ok().json(FencePageView {
+        type_: "FeatureCollection",
+        features: fences.iter().map(|f| f.to_feature()).collect(),
+        next_cursor,
+    }))
+}
+
+/// One fence.
+#[utoipa::path(get, path = "/v1/brands/{brand}/geofences/{id}", tag = "geofences", security(("bearer" = [])),
+    params(("brand" = String, Path), ("id" = Uuid, Path)), responses((status = 200, body = FenceFeature), (status = 404, body = Problem)))]
+pub async fn get(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let brand = existing(&state, &who, &path.0, false).await?;
+    let id = id_path(&path.1, "geofence")?;
+    let fence = state
+        .store
+        .get_fence(&brand, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    Ok(HttpResponse::Ok().json(fence.to_feature()))
+}
+
+/// Replace a fence.
+#[utoipa::path(put, path = "/v1/brands/{brand}/geofences/{id}", tag = "geofences", security(("bearer" = [])),
+    params(("brand" = String, Path), ("id" = Uuid, Path)), request_body = FeatureInput,
+    responses((status = 200, body = FenceFeature), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn update(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<(String, String)>,
+    body: ValidJson<FeatureInput>,
+) -> Result<HttpResponse, ApiError> {
+    let brand = existing(&state, &who, &path.0, true).await?;
+    let id = id_path(&path.1, "geofence")?;
+    let draft = parse_feature(&body.0, "").map_err(ApiError::validation)?;
+    let fence = state
+        .store
+        .update_fence(&who, &brand, id, draft)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    let view = fence.to_feature();
+    state.feed.publish(Change::FenceUpserted(Arc::new(fence)));
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Delete a fence.
+#[utoipa::path(delete, path = "/v1/brands/{brand}/geofences/{id}", tag = "geofences", security(("bearer" = [])),
+    params(("brand" = String, Path), ("id" = Uuid, Path)), responses((status = 204), (status = 404, body = Problem)))]
+pub async fn delete(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let brand = existing(&state, &who, &path.0, true).await?;
+    let id = id_path(&path.1, "geofence")?;
+    state
+        .store
+        .delete_fence(&who, &brand, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    state.feed.publish(Change::FenceRemoved { brand, id });
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Import a FeatureCollection, all or nothing; features whose `external_id` exists replace it.
+#[utoipa::path(post, path = "/v1/brands/{brand}/geofences/import", tag = "geofences", security(("bearer" = [])),
+    params(("brand" = String, Path)), request_body = ImportInput,
+    responses((status = 200, body = ImportResult), (status = 413, body = Problem), (status = 422, body = Problem)))]
+pub async fn import(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+    body: ValidJson<ImportInput>,
+) -> Result<HttpResponse, ApiError> {
+    let brand = existing(&state, &who, &path, true).await?;
+    let input = body.0;
+    let mut errors = Vec::new();
+    if input.type_ != "FeatureCollection" {
+        errors.push(FieldError::new("/type", "must be `FeatureCollection`"));
+    }
+    if input.features.is_empty() || input.features.len() > MAX_IMPORT {
+        errors.push(FieldError::new(
+            "/features",
+            format!("send 1-{MAX_IMPORT} features"),
+        ));
+    }
+    let mut drafts = Vec::with_capacity(input.features.len());
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, f) in input.features.iter().enumerate() {
+        match parse_feature(f, &format!("/features/{i}")) {
+            Ok(d) => drafts.push(d),
+            Err(e) => errors.extend(e),
+        }
+        if let Some(ext) = f.properties.external_id.as_deref()
+            && let Some(first) = seen.insert(ext, i)
+        {
+            errors.push(FieldError::new(
+                format!("/features/{i}/properties/external_id"),
+                format!("external_id `{ext}` is also used by feature {first}"),
+            ));
+        }
+        if errors.len() >= 100 {
+            break; // enough to act on; a broken export would otherwise produce megabytes of errors
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let stored = state.store.put_fences(&who, &brand, drafts, true).await?;
+    let created = stored
+        .iter()
+        .filter(|(_, how)| *how == Upserted::Created)
+        .count();
+    let ids = stored.iter().map(|(f, _)| f.id).collect();
+    let fences: Vec<_> = stored.into_iter().map(|(f, _)| f).collect();
+    let updated = fences.len() - created;
+    state.feed.publish(Change::FencesImported {
+        brand,
+        fences: Arc::new(fences),
+    });
+    Ok(HttpResponse::Ok().json(ImportResult {
+        created,
+        updated,
+        ids,
+    }))
+}
+
+fn not_found(id: Uuid) -> ApiError {
+    ApiError::NotFound(format!("geofence `{id}` not found"))
+}

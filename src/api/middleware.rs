@@ -1,0 +1,120 @@
+//! Cross-cutting request handling: request ids, a span and a metric per route template, and the
+//! rewrite of any error response that is not yet problem+json (actix's own 404/405/413 and
+//! extractor errors) so clients see one error format everywhere.
+
+use crate::error::{PROBLEM_JSON, problem_response};
+use crate::state::AppState;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use actix_web::middleware::{ErrorHandlerResponse, Next};
+use actix_web::{Error, web};
+use std::time::Instant;
+use tracing::Instrument;
+
+/// Header carrying the request id (taken from the client when sane, else generated).
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Request id, tracing span, access log line and metrics.
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = Instant::now();
+    let id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
+    let method = req.method().to_string();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let span = tracing::info_span!("request", request_id = %id, method = %method, route = tracing::field::Empty, status = tracing::field::Empty);
+    let mut res = next.call(req).instrument(span.clone()).await?;
+    // The route template (not the raw path) keeps metric and log cardinality low.
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".into());
+    let status = res.status().as_u16();
+    let elapsed = started.elapsed();
+    span.record("route", route.as_str());
+    span.record("status", status);
+    if let Some(state) = state {
+        state
+            .metrics
+            .http_requests
+            .with_label_values(&[&route, &method, &status.to_string()])
+            .inc();
+        state
+            .metrics
+            .http_latency
+            .with_label_values(&[&route, &method])
+            .observe(elapsed.as_secs_f64());
+    }
+    span.in_scope(|| {
+        let ms = elapsed.as_secs_f64() * 1e3;
+        if route == "/healthz" || route == "/metrics" {
+            tracing::debug!(route, status, ms, "request");
+        } else {
+            tracing::info!(route, status, ms, "request");
+        }
+    });
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+    Ok(res)
+}
+
+/// Rewrites non-problem error responses into problem+json, keeping their status and headers.
+pub fn problemize<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (req, old) = res.into_parts();
+    let (slug, detail) = match status.as_u16() {
+        404 => (
+            "not-found",
+            format!("no route for {} {}", req.method(), req.path()),
+        ),
+        405 => (
+            "method-not-allowed",
+            format!("{} is not allowed on {}", req.method(), req.path()),
+        ),
+        413 => (
+            "payload-too-large",
+            "the request body is larger than this endpoint accepts".to_string(),
+        ),
+        415 => (
+            "unsupported-media-type",
+            "send the body as application/json".to_string(),
+        ),
+        s if s >= 500 => ("internal", "internal error".to_string()),
+        _ => (
+            "bad-request",
+            status
+                .canonical_reason()
+                .unwrap_or("bad request")
+                .to_string(),
+        ),
+    };
+    let mut new = problem_response(status, slug, detail);
+    for (name, value) in old.headers() {
+        if name != CONTENT_TYPE && name != actix_web::http::header::CONTENT_LENGTH {
+            new.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    let res: ServiceResponse<EitherBody<B>> = ServiceResponse::new(req, new).map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(res))
+}

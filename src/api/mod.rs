@@ -1,0 +1,83 @@
+//! The HTTP API; the module tree mirrors the URL tree.
+
+pub mod audit;
+pub mod brands;
+pub mod extract;
+pub mod fences;
+pub mod keys;
+pub mod middleware;
+pub mod offers;
+pub mod openapi;
+pub mod ops;
+pub mod paging;
+
+use crate::error::ApiError;
+use actix_web::web;
+use extract::BodyLimit;
+
+/// Registers every route. `import_limit` is the body limit of the bulk import.
+pub fn configure(cfg: &mut web::ServiceConfig, import_limit: usize) {
+    cfg.service(web::resource("/healthz").route(web::get().to(ops::healthz)))
+        .service(web::resource("/readyz").route(web::get().to(ops::readyz)))
+        .service(web::resource("/metrics").route(web::get().to(ops::metrics)))
+        .service(web::resource("/openapi.json").route(web::get().to(openapi::serve)))
+        .service(
+            web::scope("/v1")
+                .service(
+                    web::resource("/brands")
+                        .route(web::post().to(brands::create))
+                        .route(web::get().to(brands::list)),
+                )
+                .service(web::resource("/brands/{brand}").route(web::get().to(brands::get)))
+                .service(web::resource("/keys").route(web::post().to(keys::create)))
+                .service(
+                    web::resource("/brands/{brand}/geofences")
+                        .route(web::post().to(fences::create))
+                        .route(web::get().to(fences::list)),
+                )
+                .service(
+                    web::resource("/brands/{brand}/geofences/import")
+                        .app_data(BodyLimit(import_limit))
+                        .route(web::post().to(fences::import)),
+                )
+                .service(
+                    web::resource("/brands/{brand}/geofences/{id}")
+                        .route(web::get().to(fences::get))
+                        .route(web::put().to(fences::update))
+                        .route(web::delete().to(fences::delete)),
+                )
+                .service(
+                    web::resource("/brands/{brand}/offers")
+                        .route(web::post().to(offers::create))
+                        .route(web::get().to(offers::list)),
+                )
+                .service(
+                    web::resource("/brands/{brand}/offers/{id}")
+                        .route(web::get().to(offers::get))
+                        .route(web::put().to(offers::update))
+                        .route(web::delete().to(offers::delete)),
+                )
+                .service(web::resource("/audit/changes").route(web::get().to(audit::changes))),
+        )
+        .default_service(web::to(not_found));
+}
+
+async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!(
+        "no route for {} {}",
+        req.method(),
+        req.path()
+    )))
+}
+
+/// Path segments arrive as text; a malformed brand or id simply names nothing (404), which
+/// also keeps a brand key from learning anything about the shape of other brands' ids.
+pub(crate) fn brand_path(s: &str) -> Result<crate::domain::BrandId, ApiError> {
+    crate::domain::BrandId::parse(s)
+        .map_err(|_| ApiError::NotFound(format!("brand `{s}` not found")))
+}
+
+/// Parses a resource id from the path (see [`brand_path`]).
+pub(crate) fn id_path(s: &str, what: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(s).map_err(|_| ApiError::NotFound(format!("{what} `{s}` not found")))
+}

@@ -1,0 +1,7 @@
+//! API keys, roles and the authenticated caller.
+
+mod keys;
+mod principal;
+
+pub use keys::{ApiKeyRecord, NewKey, generate_key, hash_secret, split_key};
+pub use principal::{Principal, Role};

@@ -1,0 +1,172 @@
+//! The command line: `serve`, `migrate`, `keys create`.
+
+use crate::auth::{Role, generate_key};
+use crate::settings::{LogFormat, Overrides, Settings};
+use crate::startup::{Application, open_store, shutdown_signal};
+use crate::{demo, telemetry};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// geoffer: rare, relevant offers at the right moment.
+#[derive(Debug, Parser)]
+#[command(name = "geoffer", version, about)]
+pub struct Cli {
+    /// Optional TOML settings file (defaults < file < environment < flags).
+    #[arg(long, global = true, env = "GEOFFER_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, global = true, env = "GEOFFER_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the service.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(DbArgs),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Args)]
+struct DbArgs {
+    /// Database URL (default: an SQLite file under ./data/).
+    #[arg(long, env = "GEOFFER_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Load fixtures/ into a fresh embedded database and print demo keys and curl commands.
+    #[arg(long)]
+    demo: bool,
+    /// Where the demo fixtures live.
+    #[arg(long, default_value = "fixtures")]
+    fixtures: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "GEOFFER_BIND")]
+    bind: Option<String>,
+    #[command(flatten)]
+    db: DbArgs,
+    /// Redis URL for strict rate limits across replicas (unset: the in-process twin).
+    #[arg(long, env = "GEOFFER_REDIS_URL")]
+    redis_url: Option<String>,
+    /// Prefix of every Redis key.
+    #[arg(long, env = "GEOFFER_REDIS_KEY_PREFIX")]
+    redis_key_prefix: Option<String>,
+    /// Open-Meteo base URL.
+    #[arg(long, env = "GEOFFER_WEATHER_URL")]
+    weather_url: Option<String>,
+    /// Serve recorded weather from this directory instead of calling Open-Meteo.
+    #[arg(long, env = "GEOFFER_WEATHER_DIR")]
+    weather_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Create a key and print it once, alone on the last line.
+    Create {
+        /// The key's role.
+        #[arg(long, value_enum)]
+        role: Role,
+        /// The brand, for brand keys.
+        #[arg(long)]
+        brand: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+/// Parses arguments and runs the command.
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let base = Overrides {
+        log_format: cli.log_format,
+        ..Default::default()
+    };
+    match cli.command {
+        Command::Serve(args) => {
+            let demo_db = args.demo.then(demo::fresh_database_url).transpose()?;
+            let overrides = Overrides {
+                bind: args.bind,
+                database_url: demo_db.or(args.db.database_url),
+                redis_url: args.redis_url,
+                redis_key_prefix: args.redis_key_prefix,
+                weather_url: args.weather_url,
+                weather_dir: args
+                    .weather_dir
+                    .or_else(|| args.demo.then(|| args.fixtures.join("weather"))),
+                ..base
+            };
+            let settings = Settings::load(cli.config.as_deref(), overrides)?;
+            telemetry::init(settings.log_format);
+            let app = Application::build(settings).await?;
+            tracing::info!(port = app.port(), "listening");
+            if args.demo {
+                let world = demo::load(app.state(), &args.fixtures).await?;
+                demo::print_instructions(&world, app.port());
+            }
+            app.run_until_stopped(shutdown_signal()).await
+        }
+        Command::Migrate(db) => {
+            let settings = Settings::load(
+                cli.config.as_deref(),
+                Overrides {
+                    database_url: db.database_url,
+                    ..base
+                },
+            )?;
+            telemetry::init(settings.log_format);
+            open_store(&settings).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Create { role, brand, db }) => {
+            let settings = Settings::load(
+                cli.config.as_deref(),
+                Overrides {
+                    database_url: db.database_url,
+                    ..base
+                },
+            )?;
+            let store = open_store(&settings).await?;
+            let brand = match (role, brand) {
+                (Role::Brand, Some(b)) => {
+                    let id = crate::domain::BrandId::parse(&b).map_err(anyhow::Error::msg)?;
+                    anyhow::ensure!(
+                        store.get_brand(&id).await?.is_some(),
+                        "brand `{id}` does not exist"
+                    );
+                    Some(id)
+                }
+                (Role::Brand, None) => anyhow::bail!("a brand key needs --brand"),
+                (_, Some(_)) => anyhow::bail!("only brand keys take --brand"),
+                (_, None) => None,
+            };
+            let key = generate_key(role, brand);
+            store.create_key(None, &key.record).await?;
+            eprintln!(
+                "created {} key {} (shown once; store it now)",
+                role.as_str(),
+                key.record.id
+            );
+            println!("{}", key.plaintext);
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! `serve --demo`: a fresh embedded database loaded from `fixtures/`, keys printed, and
+//! copy-paste curl commands. The fixtures go through the same validation as the API.
+
+use crate::api::extract::parse_json;
+use crate::api::fences::ImportInput;
+use crate::auth::{Principal, Role, generate_key};
+use crate::changes::Change;
+use crate::domain::BrandId;
+use crate::fences::parse_feature;
+use crate::offers::{OfferSpec, validate_offer};
+use crate::state::AppState;
+use crate::store::Brand;
+use anyhow::Context;
+use serde::Deserialize;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Where the demo database lives; replaced on every `--demo` start.
+const DEMO_DB: &str = "data/demo.db";
+
+/// Removes any previous demo database and returns the URL of a fresh one.
+pub fn fresh_database_url() -> anyhow::Result<String> {
+    for suffix in ["", "-wal", "-shm"] {
+        let path = format!("{DEMO_DB}{suffix}");
+        if Path::new(&path).exists() {
+            std::fs::remove_file(&path).with_context(|| format!("removing {path}"))?;
+        }
+    }
+    Ok(format!("sqlite://{DEMO_DB}"))
+}
+
+/// Keys and names created for the demo.
+pub struct DemoWorld {
+    /// Admin key.
+    pub admin_key: String,
+    /// (brand id, brand key).
+    pub brand_keys: Vec<(String, String)>,
+    /// App key (check-ins).
+    pub app_key: String,
+    /// Support key.
+    pub support_key: String,
+    /// Fences loaded.
+    pub fences: usize,
+    /// Offers loaded.
+    pub offers: usize,
+}
+
+#[derive(Deserialize)]
+struct BrandFixture {
+    id: String,
+    name: String,
+}
+
+/// Loads brands, fences and offers from `dir` and creates one key per role.
+pub async fn load(state: &AppState, dir: &Path) -> anyhow::Result<DemoWorld> {
+    let admin = generate_key(Role::Admin, None);
+    state.store.create_key(None, &admin.record).await?;
+    let actor = Principal {
+        key_id: admin.record.id.clone(),
+        role: Role::Admin,
+        brand: None,
+    };
+    let brands: Vec<BrandFixture> = read_json(&dir.join("brands.json"))?;
+    let (mut fences, mut offers, mut brand_keys) = (0, 0, Vec::new());
+    for b in brands {
+        let id = BrandId::parse(&b.id).map_err(anyhow::Error::msg)?;
+        state
+            .store
+            .create_brand(
+                &actor,
+                &Brand {
+                    id: id.clone(),
+                    name: b.name,
+                    created_at: chrono::Utc::now(),
+                },
+            )
+            .await?;
+        let key = generate_key(Role::Brand, Some(id.clone()));
+        state.store.create_key(None, &key.record).await?;
+        brand_keys.push((id.to_string(), key.plaintext));
+
+        let path = dir.join("geofences").join(format!("{id}.geojson"));
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let fc: ImportInput =
+            parse_json(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let drafts = fc
+            .features
+            .iter()
+            .enumerate()
+            .map(|(i, f)| parse_feature(f, &format!("/features/{i}")))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow::anyhow!("{}: {:?}", path.display(), e))?;
+        let stored = state.store.put_fences(&actor, &id, drafts, true).await?;
+        fences += stored.len();
+        state.feed.publish(Change::FencesImported {
+            brand: id.clone(),
+            fences: Arc::new(stored.into_iter().map(|(f, _)| f).collect()),
+        });
+
+        let path = dir.join("offers").join(format!("{id}.json"));
+        let specs: Vec<OfferSpec> = read_json(&path)?;
+        for (i, spec) in specs.into_iter().enumerate() {
+            let problems = validate_offer(&spec);
+            anyhow::ensure!(
+                problems.is_empty(),
+                "{} offer {i}: {problems:?}",
+                path.display()
+            );
+            let offer = state.store.create_offer(&actor, &id, spec).await?;
+            state.feed.publish(Change::OfferUpserted(Arc::new(offer)));
+            offers += 1;
+        }
+    }
+    let app = generate_key(Role::App, None);
+    state.store.create_key(None, &app.record).await?;
+    let support = generate_key(Role::Support, None);
+    state.store.create_key(None, &support.record).await?;
+    Ok(DemoWorld {
+        admin_key: admin.plaintext,
+        brand_keys,
+        app_key: app.plaintext,
+        support_key: support.plaintext,
+        fences,
+        offers,
+    })
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    parse_json(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// Prints the keys and three curl commands to stdout.
+pub fn print_instructions(w: &DemoWorld, port: u16) {
+    let base = format!("http://127.0.0.1:{port}");
+    let (brand, brand_key) = w.brand_keys.first().cloned().unwrap_or_default();
+    println!(
+        "\ngeoffer demo: {} fences and {} offers loaded from fixtures/\n",
+        w.fences, w.offers
+    );
+    println!("keys (demo only):");
+    println!("  admin    {}", w.admin_key);
+    for (b, k) in &w.brand_keys {
+        println!("  brand    {k}   ({b})");
+    }
+    println!("  app      {}", w.app_key);
+    println!("  support  {}\n", w.support_key);
+    println!("# 1. a brand lists its fences");
+    println!(
+        "curl -s -H 'Authorization: Bearer {brand_key}' '{base}/v1/brands/{brand}/geofences?limit=2'\n"
+    );
+    println!("# 2. the audit log of everything the demo loaded (support key)");
+    println!(
+        "curl -s -H 'Authorization: Bearer {}' '{base}/v1/audit/changes?limit=2'\n",
+        w.support_key
+    );
+    println!("# 3. the API description");
+    println!("curl -s '{base}/openapi.json' | head -c 400; echo\n");
+}

@@ -1,0 +1,13 @@
+//! Typed domain values, validated once at the edge. Inside the service the types carry the proof.
+
+mod brand_id;
+mod coordinates;
+mod measures;
+mod tag;
+mod timezone;
+
+pub use brand_id::BrandId;
+pub use coordinates::{Latitude, Longitude};
+pub use measures::{AccuracyM, RadiusM};
+pub use tag::check_tag;
+pub use timezone::Timezone;

@@ -1,0 +1,20 @@
+//! geoffer decides, in milliseconds, whether a person should see an offer right now and which
+//! one: place (geofences), weather and habit together, under strict rate limits.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod changes;
+pub mod cli;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod fences;
+pub mod metrics;
+pub mod offers;
+pub mod settings;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,8 @@
+//! Brands' offers: typed targeting, caps, budget, holdout and redemption, validated on write.
+
+pub mod creative;
+mod model;
+mod validate;
+
+pub use model::*;
+pub use validate::validate_offer;

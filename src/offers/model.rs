@@ -1,0 +1,301 @@
+//! The offer document. It is stored as versioned JSON (`SPEC_VERSION`) so later fields can be
+//! added without a migration; unknown fields are refused so typos do not silently do nothing.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Version of the stored offer document.
+pub const SPEC_VERSION: i64 = 1;
+
+/// What a brand configures for one offer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfferSpec {
+    /// Internal name, shown to the brand and support.
+    pub name: String,
+    /// Only `active` offers are evaluated.
+    #[serde(default)]
+    pub status: OfferStatus,
+    /// Notification title: a minijinja template.
+    pub title: String,
+    /// Notification body: a minijinja template.
+    pub body: String,
+    /// What one delivery is worth to the brand; scores multiply it.
+    #[serde(default = "default_value")]
+    pub value: f64,
+    /// Not evaluated before this time.
+    #[serde(default)]
+    pub valid_from: Option<DateTime<Utc>>,
+    /// Not evaluated after this time.
+    #[serde(default)]
+    pub valid_until: Option<DateTime<Utc>>,
+    /// Which moments qualify; every block is optional.
+    #[serde(default)]
+    pub targeting: Targeting,
+    /// Per-person caps specific to this offer.
+    #[serde(default)]
+    pub caps: OfferCaps,
+    /// Delivery budget.
+    #[serde(default)]
+    pub budget: Budget,
+    /// Percentage of people held out as a control group (0–50).
+    #[serde(default)]
+    pub holdout_pct: f64,
+    /// Redemption code and validity.
+    #[serde(default)]
+    pub redemption: Option<Redemption>,
+}
+
+fn default_value() -> f64 {
+    1.0
+}
+
+/// Lifecycle of an offer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OfferStatus {
+    /// Evaluated at check-ins.
+    #[default]
+    Active,
+    /// Kept, not evaluated.
+    Paused,
+}
+
+/// Targeting rules; an absent block does not constrain.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Targeting {
+    /// Which of the brand's fences (by id or tag); absent: all of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fences: Option<FenceTargeting>,
+    /// Days and local hours at the fence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Schedule>,
+    /// Weather at the spot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weather: Option<WeatherRule>,
+    /// The person's habits at the fence or brand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub habit: Option<HabitRule>,
+    /// Who the person is: follows, interests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<Audience>,
+    /// Purchases that rule the person out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclude: Option<Exclude>,
+    /// Faster than this (m/s) is "in motion"; default 7.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_speed_mps: Option<f64>,
+}
+
+/// Fence selection by id or tag (either matches).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FenceTargeting {
+    /// Fence ids of this brand.
+    #[serde(default)]
+    pub ids: Vec<Uuid>,
+    /// Fence tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// Day of the week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(missing_docs)]
+pub enum Day {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+/// Local days and hours.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    /// Days it runs; absent: every day.
+    #[serde(default)]
+    pub days: Option<Vec<Day>>,
+    /// Local time ranges; absent: all day. `from` after `to` wraps past midnight.
+    #[serde(default)]
+    pub hours: Option<Vec<HourRange>>,
+}
+
+/// `from` (inclusive) to `to` (exclusive), local `HH:MM`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HourRange {
+    /// Start, `HH:MM`.
+    pub from: String,
+    /// End, `HH:MM` (`24:00` allowed).
+    pub to: String,
+}
+
+/// Weather rule; unknown weather never passes it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WeatherRule {
+    /// At least this temperature (°C).
+    #[serde(default)]
+    pub min_temp_c: Option<f64>,
+    /// At most this temperature (°C).
+    #[serde(default)]
+    pub max_temp_c: Option<f64>,
+    /// One of these conditions: clear, cloudy, fog, drizzle, rain, snow, thunderstorm.
+    #[serde(default)]
+    pub conditions: Option<Vec<String>>,
+}
+
+/// Where habits are counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HabitScope {
+    /// Visits to the matched fence.
+    #[default]
+    Fence,
+    /// Visits to any of the brand's fences.
+    Brand,
+}
+
+/// Habit rule.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HabitRule {
+    /// Visits per week over the last 28 days, at least.
+    #[serde(default)]
+    pub min_visits_per_week: Option<f64>,
+    /// Fence or brand.
+    #[serde(default)]
+    pub scope: HabitScope,
+    /// Lapsed regulars: at least this many days since the previous visit.
+    #[serde(default)]
+    pub min_days_since_visit: Option<f64>,
+    /// Current visit has lasted at least this long (seconds).
+    #[serde(default)]
+    pub min_dwell_s: Option<u32>,
+}
+
+/// Audience rule.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Audience {
+    /// Must (true) or must not (false) follow the brand.
+    #[serde(default)]
+    pub follows_brand: Option<bool>,
+    /// Has stated at least one of these interests.
+    #[serde(default)]
+    pub interests_any: Option<Vec<String>>,
+}
+
+/// Exclusions by purchase history.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Exclude {
+    /// Bought something in these categories…
+    #[serde(default)]
+    pub purchased_categories: Vec<String>,
+    /// …or these SKUs…
+    #[serde(default)]
+    pub purchased_skus: Vec<String>,
+    /// …within this many days (default 30).
+    #[serde(default)]
+    pub purchased_within_days: Option<u32>,
+}
+
+/// Offer-specific caps.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfferCaps {
+    /// How often one person may get this offer; absent: once.
+    #[serde(default)]
+    pub per_person: Option<PerPersonCap>,
+}
+
+/// `count` deliveries per `period_days` (absent: ever).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PerPersonCap {
+    /// Deliveries allowed in the period.
+    pub count: u32,
+    /// Rolling period in days.
+    #[serde(default)]
+    pub period_days: Option<u32>,
+}
+
+/// Delivery budget.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Budget {
+    /// Deliveries over the offer's life.
+    #[serde(default)]
+    pub total: Option<u64>,
+    /// Deliveries per UTC day.
+    #[serde(default)]
+    pub daily: Option<u64>,
+}
+
+/// Redemption codes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Redemption {
+    /// Code prefix, 1–12 uppercase letters or digits.
+    pub code_prefix: String,
+    /// Hours a delivered code stays valid (1–720).
+    pub valid_hours: u32,
+}
+
+/// A stored offer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Offer {
+    /// Server-assigned id.
+    pub id: Uuid,
+    /// Owning brand.
+    pub brand: crate::domain::BrandId,
+    /// The brand's configuration.
+    pub spec: OfferSpec,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Change counter.
+    pub version: i64,
+}
+
+/// An offer as the API returns it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OfferView {
+    /// Offer id.
+    pub id: Uuid,
+    /// Owning brand.
+    pub brand: String,
+    /// The configuration.
+    #[serde(flatten)]
+    pub spec: OfferSpec,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Change counter.
+    pub version: i64,
+}
+
+impl Offer {
+    /// The API representation.
+    pub fn to_view(&self) -> OfferView {
+        OfferView {
+            id: self.id,
+            brand: self.brand.to_string(),
+            spec: self.spec.clone(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            version: self.version,
+        }
+    }
+}

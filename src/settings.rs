@@ -1,0 +1,226 @@
+//! Configuration: defaults < optional TOML file < `GEOFFER_*` environment < command-line flags.
+//! Clap merges the last two (each flag has an environment twin); this module adds the first two.
+
+use serde::Deserialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A value that must never be printed, not even in `Debug` (database and Redis URLs carry passwords).
+#[derive(Clone, Default, PartialEq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Effective settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Address to listen on.
+    pub bind: String,
+    /// `sqlite://path` (default under `./data/`).
+    pub database_url: Secret,
+    /// Redis for the rate limiter; `None` uses the in-process twin.
+    pub redis_url: Option<Secret>,
+    /// Prefix of every Redis key, so deployments and tests can share one Redis.
+    pub redis_key_prefix: String,
+    /// Open-Meteo base URL.
+    pub weather_url: String,
+    /// Serve recorded weather from this directory instead of calling Open-Meteo.
+    pub weather_dir: Option<PathBuf>,
+    /// Most time a check-in waits for weather (ms).
+    pub weather_budget_ms: u64,
+    /// Most time a check-in waits for the limiter (ms).
+    pub limiter_timeout_ms: u64,
+    /// Largest JSON body in general (bytes).
+    pub body_limit_bytes: usize,
+    /// Largest geofence import body (bytes).
+    pub import_limit_bytes: usize,
+    /// Grace period for in-flight requests on shutdown (s).
+    pub shutdown_timeout_s: u64,
+    /// Log format.
+    pub log_format: LogFormat,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            database_url: Secret::new("sqlite://data/geoffer.db"),
+            redis_url: None,
+            redis_key_prefix: "geoffer".into(),
+            weather_url: "https://api.open-meteo.com".into(),
+            weather_dir: None,
+            weather_budget_ms: 250,
+            limiter_timeout_ms: 50,
+            body_limit_bytes: 1 << 20,
+            import_limit_bytes: 256 << 20,
+            shutdown_timeout_s: 30,
+            log_format: LogFormat::Pretty,
+        }
+    }
+}
+
+/// The optional TOML file: any subset of the settings.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    bind: Option<String>,
+    database_url: Option<Secret>,
+    redis_url: Option<Secret>,
+    redis_key_prefix: Option<String>,
+    weather_url: Option<String>,
+    weather_dir: Option<PathBuf>,
+    weather_budget_ms: Option<u64>,
+    limiter_timeout_ms: Option<u64>,
+    body_limit_bytes: Option<usize>,
+    import_limit_bytes: Option<usize>,
+    shutdown_timeout_s: Option<u64>,
+    log_format: Option<LogFormat>,
+}
+
+/// Values from flags or their environment twins (already merged by clap).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--bind` / `GEOFFER_BIND`.
+    pub bind: Option<String>,
+    /// `--database-url` / `GEOFFER_DATABASE_URL`.
+    pub database_url: Option<String>,
+    /// `--redis-url` / `GEOFFER_REDIS_URL`.
+    pub redis_url: Option<String>,
+    /// `--redis-key-prefix` / `GEOFFER_REDIS_KEY_PREFIX`.
+    pub redis_key_prefix: Option<String>,
+    /// `--weather-url` / `GEOFFER_WEATHER_URL`.
+    pub weather_url: Option<String>,
+    /// `--weather-dir` / `GEOFFER_WEATHER_DIR`.
+    pub weather_dir: Option<PathBuf>,
+    /// `--log-format` / `GEOFFER_LOG_FORMAT`.
+    pub log_format: Option<LogFormat>,
+}
+
+impl Settings {
+    /// Layers defaults, the file (if any) and the overrides.
+    pub fn load(file: Option<&Path>, o: Overrides) -> anyhow::Result<Self> {
+        let mut s = Settings::default();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("reading config file {}: {e}", path.display()))?;
+            let f: FileSettings = toml::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))?;
+            s.apply_file(f);
+        }
+        s.apply_overrides(o);
+        Ok(s)
+    }
+
+    fn apply_file(&mut self, f: FileSettings) {
+        macro_rules! take {
+            ($($field:ident),*) => { $( if let Some(v) = f.$field { self.$field = v; } )* };
+        }
+        take!(
+            bind,
+            database_url,
+            redis_key_prefix,
+            weather_url,
+            weather_budget_ms,
+            limiter_timeout_ms,
+            body_limit_bytes,
+            import_limit_bytes,
+            shutdown_timeout_s,
+            log_format
+        );
+        if f.redis_url.is_some() {
+            self.redis_url = f.redis_url;
+        }
+        if f.weather_dir.is_some() {
+            self.weather_dir = f.weather_dir;
+        }
+    }
+
+    fn apply_overrides(&mut self, o: Overrides) {
+        if let Some(v) = o.bind {
+            self.bind = v;
+        }
+        if let Some(v) = o.database_url {
+            self.database_url = Secret::new(v);
+        }
+        if let Some(v) = o.redis_url.filter(|v| !v.is_empty()) {
+            self.redis_url = Some(Secret::new(v));
+        }
+        if let Some(v) = o.redis_key_prefix {
+            self.redis_key_prefix = v;
+        }
+        if let Some(v) = o.weather_url {
+            self.weather_url = v;
+        }
+        if o.weather_dir.is_some() {
+            self.weather_dir = o.weather_dir;
+        }
+        if let Some(v) = o.log_format {
+            self.log_format = v;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_the_file_and_the_file_beats_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("geoffer.toml");
+        std::fs::write(&path, "bind = \"0.0.0.0:9000\"\nweather_budget_ms = 100\n").unwrap();
+        let o = Overrides {
+            bind: Some("127.0.0.1:1".into()),
+            ..Default::default()
+        };
+        let s = Settings::load(Some(&path), o).unwrap();
+        assert_eq!(s.bind, "127.0.0.1:1");
+        assert_eq!(s.weather_budget_ms, 100);
+        assert_eq!(s.limiter_timeout_ms, 50);
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let o = Overrides {
+            redis_url: Some("redis://:hunter2@db:6379".into()),
+            ..Default::default()
+        };
+        let s = Settings::load(None, o).unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("geoffer.toml");
+        std::fs::write(&path, "bnid = \"x\"\n").unwrap();
+        assert!(Settings::load(Some(&path), Overrides::default()).is_err());
+    }
+}

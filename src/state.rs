@@ -1,0 +1,20 @@
+//! What every request handler shares.
+
+use crate::changes::ChangeFeed;
+use crate::metrics::Metrics;
+use crate::settings::Settings;
+use crate::store::Store;
+use std::sync::Arc;
+
+/// Shared application state (cheap to clone: everything is behind `Arc`).
+#[derive(Clone)]
+pub struct AppState {
+    /// The durable store.
+    pub store: Arc<dyn Store>,
+    /// Published after every accepted change.
+    pub feed: ChangeFeed,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+    /// Effective settings.
+    pub settings: Arc<Settings>,
+}

@@ -1,0 +1,151 @@
+//! Durable storage behind one trait, so a PostgreSQL implementation can sit beside SQLite
+//! without touching handlers. Every write takes the acting key and records the audit entry in
+//! the same transaction as the change: no change without its record.
+
+pub mod sqlite;
+
+use crate::audit::{AuditEntry, AuditQuery};
+use crate::auth::{ApiKeyRecord, Principal};
+use crate::domain::BrandId;
+use crate::fences::{Fence, FenceDraft};
+use crate::offers::{Offer, OfferSpec};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Storage failures callers can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was broken (duplicate id, duplicate external_id).
+    #[error("{0}")]
+    Conflict(String),
+    /// Anything else: the database is unreachable, corrupt, or the query is wrong.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// Result of a store call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A brand.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Brand {
+    /// Id used in URLs.
+    #[schema(value_type = String)]
+    pub id: BrandId,
+    /// Display name (`brand.name` in offer copy).
+    pub name: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// One page request over fences.
+#[derive(Debug, Clone, Default)]
+pub struct FencePage {
+    /// Only fences carrying this tag.
+    pub tag: Option<String>,
+    /// Fences with ids after this one (the cursor).
+    pub after: Option<Uuid>,
+    /// Page size.
+    pub limit: u32,
+}
+
+/// What an import did to one fence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    /// A new fence.
+    Created,
+    /// An existing fence with the same `external_id` was replaced.
+    Updated,
+}
+
+/// The storage interface.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Cheap round trip for /readyz.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Creates a brand; `Conflict` if the id exists.
+    async fn create_brand(&self, actor: &Principal, brand: &Brand) -> StoreResult<()>;
+    /// One brand.
+    async fn get_brand(&self, id: &BrandId) -> StoreResult<Option<Brand>>;
+    /// All brands.
+    async fn list_brands(&self) -> StoreResult<Vec<Brand>>;
+
+    /// Stores a key record; `actor` is `None` when made from the command line.
+    async fn create_key(&self, actor: Option<&Principal>, key: &ApiKeyRecord) -> StoreResult<()>;
+    /// Finds a key by its public id.
+    async fn find_key(&self, id: &str) -> StoreResult<Option<ApiKeyRecord>>;
+
+    /// Creates fences, all or nothing. With `upsert`, a draft whose `external_id` exists for the
+    /// brand replaces that fence (keeping its id); without it that is a `Conflict`.
+    async fn put_fences(
+        &self,
+        actor: &Principal,
+        brand: &BrandId,
+        drafts: Vec<FenceDraft>,
+        upsert: bool,
+    ) -> StoreResult<Vec<(Fence, Upserted)>>;
+    /// One fence of a brand.
+    async fn get_fence(&self, brand: &BrandId, id: Uuid) -> StoreResult<Option<Fence>>;
+    /// A page of a brand's fences in id order.
+    async fn list_fences(&self, brand: &BrandId, page: &FencePage) -> StoreResult<Vec<Fence>>;
+    /// Replaces a fence; `None` if it does not exist.
+    async fn update_fence(
+        &self,
+        actor: &Principal,
+        brand: &BrandId,
+        id: Uuid,
+        draft: FenceDraft,
+    ) -> StoreResult<Option<Fence>>;
+    /// Deletes a fence; `None` if it did not exist.
+    async fn delete_fence(
+        &self,
+        actor: &Principal,
+        brand: &BrandId,
+        id: Uuid,
+    ) -> StoreResult<Option<Fence>>;
+    /// Every fence (start-up load of the index).
+    async fn all_fences(&self) -> StoreResult<Vec<Fence>>;
+    /// Which of these ids are not fences of the brand.
+    async fn missing_fences(&self, brand: &BrandId, ids: &[Uuid]) -> StoreResult<Vec<Uuid>>;
+
+    /// Creates an offer.
+    async fn create_offer(
+        &self,
+        actor: &Principal,
+        brand: &BrandId,
+        spec: OfferSpec,
+    ) -> StoreResult<Offer>;
+    /// One live offer of a brand.
+    async fn get_offer(&self, brand: &BrandId, id: Uuid) -> StoreResult<Option<Offer>>;
+    /// A page of a brand's live offers in id order.
+    async fn list_offers(
+        &self,
+        brand: &BrandId,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<Offer>>;
+    /// Replaces an offer's spec; `None` if it does not exist.
+    async fn update_offer(
+        &self,
+        actor: &Principal,
+        brand: &BrandId,
+        id: Uuid,
+        spec: OfferSpec,
+    ) -> StoreResult<Option<Offer>>;
+    /// Retires an offer (kept for results and audit, gone from the API); `None` if missing.
+    async fn delete_offer(
+        &self,
+        actor: &Principal,
+        brand: &BrandId,
+        id: Uuid,
+    ) -> StoreResult<Option<Offer>>;
+    /// Every live offer (start-up load of the engine).
+    async fn all_offers(&self) -> StoreResult<Vec<Offer>>;
+
+    /// The admin audit log, newest first.
+    async fn list_changes(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>>;
+}

@@ -1,0 +1,302 @@
+//! The embedded SQLite store (WAL mode), the default for one-box deployments.
+
+mod audit;
+mod fences;
+mod offers;
+
+use super::{Brand, FencePage, Store, StoreError, StoreResult, Upserted};
+use crate::audit::{AuditEntry, AuditQuery};
+use crate::auth::{ApiKeyRecord, Principal, Role};
+use crate::domain::BrandId;
+use crate::fences::{Fence, FenceDraft};
+use crate::offers::{Offer, OfferSpec};
+use anyhow::Context;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// SQLite-backed [`Store`].
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url` (`sqlite://path` or `sqlite::memory:`)
+    /// and applies the embedded migrations.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            && let Some(dir) = std::path::Path::new(path.split('?').next().unwrap_or(path)).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let opts = SqliteConnectOptions::from_str(url)
+            .with_context(|| "parsing the SQLite database URL")?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // WAL + NORMAL: a commit survives a process crash; an OS crash may lose the last few.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await
+            .with_context(|| "opening the SQLite database")?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        sqlx::migrate!("src/store/sqlite/migrations")
+            .run(&self.pool)
+            .await
+            .context("applying SQLite migrations")
+    }
+
+    /// The underlying pool, for modules that add their own tables.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+/// Unique-constraint violations become `Conflict`; everything else keeps its cause chain.
+fn db_err(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e
+        && db.is_unique_violation()
+    {
+        return StoreError::Conflict(db.message().to_string());
+    }
+    StoreError::Other(anyhow::Error::new(e))
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ms(v: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(v).unwrap_or_default()
+}
+
+type Tx<'a> = Transaction<'a, Sqlite>;
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn create_brand(&self, actor: &Principal, brand: &Brand) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query("INSERT INTO brands (id, name, created_at) VALUES (?, ?, ?)")
+            .bind(brand.id.as_str())
+            .bind(&brand.name)
+            .bind(ms(brand.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match db_err(e) {
+                StoreError::Conflict(_) => {
+                    StoreError::Conflict(format!("brand `{}` already exists", brand.id))
+                }
+                other => other,
+            })?;
+        let after = serde_json::to_value(brand).ok();
+        audit::record(
+            &mut tx,
+            Some(actor),
+            Some(&brand.id),
+            "brand",
+            brand.id.as_str(),
+            "create",
+            None,
+            after,
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn get_brand(&self, id: &BrandId) -> StoreResult<Option<Brand>> {
+        let row = sqlx::query("SELECT id, name, created_at FROM brands WHERE id = ?")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.map(|r| brand_from_row(&r)).transpose()
+    }
+
+    async fn list_brands(&self) -> StoreResult<Vec<Brand>> {
+        let rows = sqlx::query("SELECT id, name, created_at FROM brands ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(brand_from_row).collect()
+    }
+
+    async fn create_key(&self, actor: Option<&Principal>, key: &ApiKeyRecord) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query("INSERT INTO api_keys (id, secret_hash, role, brand_id, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(&key.id)
+            .bind(&key.secret_hash)
+            .bind(key.role.as_str())
+            .bind(key.brand.as_ref().map(BrandId::as_str))
+            .bind(ms(key.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let after = serde_json::json!({ "id": key.id, "role": key.role, "brand": key.brand });
+        audit::record(
+            &mut tx,
+            actor,
+            key.brand.as_ref(),
+            "key",
+            &key.id,
+            "create",
+            None,
+            Some(after),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn find_key(&self, id: &str) -> StoreResult<Option<ApiKeyRecord>> {
+        let row = sqlx::query(
+            "SELECT id, secret_hash, role, brand_id, created_at FROM api_keys WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let Some(r) = row else { return Ok(None) };
+        let role: String = r.get("role");
+        let brand: Option<String> = r.get("brand_id");
+        Ok(Some(ApiKeyRecord {
+            id: r.get("id"),
+            secret_hash: r.get("secret_hash"),
+            role: Role::parse(&role)
+                .ok_or_else(|| anyhow::anyhow!("unknown role {role} in api_keys"))?,
+            brand: brand
+                .map(|b| BrandId::parse(&b))
+                .transpose()
+                .map_err(anyhow::Error::msg)?,
+            created_at: from_ms(r.get("created_at")),
+        }))
+    }
+
+    async fn put_fences(
+        &self,
+        actor: &Principal,
+        brand: &BrandId,
+        drafts: Vec<FenceDraft>,
+        upsert: bool,
+    ) -> StoreResult<Vec<(Fence, Upserted)>> {
+        self.put_fences_impl(actor, brand, drafts, upsert).await
+    }
+
+    async fn get_fence(&self, brand: &BrandId, id: Uuid) -> StoreResult<Option<Fence>> {
+        self.get_fence_impl(brand, id).await
+    }
+
+    async fn list_fences(&self, brand: &BrandId, page: &FencePage) -> StoreResult<Vec<Fence>> {
+        self.list_fences_impl(brand, page).await
+    }
+
+    async fn update_fence(
+        &self,
+        actor: &Principal,
+        brand: &BrandId,
+        id: Uuid,
+        draft: FenceDraft,
+    ) -> StoreResult<Option<Fence>> {
+        self.update_fence_impl(actor, brand, id, draft).await
+    }
+
+    async fn delete_fence(
+        &self,
+        actor: &Principal,
+        brand: &BrandId,
+        id: Uuid,
+    ) -> StoreResult<Option<Fence>> {
+        self.delete_fence_impl(actor, brand, id).await
+    }
+
+    async fn all_fences(&self) -> StoreResult<Vec<Fence>> {
+        self.all_fences_impl().await
+    }
+
+    async fn missing_fences(&self, brand: &BrandId, ids: &[Uuid]) -> StoreResult<Vec<Uuid>> {
+        self.missing_fences_impl(brand, ids).await
+    }
+
+    async fn create_offer(
+        &self,
+        actor: &Principal,
+        brand: &BrandId,
+        spec: OfferSpec,
+    ) -> StoreResult<Offer> {
+        self.create_offer_impl(actor, brand, spec).await
+    }
+
+    async fn get_offer(&self, brand: &BrandId, id: Uuid) -> StoreResult<Option<Offer>> {
+        self.get_offer_impl(brand, id).await
+    }
+
+    async fn list_offers(
+        &self,
+        brand: &BrandId,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<Offer>> {
+        self.list_offers_impl(brand, after, limit).await
+    }
+
+    async fn update_offer(
+        &self,
+        actor: &Principal,
+        brand: &BrandId,
+        id: Uuid,
+        spec: OfferSpec,
+    ) -> StoreResult<Option<Offer>> {
+        self.update_offer_impl(actor, brand, id, spec).await
+    }
+
+    async fn delete_offer(
+        &self,
+        actor: &Principal,
+        brand: &BrandId,
+        id: Uuid,
+    ) -> StoreResult<Option<Offer>> {
+        self.delete_offer_impl(actor, brand, id).await
+    }
+
+    async fn all_offers(&self) -> StoreResult<Vec<Offer>> {
+        self.all_offers_impl().await
+    }
+
+    async fn list_changes(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
+        audit::list(&self.pool, q).await
+    }
+}
+
+fn brand_from_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<Brand> {
+    let id: String = r.get("id");
+    Ok(Brand {
+        id: BrandId::parse(&id).map_err(anyhow::Error::msg)?,
+        name: r.get("name"),
+        created_at: from_ms(r.get("created_at")),
+    })
+}

@@ -1,0 +1,205 @@
+//! `spawn_app()`: a server on a free port with its own temporary database and an admin key.
+
+use geoffer::auth::{Role, generate_key};
+use geoffer::settings::{Overrides, Settings};
+use geoffer::startup::Application;
+use geoffer::state::AppState;
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{Value, json};
+
+pub struct TestApp {
+    pub base: String,
+    pub admin_key: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("test.db").display());
+    let overrides = Overrides {
+        bind: Some("127.0.0.1:0".into()),
+        database_url: Some(db),
+        ..Default::default()
+    };
+    let settings = Settings::load(None, overrides).unwrap();
+    let app = Application::build(settings).await.expect("app builds");
+    let port = app.port();
+    let state = app.state().clone();
+    let admin = generate_key(Role::Admin, None);
+    state.store.create_key(None, &admin.record).await.unwrap();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    TestApp {
+        base: format!("http://127.0.0.1:{port}"),
+        admin_key: admin.plaintext,
+        client: reqwest::Client::new(),
+        state,
+        _dir: dir,
+    }
+}
+
+/// A response read once: status, headers of interest, JSON body.
+pub struct Answer {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub body: Value,
+}
+
+impl TestApp {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&Value>,
+    ) -> Answer {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_string());
+        }
+        read(req.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str, key: &str) -> Answer {
+        self.send(Method::GET, path, Some(key), None).await
+    }
+
+    pub async fn post(&self, path: &str, key: &str, body: &Value) -> Answer {
+        self.send(Method::POST, path, Some(key), Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, key: &str, body: &Value) -> Answer {
+        self.send(Method::PUT, path, Some(key), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, key: &str) -> Answer {
+        self.send(Method::DELETE, path, Some(key), None).await
+    }
+
+    /// Creates a brand and returns a brand key for it.
+    pub async fn brand_with_key(&self, id: &str) -> String {
+        let a = self
+            .post(
+                "/v1/brands",
+                &self.admin_key,
+                &json!({"id": id, "name": id.to_uppercase()}),
+            )
+            .await;
+        assert_eq!(a.status, 201, "{}", a.body);
+        self.key("brand", Some(id)).await
+    }
+
+    pub async fn key(&self, role: &str, brand: Option<&str>) -> String {
+        let a = self
+            .post(
+                "/v1/keys",
+                &self.admin_key,
+                &json!({"role": role, "brand": brand}),
+            )
+            .await;
+        assert_eq!(a.status, 201, "{}", a.body);
+        a.body["key"].as_str().unwrap().to_string()
+    }
+
+    /// Number of audit entries, a cheap "did anything change" probe.
+    pub async fn audit_count(&self) -> usize {
+        let a = self
+            .get("/v1/audit/changes?limit=1000", &self.admin_key)
+            .await;
+        a.body["items"].as_array().map_or(0, Vec::len)
+    }
+}
+
+pub async fn read(res: Response) -> Answer {
+    let status = res.status();
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let text = res.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Answer {
+        status,
+        content_type,
+        body,
+    }
+}
+
+/// Asserts a problem+json answer with this status and returns its body.
+pub fn assert_problem(a: &Answer, status: u16) -> &Value {
+    assert_eq!(a.status.as_u16(), status, "body: {}", a.body);
+    assert!(
+        a.content_type.starts_with("application/problem+json"),
+        "content type {}",
+        a.content_type
+    );
+    for field in ["type", "title", "status", "detail"] {
+        assert!(
+            a.body.get(field).is_some(),
+            "problem lacks `{field}`: {}",
+            a.body
+        );
+    }
+    assert_eq!(a.body["status"], status);
+    &a.body
+}
+
+/// The pointers named in a validation problem.
+pub fn pointers(body: &Value) -> Vec<String> {
+    body["errors"].as_array().map_or_else(Vec::new, |e| {
+        e.iter()
+            .filter_map(|x| x["pointer"].as_str().map(str::to_string))
+            .collect()
+    })
+}
+
+pub fn circle_fence() -> Value {
+    json!({ "type": "Feature",
+        "geometry": { "type": "Point", "coordinates": [-73.9857, 40.7484] },
+        "properties": { "name": "Corner Store 5th Ave", "radius_m": 120,
+                        "timezone": "America/New_York", "tags": ["corner-store"],
+                        "external_id": "store-0042", "max_accuracy_m": 100 } })
+}
+
+pub fn polygon_fence(ring: Value) -> Value {
+    json!({ "type": "Feature",
+        "geometry": { "type": "Polygon", "coordinates": [ring] },
+        "properties": { "name": "Plaza", "timezone": "America/New_York", "tags": ["plaza"] } })
+}
+
+pub fn square_ring() -> Value {
+    json!([
+        [-73.99, 40.75],
+        [-73.98, 40.75],
+        [-73.98, 40.76],
+        [-73.99, 40.76],
+        [-73.99, 40.75]
+    ])
+}
+
+pub fn offer() -> Value {
+    json!({ "name": "Chilled drink on hot days", "status": "active",
+      "title": "Ice-cold ChillCo is waiting",
+      "body": "It's {{ weather.temp_c | round }}°C. Your usual {{ habit.usual_item }} is {{ distance_m }} m away at {{ fence.name }}.",
+      "value": 1.0, "valid_from": "2026-06-01T00:00:00Z", "valid_until": "2027-06-01T00:00:00Z",
+      "targeting": {
+        "fences": { "ids": [], "tags": ["corner-store"] },
+        "schedule": { "days": ["mon","tue","wed","thu","fri","sat","sun"], "hours": [{ "from": "11:00", "to": "19:00" }] },
+        "weather": { "min_temp_c": 28, "max_temp_c": null, "conditions": ["clear","cloudy"] },
+        "habit": { "min_visits_per_week": 2, "scope": "fence", "min_days_since_visit": null, "min_dwell_s": null },
+        "audience": { "follows_brand": true, "interests_any": ["cold-drinks"] },
+        "exclude": { "purchased_categories": ["soft-drinks"], "purchased_within_days": 30 },
+        "max_speed_mps": 7 },
+      "caps": { "per_person": { "count": 1, "period_days": 30 } },
+      "budget": { "total": 10000, "daily": 500 },
+      "holdout_pct": 10,
+      "redemption": { "code_prefix": "CHILL", "valid_hours": 4 } })
+}
