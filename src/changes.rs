@@ -29,6 +29,13 @@ pub enum Change {
         /// Its id.
         id: Uuid,
     },
+    /// A brand was created or renamed.
+    BrandUpserted {
+        /// Its id.
+        id: BrandId,
+        /// Its display name.
+        name: String,
+    },
     /// Many fences changed at once (an import); consumers may prefer a reload.
     FencesImported {
         /// Their brand.

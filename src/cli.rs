@@ -65,6 +65,9 @@ struct ServeArgs {
     /// Serve recorded weather from this directory instead of calling Open-Meteo.
     #[arg(long, env = "GEOFFER_WEATHER_DIR")]
     weather_dir: Option<PathBuf>,
+    /// Local quiet hours, `HH:MM-HH:MM` or `off` (default 21:00-08:00; `--demo`: off).
+    #[arg(long, env = "GEOFFER_QUIET_HOURS")]
+    quiet_hours: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,6 +80,9 @@ enum KeysCommand {
         /// The brand, for brand keys.
         #[arg(long)]
         brand: Option<String>,
+        /// The app, for app keys (default `default`); keys of one app share its users.
+        #[arg(long)]
+        app: Option<String>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -111,6 +117,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 weather_dir: args
                     .weather_dir
                     .or_else(|| args.demo.then(|| args.fixtures.join("weather"))),
+                // The demo's check-in curl must work at any hour of the day.
+                quiet_hours: args
+                    .quiet_hours
+                    .or_else(|| args.demo.then(|| "off".to_string())),
                 ..base
             };
             let settings = Settings::load(cli.config.as_deref(), overrides)?;
@@ -136,7 +146,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Keys(KeysCommand::Create { role, brand, db }) => {
+        Command::Keys(KeysCommand::Create {
+            role,
+            brand,
+            app,
+            db,
+        }) => {
             let settings = Settings::load(
                 cli.config.as_deref(),
                 Overrides {
@@ -158,7 +173,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 (_, Some(_)) => anyhow::bail!("only brand keys take --brand"),
                 (_, None) => None,
             };
-            let key = generate_key(role, brand);
+            let mut key = generate_key(role, brand);
+            match (role, app) {
+                (Role::App, Some(app)) => {
+                    crate::domain::check_tag(&app).map_err(anyhow::Error::msg)?;
+                    key.record.app = Some(app);
+                }
+                (_, Some(_)) => anyhow::bail!("only app keys take --app"),
+                _ => {}
+            }
             store.create_key(None, &key.record).await?;
             eprintln!(
                 "created {} key {} (shown once; store it now)",

@@ -8,12 +8,16 @@ use crate::changes::Change;
 use crate::domain::BrandId;
 use crate::fences::parse_feature;
 use crate::offers::{OfferSpec, validate_offer};
+use crate::people::ConsentInput;
 use crate::state::AppState;
 use crate::store::Brand;
 use anyhow::Context;
 use serde::Deserialize;
 use std::path::Path;
 use std::sync::Arc;
+
+/// The consented demo person the printed check-ins speak for.
+pub const DEMO_USER: &str = "demo-user";
 
 /// Where the demo database lives; replaced on every `--demo` start.
 const DEMO_DB: &str = "data/demo.db";
@@ -59,6 +63,7 @@ pub async fn load(state: &AppState, dir: &Path) -> anyhow::Result<DemoWorld> {
         key_id: admin.record.id.clone(),
         role: Role::Admin,
         brand: None,
+        app: None,
     };
     let brands: Vec<BrandFixture> = read_json(&dir.join("brands.json"))?;
     let (mut fences, mut offers, mut brand_keys) = (0, 0, Vec::new());
@@ -70,11 +75,15 @@ pub async fn load(state: &AppState, dir: &Path) -> anyhow::Result<DemoWorld> {
                 &actor,
                 &Brand {
                     id: id.clone(),
-                    name: b.name,
+                    name: b.name.clone(),
                     created_at: chrono::Utc::now(),
                 },
             )
             .await?;
+        state.feed.publish(Change::BrandUpserted {
+            id: id.clone(),
+            name: b.name,
+        });
         let key = generate_key(Role::Brand, Some(id.clone()));
         state.store.create_key(None, &key.record).await?;
         brand_keys.push((id.to_string(), key.plaintext));
@@ -113,6 +122,15 @@ pub async fn load(state: &AppState, dir: &Path) -> anyhow::Result<DemoWorld> {
     }
     let app = generate_key(Role::App, None);
     state.store.create_key(None, &app.record).await?;
+    // The demo person has said yes, so the printed check-in works without a consent step.
+    let yes = ConsentInput {
+        location: true,
+        personalization: true,
+    };
+    state
+        .store
+        .put_consent(crate::auth::DEFAULT_APP, DEMO_USER, &yes)
+        .await?;
     let support = generate_key(Role::Support, None);
     state.store.create_key(None, &support.record).await?;
     Ok(DemoWorld {
@@ -149,11 +167,23 @@ pub fn print_instructions(w: &DemoWorld, port: u16) {
     println!(
         "curl -s -H 'Authorization: Bearer {brand_key}' '{base}/v1/brands/{brand}/geofences?limit=2'\n"
     );
-    println!("# 2. the audit log of everything the demo loaded (support key)");
+    let checkin = |id: &str, lat: f64, lon: f64| {
+        format!(
+            "curl -s -X POST -H 'Authorization: Bearer {}' -H 'content-type: application/json' '{base}/v1/checkins' \\\n  \
+             -d \"{{\\\"checkin_id\\\":\\\"{id}\\\",\\\"user_id\\\":\\\"{DEMO_USER}\\\",\\\"lat\\\":{lat},\\\"lon\\\":{lon},\\\"accuracy_m\\\":15,\\\"recorded_at\\\":\\\"$(date -u +%FT%TZ)\\\"}}\"",
+            w.app_key
+        )
+    };
+    println!("# 2. a check-in a block from ChillCo 5th Ave & 34th St: gets an offer");
+    println!("{}\n", checkin("demo-1", 40.7490, -73.9860));
+    println!("# 3. a check-in in the middle of the Hudson River: no fence, no offer, nothing kept");
+    println!("{}\n", checkin("demo-2", 40.7600, -74.0200));
+    println!("# then: why did the first one get its offer? (support key)");
     println!(
-        "curl -s -H 'Authorization: Bearer {}' '{base}/v1/audit/changes?limit=2'\n",
+        "curl -s -H 'Authorization: Bearer {}' '{base}/v1/decisions/demo-1'\n",
         w.support_key
     );
-    println!("# 3. the API description");
-    println!("curl -s '{base}/openapi.json' | head -c 400; echo\n");
+    println!(
+        "(demo mode: quiet hours are off so the check-in works at any hour; production default 21:00-08:00 local)"
+    );
 }

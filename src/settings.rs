@@ -65,6 +65,10 @@ pub struct Settings {
     pub shutdown_timeout_s: u64,
     /// Log format.
     pub log_format: LogFormat,
+    /// Local quiet hours `HH:MM-HH:MM` (no offers inside), or `off`.
+    pub quiet_hours: String,
+    /// Offers below this relevance do not qualify (1.0: place alone is enough).
+    pub min_relevance: f64,
 }
 
 impl Default for Settings {
@@ -82,6 +86,8 @@ impl Default for Settings {
             import_limit_bytes: 256 << 20,
             shutdown_timeout_s: 30,
             log_format: LogFormat::Pretty,
+            quiet_hours: "21:00-08:00".into(),
+            min_relevance: 1.0,
         }
     }
 }
@@ -102,6 +108,8 @@ pub struct FileSettings {
     import_limit_bytes: Option<usize>,
     shutdown_timeout_s: Option<u64>,
     log_format: Option<LogFormat>,
+    quiet_hours: Option<String>,
+    min_relevance: Option<f64>,
 }
 
 /// Values from flags or their environment twins (already merged by clap).
@@ -121,9 +129,30 @@ pub struct Overrides {
     pub weather_dir: Option<PathBuf>,
     /// `--log-format` / `GEOFFER_LOG_FORMAT`.
     pub log_format: Option<LogFormat>,
+    /// `--quiet-hours` / `GEOFFER_QUIET_HOURS`.
+    pub quiet_hours: Option<String>,
 }
 
 impl Settings {
+    /// Quiet hours as minutes since local midnight, `None` when `off`.
+    pub fn quiet_hours_minutes(&self) -> anyhow::Result<Option<(u32, u32)>> {
+        if self.quiet_hours.eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        let hhmm = crate::offers::validate::parse_hhmm;
+        let parsed = self
+            .quiet_hours
+            .split_once('-')
+            .and_then(|(f, t)| Some((hhmm(f.trim())?, hhmm(t.trim())?)));
+        match parsed {
+            Some((f, t)) if f != t => Ok(Some((f, t))),
+            _ => anyhow::bail!(
+                "quiet_hours must be HH:MM-HH:MM or `off`, got `{}`",
+                self.quiet_hours
+            ),
+        }
+    }
+
     /// Layers defaults, the file (if any) and the overrides.
     pub fn load(file: Option<&Path>, o: Overrides) -> anyhow::Result<Self> {
         let mut s = Settings::default();
@@ -152,7 +181,9 @@ impl Settings {
             body_limit_bytes,
             import_limit_bytes,
             shutdown_timeout_s,
-            log_format
+            log_format,
+            quiet_hours,
+            min_relevance
         );
         if f.redis_url.is_some() {
             self.redis_url = f.redis_url;
@@ -183,6 +214,9 @@ impl Settings {
         }
         if let Some(v) = o.log_format {
             self.log_format = v;
+        }
+        if let Some(v) = o.quiet_hours {
+            self.quiet_hours = v;
         }
     }
 }

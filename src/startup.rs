@@ -1,13 +1,20 @@
-//! Builds the application from settings: store, state, listener, server.
+//! Builds the application from settings: store, catalog, limiter, habits, weather, engine,
+//! listener, server.
 
 use crate::api;
 use crate::api::extract::BodyLimit;
+use crate::catalog::Catalog;
 use crate::changes::ChangeFeed;
+use crate::checkins::record::DecisionWriter;
+use crate::checkins::{Engine, EngineConfig, EngineMetrics};
+use crate::habits::{Habits, InProcessHabits, RedisHabits};
+use crate::limits::{Clock, InProcessLimiter, Limiter, RedisLimiter, SystemClock};
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
+use crate::weather::{OpenMeteo, OpenMeteoConfig, RecordedWeather, TokioClock, WeatherProvider};
 use actix_web::dev::Server;
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
@@ -16,12 +23,14 @@ use std::future::Future;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::task::JoinHandle;
 
 /// A built, bound, not yet running application.
 pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
+    background: Vec<JoinHandle<()>>,
 }
 
 /// Opens the store named by the settings.
@@ -34,15 +43,109 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     }
 }
 
+/// The limiter and the habit state, from the same backend: Redis when configured, else the
+/// in-process twins (strict within this process only).
+async fn limits(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<(Arc<dyn Limiter>, Arc<dyn Habits>)> {
+    let timeout = Duration::from_millis(settings.limiter_timeout_ms);
+    match &settings.redis_url {
+        Some(url) => {
+            let limiter = RedisLimiter::connect(url.expose(), &settings.redis_key_prefix, timeout)
+                .await
+                .context("connecting the rate limiter to Redis")?;
+            let client = redis::Client::open(url.expose())
+                .map_err(|_| anyhow::anyhow!("invalid Redis URL"))?;
+            let config = redis::aio::ConnectionManagerConfig::new()
+                .set_response_timeout(Some(timeout))
+                .set_connection_timeout(Some(Duration::from_secs(1)))
+                .set_max_delay(Duration::from_millis(200))
+                .set_number_of_retries(3);
+            let conn = redis::aio::ConnectionManager::new_with_config(client, config)
+                .await
+                .context("connecting habit state to Redis")?;
+            tracing::info!("rate limiter: Redis (strict across replicas)");
+            Ok((
+                Arc::new(limiter),
+                Arc::new(RedisHabits::new(conn, &settings.redis_key_prefix, timeout)),
+            ))
+        }
+        None => {
+            tracing::warn!(
+                "rate limiter: in-process twin; caps hold within this process only (set GEOFFER_REDIS_URL for replicas)"
+            );
+            Ok((
+                Arc::new(InProcessLimiter::new(clock)),
+                Arc::new(InProcessHabits::new()),
+            ))
+        }
+    }
+}
+
+fn weather(settings: &Settings) -> anyhow::Result<Arc<dyn WeatherProvider>> {
+    if let Some(dir) = &settings.weather_dir {
+        let recorded = RecordedWeather::from_dir(dir)
+            .with_context(|| format!("loading recorded weather from {}", dir.display()))?;
+        tracing::info!(recordings = recorded.len(), "weather: recorded (offline)");
+        return Ok(Arc::new(recorded));
+    }
+    let config = OpenMeteoConfig {
+        base_url: settings.weather_url.clone(),
+        budget: Duration::from_millis(settings.weather_budget_ms),
+        ..OpenMeteoConfig::default()
+    };
+    Ok(Arc::new(OpenMeteo::with_config(
+        config,
+        Arc::new(TokioClock),
+    )?))
+}
+
 impl Application {
-    /// Opens the store, binds the listener (port 0 picks a free port) and builds the server.
+    /// Builds with the system clock.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// Opens the store, loads the catalog, connects the limiter, binds the listener (port 0
+    /// picks a free port) and builds the server. Tests pass a clock they can move.
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
         let store = open_store(&settings).await?;
+        let metrics = Arc::new(Metrics::new());
+        let feed = ChangeFeed::default();
+        let catalog = Arc::new(
+            Catalog::load(store.as_ref())
+                .await
+                .context("loading fences and offers")?,
+        );
+        let follower = catalog.clone().follow(&feed, store.clone());
+        let (limiter, habits) = limits(&settings, clock.clone()).await?;
+        let (writer, writer_task) = DecisionWriter::start(store.clone());
+        let config = EngineConfig {
+            quiet_hours: settings.quiet_hours_minutes()?,
+            min_relevance: settings.min_relevance,
+            ..EngineConfig::default()
+        };
+        let engine = Arc::new(Engine {
+            catalog,
+            store: store.clone(),
+            limiter,
+            habits,
+            weather: weather(&settings)?,
+            writer,
+            clock,
+            config,
+            metrics: EngineMetrics::new(&metrics),
+        });
         let state = AppState {
             store,
-            feed: ChangeFeed::default(),
-            metrics: Arc::new(Metrics::new()),
+            feed,
+            metrics,
             settings: Arc::new(settings),
+            engine,
         };
         let listener = TcpListener::bind(&state.settings.bind)
             .with_context(|| format!("binding {}", state.settings.bind))?;
@@ -69,6 +172,7 @@ impl Application {
             port,
             server,
             state,
+            background: vec![follower, writer_task],
         })
     }
 
@@ -83,7 +187,7 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests finish
-    /// (up to the configured grace period) and flushes background writers.
+    /// (up to the configured grace period) and flushes the decision writer.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -95,6 +199,21 @@ impl Application {
             handle.stop(true).await;
         });
         self.server.await?;
+        // Dropping the last state handle closes the writer's queue; it flushes and ends.
+        let Self {
+            state, background, ..
+        } = self;
+        drop(state);
+        // With every handle gone the writer drains its queue and ends; so does the catalog's
+        // feed follower. Bound the wait so a wedged store cannot hang shutdown forever.
+        for task in background {
+            if tokio::time::timeout(Duration::from_secs(10), task)
+                .await
+                .is_err()
+            {
+                tracing::warn!("a background task did not finish within 10 s of shutdown");
+            }
+        }
         tracing::info!("stopped");
         Ok(())
     }
@@ -117,9 +236,4 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-}
-
-/// Grace period helper for callers that want to bound their own waits.
-pub fn grace(settings: &Settings) -> Duration {
-    Duration::from_secs(settings.shutdown_timeout_s)
 }

@@ -1,6 +1,7 @@
 //! What every request handler shares.
 
 use crate::changes::ChangeFeed;
+use crate::checkins::Engine;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::store::Store;
@@ -17,4 +18,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Effective settings.
     pub settings: Arc<Settings>,
+    /// The check-in decision engine (and the limiter, catalog and habits it holds).
+    pub engine: Arc<Engine>,
 }

@@ -42,6 +42,10 @@ pub async fn create(
         created_at: chrono::Utc::now(),
     };
     state.store.create_brand(&who, &brand).await?;
+    state.feed.publish(crate::changes::Change::BrandUpserted {
+        id: brand.id.clone(),
+        name: brand.name.clone(),
+    });
     Ok(HttpResponse::Created().json(brand))
 }
 

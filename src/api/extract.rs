@@ -163,6 +163,7 @@ impl FromRequest for Principal {
                 key_id: record.id,
                 role: record.role,
                 brand: record.brand,
+                app: record.app,
             })
         })
     }

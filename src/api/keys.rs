@@ -17,6 +17,10 @@ pub struct NewKeyRequest {
     /// Required for brand keys, refused for others.
     #[serde(default)]
     pub brand: Option<String>,
+    /// App keys only: the app whose users the key speaks for (default `default`). Keys of
+    /// one app share its users, so keys can be rotated without losing anyone's consent.
+    #[serde(default)]
+    pub app: Option<String>,
 }
 
 /// A new key, shown once.
@@ -30,6 +34,8 @@ pub struct CreatedKey {
     pub role: Role,
     /// Its brand, for brand keys.
     pub brand: Option<String>,
+    /// Its app, for app keys.
+    pub app: Option<String>,
 }
 
 /// Create a key (admin).
@@ -65,12 +71,21 @@ pub async fn create(
         }
         (_, None) => None,
     };
-    let key = generate_key(req.role, brand);
+    let mut key = generate_key(req.role, brand);
+    match (req.role, req.app) {
+        (Role::App, Some(app)) => {
+            crate::domain::check_tag(&app).map_err(|e| ApiError::invalid("/app", e))?;
+            key.record.app = Some(app);
+        }
+        (_, Some(_)) => return Err(ApiError::invalid("/app", "only app keys belong to an app")),
+        _ => {}
+    }
     state.store.create_key(Some(&who), &key.record).await?;
     Ok(HttpResponse::Created().json(CreatedKey {
         key: key.plaintext,
         id: key.record.id.clone(),
         role: key.record.role,
         brand: key.record.brand.map(|b| b.to_string()),
+        app: key.record.app,
     }))
 }

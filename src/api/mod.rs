@@ -2,6 +2,8 @@
 
 pub mod audit;
 pub mod brands;
+pub mod checkins;
+pub mod decisions;
 pub mod extract;
 pub mod fences;
 pub mod keys;
@@ -10,6 +12,7 @@ pub mod offers;
 pub mod openapi;
 pub mod ops;
 pub mod paging;
+pub mod users;
 
 use crate::error::ApiError;
 use actix_web::web;
@@ -57,7 +60,16 @@ pub fn configure(cfg: &mut web::ServiceConfig, import_limit: usize) {
                         .route(web::put().to(offers::update))
                         .route(web::delete().to(offers::delete)),
                 )
-                .service(web::resource("/audit/changes").route(web::get().to(audit::changes))),
+                .service(web::resource("/audit/changes").route(web::get().to(audit::changes)))
+                .service(
+                    web::resource("/users/{user_id}/consent")
+                        .route(web::put().to(users::put_consent))
+                        .route(web::get().to(users::get_consent)),
+                )
+                .service(web::resource("/checkins").route(web::post().to(checkins::create)))
+                .service(
+                    web::resource("/decisions/{checkin_id}").route(web::get().to(decisions::get)),
+                ),
         )
         .default_service(web::to(not_found));
 }

@@ -17,6 +17,9 @@ use utoipa::{Modify, OpenApi};
         super::offers::create, super::offers::list, super::offers::get, super::offers::update,
         super::offers::delete,
         super::audit::changes,
+        super::users::put_consent, super::users::get_consent,
+        super::checkins::create,
+        super::decisions::get,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     modifiers(&BearerAuth),
@@ -26,6 +29,9 @@ use utoipa::{Modify, OpenApi};
         (name = "geofences", description = "A brand's geofences"),
         (name = "offers", description = "A brand's offers"),
         (name = "audit", description = "Admin audit log"),
+        (name = "people", description = "Consent (app)"),
+        (name = "checkins", description = "Location reports and decisions (app)"),
+        (name = "support", description = "Decision trails (support, admin)"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
 )]

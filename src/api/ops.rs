@@ -14,12 +14,14 @@ pub async fn healthz() -> HttpResponse {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, description = "ready"), (status = 503, description = "a dependency is down")))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let store = state.store.ping().await;
+    let store = state.store.ping().await.is_ok();
+    let limiter = state.engine.limiter.ping().await.is_ok();
+    let ok = |b: bool| if b { "ok" } else { "down" };
     let body = json!({
-        "status": if store.is_ok() { "ready" } else { "unavailable" },
-        "checks": { "store": if store.is_ok() { "ok" } else { "down" } },
+        "status": if store && limiter { "ready" } else { "unavailable" },
+        "checks": { "store": ok(store), "limiter": ok(limiter), "limiter_kind": state.engine.limiter.kind() },
     });
-    if store.is_ok() {
+    if store && limiter {
         HttpResponse::Ok().json(body)
     } else {
         HttpResponse::ServiceUnavailable().json(body)

@@ -21,6 +21,8 @@ pub struct ApiKeyRecord {
     pub role: Role,
     /// For brand keys, the brand.
     pub brand: Option<BrandId>,
+    /// For app keys, the app whose users it speaks for (user ids are scoped to it).
+    pub app: Option<String>,
     /// When it was made.
     pub created_at: DateTime<Utc>,
 }
@@ -32,9 +34,13 @@ impl std::fmt::Debug for ApiKeyRecord {
             .field("secret_hash", &"[redacted]")
             .field("role", &self.role)
             .field("brand", &self.brand)
+            .field("app", &self.app)
             .finish()
     }
 }
+
+/// The app an app key speaks for when none is named.
+pub const DEFAULT_APP: &str = "default";
 
 /// A freshly generated key: the record to store and the full key to show once.
 pub struct NewKey {
@@ -58,6 +64,7 @@ pub fn generate_key(role: Role, brand: Option<BrandId>) -> NewKey {
         record: ApiKeyRecord {
             id,
             secret_hash: hash_secret(&secret),
+            app: (role == Role::App).then(|| DEFAULT_APP.to_string()),
             role,
             brand,
             created_at: Utc::now(),

@@ -3,5 +3,5 @@
 mod keys;
 mod principal;
 
-pub use keys::{ApiKeyRecord, NewKey, generate_key, hash_secret, split_key};
+pub use keys::{ApiKeyRecord, DEFAULT_APP, NewKey, generate_key, hash_secret, split_key};
 pub use principal::{Principal, Role};

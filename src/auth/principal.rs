@@ -47,6 +47,8 @@ pub struct Principal {
     pub role: Role,
     /// For brand keys, their brand.
     pub brand: Option<BrandId>,
+    /// For app keys, their app (user ids are scoped to it).
+    pub app: Option<String>,
 }
 
 impl Principal {
@@ -82,11 +84,12 @@ impl Principal {
         }
     }
 
-    /// Only apps (consent, check-ins, events).
-    pub fn require_app(&self) -> Result<(), ApiError> {
-        match self.role {
-            Role::App => Ok(()),
-            r => Err(ApiError::Forbidden(format!(
+    /// Only apps (consent, check-ins, events); returns the app whose users the key speaks for.
+    pub fn require_app(&self) -> Result<&str, ApiError> {
+        match (self.role, &self.app) {
+            (Role::App, Some(app)) => Ok(app),
+            (Role::App, None) => Ok(crate::auth::DEFAULT_APP),
+            (r, _) => Err(ApiError::Forbidden(format!(
                 "{} keys cannot do this; it needs an app key",
                 r.as_str()
             ))),
@@ -103,6 +106,7 @@ mod tests {
             key_id: "k".into(),
             role: Role::Brand,
             brand: Some(BrandId::parse(b).unwrap()),
+            app: None,
         }
     }
 
@@ -119,6 +123,7 @@ mod tests {
             key_id: "s".into(),
             role: Role::Support,
             brand: None,
+            app: None,
         };
         let b = BrandId::parse("chillco").unwrap();
         assert!(p.can_read_brand(&b).is_ok());

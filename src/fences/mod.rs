@@ -2,6 +2,7 @@
 
 mod feature;
 mod geometry;
+pub mod index;
 mod model;
 
 pub use feature::{FeatureInput, FencePropertiesInput, GeometryInput, parse_feature};

@@ -2,7 +2,7 @@
 
 pub mod creative;
 mod model;
-mod validate;
+pub mod validate;
 
 pub use model::*;
 pub use validate::validate_offer;

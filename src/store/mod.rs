@@ -6,9 +6,11 @@ pub mod sqlite;
 
 use crate::audit::{AuditEntry, AuditQuery};
 use crate::auth::{ApiKeyRecord, Principal};
+use crate::checkins::record::DecisionRecord;
 use crate::domain::BrandId;
 use crate::fences::{Fence, FenceDraft};
 use crate::offers::{Offer, OfferSpec};
+use crate::people::{Consent, ConsentInput, PersonId, Profile};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -39,6 +41,31 @@ pub struct Brand {
     pub name: String,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+}
+
+/// A decision as recorded.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StoredDecision {
+    /// The app that reported the check-in.
+    pub app: String,
+    /// The app's check-in id.
+    pub checkin_id: String,
+    /// The app's user id.
+    pub user_id: String,
+    /// When it was decided.
+    pub at: DateTime<Utc>,
+    /// `offer` or `none`.
+    pub decision: String,
+    /// Why none.
+    pub reason: Option<String>,
+    /// The answer exactly as sent.
+    #[schema(value_type = Object)]
+    pub response: serde_json::Value,
+    /// The full trace.
+    #[schema(value_type = Object)]
+    pub trace: serde_json::Value,
+    /// Time spent deciding, microseconds.
+    pub latency_us: i64,
 }
 
 /// One page request over fences.
@@ -148,4 +175,27 @@ pub trait Store: Send + Sync + 'static {
 
     /// The admin audit log, newest first.
     async fn list_changes(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>>;
+
+    /// A person's consent, if they ever answered.
+    async fn get_consent(&self, app: &str, user_id: &str) -> StoreResult<Option<Consent>>;
+    /// Records a consent answer (and its history entry).
+    async fn put_consent(
+        &self,
+        app: &str,
+        user_id: &str,
+        consent: &ConsentInput,
+    ) -> StoreResult<Consent>;
+    /// Follows, interests and purchases since `since`.
+    async fn profile(&self, person: &PersonId, since: DateTime<Utc>) -> StoreResult<Profile>;
+
+    /// The answer already given to this check-in, if any.
+    async fn find_decision(
+        &self,
+        app: &str,
+        checkin_id: &str,
+    ) -> StoreResult<Option<serde_json::Value>>;
+    /// Every recorded decision with this check-in id (one per app that used it).
+    async fn decisions_by_checkin(&self, checkin_id: &str) -> StoreResult<Vec<StoredDecision>>;
+    /// Persists decisions (and their deliveries) in one transaction; retries are ignored.
+    async fn save_decisions(&self, batch: &[DecisionRecord]) -> StoreResult<()>;
 }

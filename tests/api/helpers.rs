@@ -1,30 +1,71 @@
 //! `spawn_app()`: a server on a free port with its own temporary database and an admin key.
 
+use chrono::{DateTime, Utc};
 use geoffer::auth::{Role, generate_key};
+use geoffer::limits::{Clock, ManualClock};
 use geoffer::settings::{Overrides, Settings};
 use geoffer::startup::Application;
 use geoffer::state::AppState;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 pub struct TestApp {
     pub base: String,
     pub admin_key: String,
     pub client: reqwest::Client,
     pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    pub db_url: String,
     _dir: tempfile::TempDir,
 }
 
+/// How to build a test server.
+pub struct Options {
+    /// Where the clock starts: by default Tuesday 2026-07-14 15:00 in New York.
+    pub now: DateTime<Utc>,
+    /// Open-Meteo base URL (default: a closed port, so weather is unknown).
+    pub weather_url: String,
+    pub weather_budget_ms: u64,
+    pub redis_url: Option<String>,
+    pub quiet_hours: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            now: "2026-07-14T19:00:00Z".parse().unwrap(),
+            weather_url: "http://127.0.0.1:9".into(),
+            weather_budget_ms: 250,
+            redis_url: None,
+            quiet_hours: None,
+        }
+    }
+}
+
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+pub async fn spawn_app_with(o: Options) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("test.db").display());
+    let db_url = db.clone();
     let overrides = Overrides {
         bind: Some("127.0.0.1:0".into()),
         database_url: Some(db),
+        weather_url: Some(o.weather_url),
+        redis_url: o.redis_url,
+        redis_key_prefix: Some(format!("test-{}", uuid::Uuid::new_v4().simple())),
+        quiet_hours: o.quiet_hours,
         ..Default::default()
     };
-    let settings = Settings::load(None, overrides).unwrap();
-    let app = Application::build(settings).await.expect("app builds");
+    let mut settings = Settings::load(None, overrides).unwrap();
+    settings.weather_budget_ms = o.weather_budget_ms;
+    let clock = Arc::new(ManualClock::new(o.now));
+    let app = Application::build_with_clock(settings, clock.clone())
+        .await
+        .expect("app builds");
     let port = app.port();
     let state = app.state().clone();
     let admin = generate_key(Role::Admin, None);
@@ -35,6 +76,8 @@ pub async fn spawn_app() -> TestApp {
         admin_key: admin.plaintext,
         client: reqwest::Client::new(),
         state,
+        clock,
+        db_url,
         _dir: dir,
     }
 }
@@ -202,4 +245,79 @@ pub fn offer() -> Value {
       "budget": { "total": 10000, "daily": 500 },
       "holdout_pct": 10,
       "redemption": { "code_prefix": "CHILL", "valid_hours": 4 } })
+}
+
+impl TestApp {
+    /// Writes follows and interests straight into the profile tables, as the events feed will.
+    pub async fn seed_profile(&self, user: &str, follows: &[&str], interests: &[&str]) {
+        let pool = sqlx::SqlitePool::connect(&self.db_url).await.unwrap();
+        let person = geoffer::people::PersonId::of(geoffer::auth::DEFAULT_APP, user);
+        for b in follows {
+            sqlx::query("INSERT INTO follows (person, brand_id, since) VALUES (?, ?, 0)")
+                .bind(person.as_str())
+                .bind(*b)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        for i in interests {
+            sqlx::query("INSERT INTO interests (person, interest) VALUES (?, ?)")
+                .bind(person.as_str())
+                .bind(*i)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    }
+
+    /// Rows in a table (for "nothing was stored" checks).
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        let pool = sqlx::SqlitePool::connect(&self.db_url).await.unwrap();
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    }
+
+    /// Gives `user` consent (an app key is created once per call site).
+    pub async fn consent(&self, app_key: &str, user: &str, location: bool, personalization: bool) {
+        let a = self
+            .put(
+                &format!("/v1/users/{user}/consent"),
+                app_key,
+                &json!({"location": location, "personalization": personalization}),
+            )
+            .await;
+        assert_eq!(a.status, 200, "{}", a.body);
+    }
+
+    /// Posts a check-in recorded now (by the test clock) plus `extra` fields.
+    pub async fn checkin(
+        &self,
+        app_key: &str,
+        id: &str,
+        user: &str,
+        lat: f64,
+        lon: f64,
+        extra: Value,
+    ) -> Answer {
+        let mut body = json!({"checkin_id": id, "user_id": user, "lat": lat, "lon": lon, "accuracy_m": 15,
+                              "recorded_at": self.clock.now().to_rfc3339()});
+        if let Value::Object(m) = extra {
+            for (k, v) in m {
+                body[k] = v;
+            }
+        }
+        self.post("/v1/checkins", app_key, &body).await
+    }
+
+    /// The trace of a recorded decision, via the support API.
+    pub async fn trace(&self, checkin_id: &str) -> Value {
+        let a = self
+            .get(&format!("/v1/decisions/{checkin_id}"), &self.admin_key)
+            .await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        a.body[0]["trace"].clone()
+    }
 }

@@ -3,13 +3,16 @@
 mod audit;
 mod fences;
 mod offers;
+mod people;
 
 use super::{Brand, FencePage, Store, StoreError, StoreResult, Upserted};
 use crate::audit::{AuditEntry, AuditQuery};
 use crate::auth::{ApiKeyRecord, Principal, Role};
+use crate::checkins::record::DecisionRecord;
 use crate::domain::BrandId;
 use crate::fences::{Fence, FenceDraft};
 use crate::offers::{Offer, OfferSpec};
+use crate::people::{Consent, ConsentInput, PersonId, Profile};
 use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -149,16 +152,17 @@ impl Store for SqliteStore {
 
     async fn create_key(&self, actor: Option<&Principal>, key: &ApiKeyRecord) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        sqlx::query("INSERT INTO api_keys (id, secret_hash, role, brand_id, created_at) VALUES (?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO api_keys (id, secret_hash, role, brand_id, app_id, created_at) VALUES (?, ?, ?, ?, ?, ?)")
             .bind(&key.id)
             .bind(&key.secret_hash)
             .bind(key.role.as_str())
             .bind(key.brand.as_ref().map(BrandId::as_str))
+            .bind(key.app.as_deref())
             .bind(ms(key.created_at))
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        let after = serde_json::json!({ "id": key.id, "role": key.role, "brand": key.brand });
+        let after = serde_json::json!({ "id": key.id, "role": key.role, "brand": key.brand, "app": key.app });
         audit::record(
             &mut tx,
             actor,
@@ -175,7 +179,7 @@ impl Store for SqliteStore {
 
     async fn find_key(&self, id: &str) -> StoreResult<Option<ApiKeyRecord>> {
         let row = sqlx::query(
-            "SELECT id, secret_hash, role, brand_id, created_at FROM api_keys WHERE id = ?",
+            "SELECT id, secret_hash, role, brand_id, app_id, created_at FROM api_keys WHERE id = ?",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -193,6 +197,7 @@ impl Store for SqliteStore {
                 .map(|b| BrandId::parse(&b))
                 .transpose()
                 .map_err(anyhow::Error::msg)?,
+            app: r.get("app_id"),
             created_at: from_ms(r.get("created_at")),
         }))
     }
@@ -289,6 +294,42 @@ impl Store for SqliteStore {
 
     async fn list_changes(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
         audit::list(&self.pool, q).await
+    }
+
+    async fn get_consent(&self, app: &str, user_id: &str) -> StoreResult<Option<Consent>> {
+        self.get_consent_impl(app, user_id).await
+    }
+
+    async fn put_consent(
+        &self,
+        app: &str,
+        user_id: &str,
+        consent: &ConsentInput,
+    ) -> StoreResult<Consent> {
+        self.put_consent_impl(app, user_id, consent).await
+    }
+
+    async fn profile(&self, person: &PersonId, since: DateTime<Utc>) -> StoreResult<Profile> {
+        self.profile_impl(person, since).await
+    }
+
+    async fn find_decision(
+        &self,
+        app: &str,
+        checkin_id: &str,
+    ) -> StoreResult<Option<serde_json::Value>> {
+        self.find_decision_impl(app, checkin_id).await
+    }
+
+    async fn decisions_by_checkin(
+        &self,
+        checkin_id: &str,
+    ) -> StoreResult<Vec<crate::store::StoredDecision>> {
+        self.decisions_by_checkin_impl(checkin_id).await
+    }
+
+    async fn save_decisions(&self, batch: &[DecisionRecord]) -> StoreResult<()> {
+        self.save_decisions_impl(batch).await
     }
 }
 

@@ -1,0 +1,22 @@
+//! `POST /v1/checkins`: a location report in, an offer or "none" out.
+
+use super::extract::ValidJson;
+use crate::auth::Principal;
+use crate::checkins::{CheckinInput, CheckinResponse};
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+use actix_web::{HttpResponse, web};
+
+/// Decide a check-in (app). Retrying the same `checkin_id` returns the same answer.
+#[utoipa::path(post, path = "/v1/checkins", tag = "checkins", security(("bearer" = [])), request_body = CheckinInput,
+    responses((status = 200, body = CheckinResponse), (status = 403, body = Problem, description = "no location consent (`consent-required`)"),
+              (status = 422, body = Problem)))]
+pub async fn create(
+    state: web::Data<AppState>,
+    who: Principal,
+    body: ValidJson<CheckinInput>,
+) -> Result<HttpResponse, ApiError> {
+    let app = who.require_app()?.to_string();
+    let answer = state.engine.decide(&app, body.0).await?;
+    Ok(HttpResponse::Ok().json(answer.0))
+}

@@ -1,0 +1,686 @@
+//! The check-in decision, step by step: consent, validation, place, visits and habits,
+//! staleness, motion and quiet hours, weather, targeting, scoring, holdout, claim, creative,
+//! record. Sending nothing is the default; an offer goes out only when every step agrees.
+
+use super::input::{Activity, CheckinInput, is_stale, validate};
+use super::record::{DecisionRecord, DecisionWriter, DeliveryRecord};
+use super::rules::{self, MOTION_RULES, Moment, RuleOutcome, in_range};
+use super::scoring;
+use super::{CheckinAnswer, DeliveredOffer, EngineMetrics, FenceRef};
+use crate::catalog::{Catalog, FenceInfo};
+use crate::error::ApiError;
+use crate::fences::index::FenceMatch;
+use crate::habits::{HabitFeatures, Habits, Place, features};
+use crate::limits::{Budget, Cap, Caps, ClaimOutcome, ClaimRequest, Clock, Limiter, Window};
+use crate::offers::{Offer, creative};
+use crate::people::{PersonId, Profile};
+use crate::store::Store;
+use crate::weather::{WeatherLookup, WeatherProvider};
+use chrono::{DateTime, Duration, Timelike, Utc};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+use uuid::Uuid;
+
+/// Deployment-wide decision settings.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Local quiet hours as minutes since midnight (from, to); `None` disables them.
+    pub quiet_hours: Option<(u32, u32)>,
+    /// Offers whose relevance is below this do not qualify (1.0: place alone is enough).
+    pub min_relevance: f64,
+    /// How far back purchases are read.
+    pub profile_days: i64,
+    /// Purchases in this window fill "the usual".
+    pub usual_item_days: i64,
+    /// Deployment default caps (an offer's own `caps.per_person` replaces the per-offer one).
+    pub caps: Caps,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            quiet_hours: Some((21 * 60, 8 * 60)),
+            min_relevance: 1.0,
+            profile_days: 365,
+            usual_item_days: 90,
+            caps: Caps::default(),
+        }
+    }
+}
+
+/// The decision engine and everything it consults.
+pub struct Engine {
+    /// Live fences and offers.
+    pub catalog: Arc<Catalog>,
+    /// Durable store.
+    pub store: Arc<dyn Store>,
+    /// Strict caps.
+    pub limiter: Arc<dyn Limiter>,
+    /// Visits and habits.
+    pub habits: Arc<dyn Habits>,
+    /// Weather at the spot.
+    pub weather: Arc<dyn WeatherProvider>,
+    /// Group-commit writer of decisions.
+    pub writer: DecisionWriter,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// Settings.
+    pub config: EngineConfig,
+    /// Counters.
+    pub metrics: EngineMetrics,
+}
+
+/// A fence the point is in, with what was learned about it.
+struct Matched {
+    hit: FenceMatch,
+    info: Arc<FenceInfo>,
+    local: DateTime<chrono_tz::Tz>,
+    quiet: bool,
+    fence_habit: Option<HabitFeatures>,
+    brand_habit: Option<HabitFeatures>,
+}
+
+/// One offer considered for this check-in.
+struct Candidate {
+    offer: Arc<Offer>,
+    fence: usize,
+    rules: Vec<RuleOutcome>,
+    eligible: bool,
+    relevance: f64,
+    score: f64,
+    outcome: String,
+}
+
+impl Engine {
+    /// Decides one check-in for `app`'s user.
+    pub async fn decide(&self, app: &str, c: CheckinInput) -> Result<CheckinAnswer, ApiError> {
+        let started = Instant::now();
+        let now = self.clock.now();
+        // 1. Consent first: without it nothing is processed or stored.
+        crate::people::check_user_id(&c.user_id).map_err(|e| ApiError::invalid("/user_id", e))?;
+        let consent = self.store.get_consent(app, &c.user_id).await?;
+        let Some(consent) = consent.filter(|c| c.location) else {
+            self.metrics.count("none", "consent-required");
+            return Err(ApiError::ConsentRequired(format!(
+                "user `{}` has not given location consent; PUT /v1/users/{{user_id}}/consent first",
+                c.user_id
+            )));
+        };
+        // 2. Validation.
+        validate(&c, now)?;
+        if let Some(previous) = self.store.find_decision(app, &c.checkin_id).await? {
+            return Ok(CheckinAnswer(previous));
+        }
+        // 3. Place. No fence: answer and keep nothing about the location.
+        let mut hits = Vec::new();
+        self.catalog.lookup(c.lat, c.lon, c.accuracy_m, &mut hits);
+        let mut matched: Vec<Matched> = hits
+            .into_iter()
+            .filter_map(|hit| self.catalog.fence(&hit.id).map(|info| (hit, info)))
+            .map(|(hit, info)| {
+                let local = c.recorded_at.with_timezone(&info.timezone);
+                let minute = local.hour() * 60 + local.minute();
+                let quiet = self
+                    .config
+                    .quiet_hours
+                    .is_some_and(|(f, t)| in_range(minute, f, t));
+                Matched {
+                    hit,
+                    info,
+                    local,
+                    quiet,
+                    fence_habit: None,
+                    brand_habit: None,
+                }
+            })
+            .collect();
+        if matched.is_empty() {
+            self.metrics.count("none", "no-fence");
+            return Ok(CheckinAnswer(
+                json!({ "decision": "none", "reason": "no-fence", "checkin_id": c.checkin_id }),
+            ));
+        }
+        let person = PersonId::of(app, &c.user_id);
+        let mut trace = Trace::new(&c, now, consent.personalization);
+        // 4. Visits and habits, only with personalization consent.
+        if consent.personalization {
+            self.observe_visits(&person, &c, &mut matched, now, &mut trace)
+                .await;
+        }
+        let stale = is_stale(&c, now);
+        // 5. Staleness, motion and quiet hours end the decision before any outside call.
+        let early = if stale {
+            Some("stale")
+        } else if c.activity == Some(Activity::Automotive) {
+            Some("in-motion")
+        } else if matched.iter().all(|m| m.quiet) {
+            Some("quiet-hours")
+        } else {
+            None
+        };
+        trace.fences(&matched);
+        if let Some(reason) = early {
+            let answer = none(&c, reason);
+            return self
+                .finish(app, &person, &c, now, started, answer, trace, None)
+                .await;
+        }
+        let profile = match consent.personalization {
+            true => Some(
+                self.store
+                    .profile(&person, now - Duration::days(self.config.profile_days))
+                    .await?,
+            ),
+            false => None,
+        };
+        // 6. Candidates: the brands' offers attached to the fences that are not in quiet hours.
+        let mut candidates = self.candidates(&matched);
+        let weather = if candidates
+            .iter()
+            .any(|x| x.offer.spec.targeting.weather.is_some())
+        {
+            self.weather.current(c.lat, c.lon).await
+        } else {
+            WeatherLookup::unknown("not-needed")
+        };
+        trace.weather(&weather);
+        for cand in &mut candidates {
+            let m = &matched[cand.fence];
+            let moment = Moment {
+                now,
+                local: m.local,
+                weather: &weather,
+                fence_habit: m.fence_habit.as_ref(),
+                brand_habit: m.brand_habit.as_ref(),
+                profile: profile.as_ref(),
+                speed_mps: c.speed_mps,
+                activity: c.activity,
+            };
+            cand.rules = rules::evaluate(&cand.offer, &moment);
+            cand.eligible = cand.rules.iter().all(|r| r.passed);
+            cand.relevance = scoring::relevance(
+                &cand.rules,
+                scoring::depth(m.hit.edge_distance_m, m.info.radius_m),
+            );
+            cand.score = cand.offer.spec.value * cand.relevance;
+            if cand.eligible && cand.relevance < self.config.min_relevance {
+                cand.eligible = false;
+                cand.outcome = format!(
+                    "relevance {:.2} below the minimum {:.2}",
+                    cand.relevance, self.config.min_relevance
+                );
+            } else {
+                cand.outcome = if cand.eligible {
+                    "eligible".into()
+                } else {
+                    "not eligible".into()
+                };
+            }
+        }
+        // 7. Best first; ties by offer id so the same inputs give the same decision.
+        candidates.sort_by(|a, b| {
+            b.eligible
+                .cmp(&a.eligible)
+                .then(b.score.total_cmp(&a.score))
+                .then(a.offer.id.cmp(&b.offer.id))
+        });
+        let (answer, delivery) = self
+            .claim(
+                app,
+                &person,
+                &c,
+                &matched,
+                &mut candidates,
+                profile.as_ref(),
+                &weather,
+                &mut trace,
+            )
+            .await;
+        trace.candidates(&candidates, &matched);
+        self.finish(app, &person, &c, now, started, answer, trace, delivery)
+            .await
+    }
+
+    async fn observe_visits(
+        &self,
+        person: &PersonId,
+        c: &CheckinInput,
+        matched: &mut [Matched],
+        now: DateTime<Utc>,
+        trace: &mut Trace,
+    ) {
+        let mut places: Vec<(Place, u8)> = Vec::new();
+        for m in matched.iter() {
+            let hour = m.local.hour() as u8;
+            places.push((Place::Fence(m.info.id.to_string()), hour));
+            let brand = Place::Brand(m.info.brand.to_string());
+            if !places.iter().any(|(p, _)| *p == brand) {
+                places.push((brand, hour));
+            }
+        }
+        let at = c.recorded_at.timestamp_millis();
+        match self
+            .habits
+            .observe(person.as_str(), &places, at, now.timestamp_millis())
+            .await
+        {
+            Ok(histories) => {
+                let by_place: HashMap<&Place, HabitFeatures> = places
+                    .iter()
+                    .map(|(p, _)| p)
+                    .zip(histories.iter().map(|h| features(h, at)))
+                    .collect();
+                for m in matched.iter_mut() {
+                    m.fence_habit = by_place.get(&Place::Fence(m.info.id.to_string())).cloned();
+                    m.brand_habit = by_place
+                        .get(&Place::Brand(m.info.brand.to_string()))
+                        .cloned();
+                }
+            }
+            // Unknown habits only mean habit-gated offers do not fire.
+            Err(e) => trace.note(format!("habits unavailable: {e}")),
+        }
+    }
+
+    fn candidates(&self, matched: &[Matched]) -> Vec<Candidate> {
+        let mut out: Vec<Candidate> = Vec::new();
+        for (i, m) in matched.iter().enumerate().filter(|(_, m)| !m.quiet) {
+            for offer in self.catalog.offers_of(&m.info.brand) {
+                let targets = match &offer.spec.targeting.fences {
+                    None => true,
+                    Some(t) => {
+                        t.ids.contains(&m.info.id)
+                            || t.tags.iter().any(|tag| m.info.tags.contains(tag))
+                    }
+                };
+                if !targets {
+                    continue;
+                }
+                // One offer reachable through several fences: keep the fence the person is deepest in.
+                match out.iter_mut().find(|x| x.offer.id == offer.id) {
+                    Some(x) if matched[x.fence].hit.edge_distance_m < m.hit.edge_distance_m => {
+                        x.fence = i
+                    }
+                    Some(_) => {}
+                    None => out.push(Candidate {
+                        offer,
+                        fence: i,
+                        rules: Vec::new(),
+                        eligible: false,
+                        relevance: 0.0,
+                        score: 0.0,
+                        outcome: String::new(),
+                    }),
+                }
+            }
+        }
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn claim(
+        &self,
+        app: &str,
+        person: &PersonId,
+        c: &CheckinInput,
+        matched: &[Matched],
+        candidates: &mut [Candidate],
+        profile: Option<&Profile>,
+        weather: &WeatherLookup,
+        trace: &mut Trace,
+    ) -> (Value, Option<DeliveryRecord>) {
+        let eligible = candidates.iter().filter(|x| x.eligible).count();
+        if eligible == 0 {
+            let moving = !candidates.is_empty()
+                && candidates.iter().all(|x| {
+                    x.rules
+                        .iter()
+                        .any(|r| MOTION_RULES.contains(&r.rule) && !r.passed)
+                });
+            return (
+                none(
+                    c,
+                    if moving {
+                        "in-motion"
+                    } else {
+                        "no-eligible-offer"
+                    },
+                ),
+                None,
+            );
+        }
+        // Holdout: the best offer's control group gets nothing, and the decision says so.
+        let best = &mut candidates[0];
+        if scoring::held_out(
+            person.as_str(),
+            &best.offer.id.to_string(),
+            best.offer.spec.holdout_pct,
+        ) {
+            best.outcome = format!("held out ({}% holdout)", best.offer.spec.holdout_pct);
+            let mut answer = none(c, "held-out");
+            answer["offer_id"] = json!(best.offer.id);
+            return (answer, None);
+        }
+        let claim_id = claim_key(app, &c.checkin_id);
+        let mut last_reason = "capped";
+        for cand in candidates.iter_mut().filter(|x| x.eligible) {
+            let m = &matched[cand.fence];
+            let req = ClaimRequest {
+                checkin_id: claim_id.clone(),
+                person: person.as_str().to_string(),
+                brand: cand.offer.brand.to_string(),
+                offer_id: cand.offer.id.to_string(),
+                fence_id: m.info.id.to_string(),
+                caps: self.caps_for(&cand.offer),
+                budget: Budget {
+                    total: cand.offer.spec.budget.total,
+                    daily: cand.offer.spec.budget.daily,
+                },
+            };
+            match self.limiter.claim(&req).await {
+                Ok(ClaimOutcome::Granted { at, replayed }) => {
+                    self.metrics.grant();
+                    cand.outcome = if replayed {
+                        "delivered (replayed claim)".into()
+                    } else {
+                        "delivered".into()
+                    };
+                    trace.limiter(json!({"offer_id": cand.offer.id, "outcome": "granted", "at": at, "replayed": replayed}));
+                    let d = self.deliver(app, c, m, &cand.offer, at, profile, weather);
+                    return (offer_answer(c, &d, &cand.offer, &m.info), Some(d));
+                }
+                Ok(ClaimOutcome::Denied(denial)) => {
+                    self.metrics.denial(denial.cap.as_str());
+                    cand.outcome = format!("denied by cap {}", denial.cap.as_str());
+                    trace.limiter(
+                        json!({"offer_id": cand.offer.id, "outcome": "denied", "denial": denial}),
+                    );
+                    // A person-wide cap blocks every other offer too: stop asking.
+                    if matches!(
+                        denial.cap,
+                        Cap::PersonDay | Cap::PersonWeek | Cap::CheckinAlreadyServed
+                    ) {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    // Fail closed: never deliver unchecked.
+                    self.metrics.limiter_error();
+                    cand.outcome = "limiter unavailable".into();
+                    trace.limiter(json!({"offer_id": cand.offer.id, "outcome": "error", "error": e.to_string()}));
+                    last_reason = "limiter-unavailable";
+                    break;
+                }
+            }
+        }
+        (none(c, last_reason), None)
+    }
+
+    fn caps_for(&self, offer: &Offer) -> Caps {
+        let mut caps = self.config.caps;
+        if let Some(p) = &offer.spec.caps.per_person {
+            caps.person_offer = match p.period_days {
+                Some(d) => Window::per_days(p.count, u64::from(d)),
+                None => Window {
+                    count: p.count,
+                    ..Window::once_ever()
+                },
+            };
+        }
+        caps
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn deliver(
+        &self,
+        app: &str,
+        c: &CheckinInput,
+        m: &Matched,
+        offer: &Offer,
+        at: DateTime<Utc>,
+        profile: Option<&Profile>,
+        weather: &WeatherLookup,
+    ) -> DeliveryRecord {
+        let id = delivery_id(app, &c.checkin_id, &offer.id);
+        let usual = profile.and_then(|p| {
+            p.usual_item(
+                &offer.brand,
+                at - Duration::days(self.config.usual_item_days),
+            )
+        });
+        let weather_ctx = match weather {
+            WeatherLookup::Known(w) => {
+                json!({"temp_c": w.temp_c, "feels_like_c": w.feels_like_c, "condition": w.condition.as_str()})
+            }
+            WeatherLookup::Unknown { .. } => json!({}),
+        };
+        let ctx = minijinja::Value::from(minijinja::value::Serde(json!({
+            "fence": {"name": m.info.name},
+            "brand": {"name": self.catalog.brand_name(&offer.brand).unwrap_or_else(|| offer.brand.to_string())},
+            "weather": weather_ctx,
+            "habit": {"usual_item": usual, "visits_per_week": m.fence_habit.as_ref().map(|h| h.visits_per_week)},
+            "distance_m": m.hit.center_distance_m.unwrap_or(0.0).round(),
+            "local_time": m.local.format("%H:%M").to_string(),
+        })));
+        // Copy never fails a check-in: a template that cannot render falls back to the offer's name.
+        let render = |src: &str, fallback: &str| {
+            creative::render(src, &ctx).unwrap_or_else(|e| {
+                tracing::warn!(offer = %offer.id, error = %e, "offer copy failed to render");
+                fallback.to_string()
+            })
+        };
+        let redemption = offer.spec.redemption.as_ref();
+        DeliveryRecord {
+            id,
+            device_id: c.device_id.clone(),
+            brand: offer.brand.to_string(),
+            offer_id: offer.id,
+            fence_id: m.info.id,
+            title: render(&offer.spec.title, &offer.spec.name),
+            body: render(&offer.spec.body, ""),
+            redemption_code: redemption.map(|r| redemption_code(&r.code_prefix, &id)),
+            expires_at: redemption.map(|r| at + Duration::hours(i64::from(r.valid_hours))),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn finish(
+        &self,
+        app: &str,
+        person: &PersonId,
+        c: &CheckinInput,
+        now: DateTime<Utc>,
+        started: Instant,
+        answer: Value,
+        trace: Trace,
+        delivery: Option<DeliveryRecord>,
+    ) -> Result<CheckinAnswer, ApiError> {
+        let latency_us = started.elapsed().as_micros() as i64;
+        let reason = answer["reason"].as_str().map(str::to_string);
+        let decision = if delivery.is_some() { "offer" } else { "none" };
+        self.metrics
+            .count(decision, reason.as_deref().unwrap_or("delivered"));
+        self.metrics.latency(latency_us);
+        let record = DecisionRecord {
+            app: app.to_string(),
+            checkin_id: c.checkin_id.clone(),
+            person: person.as_str().to_string(),
+            user_id: c.user_id.clone(),
+            at: now,
+            decision,
+            reason,
+            offer_id: delivery.as_ref().map(|d| d.offer_id),
+            delivery,
+            response: answer.clone(),
+            trace: trace.finish(&answer, latency_us),
+            latency_us,
+        };
+        // The delivery is durable before the response that carries it leaves.
+        self.writer
+            .write(record)
+            .await
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))?;
+        Ok(CheckinAnswer(answer))
+    }
+}
+
+fn none(c: &CheckinInput, reason: &str) -> Value {
+    json!({ "decision": "none", "reason": reason, "checkin_id": c.checkin_id })
+}
+
+fn offer_answer(c: &CheckinInput, d: &DeliveryRecord, offer: &Offer, fence: &FenceInfo) -> Value {
+    let body = DeliveredOffer {
+        delivery_id: d.id,
+        offer_id: offer.id,
+        brand: offer.brand.to_string(),
+        title: d.title.clone(),
+        body: d.body.clone(),
+        redemption_code: d.redemption_code.clone(),
+        expires_at: d.expires_at,
+        fence: FenceRef {
+            id: fence.id,
+            name: fence.name.clone(),
+        },
+    };
+    json!({ "decision": "offer", "checkin_id": c.checkin_id, "offer": body })
+}
+
+/// The limiter's idempotency key: one per app and check-in.
+fn claim_key(app: &str, checkin_id: &str) -> String {
+    hex::encode(
+        &Sha256::new()
+            .chain_update(app)
+            .chain_update([0])
+            .chain_update(checkin_id)
+            .finalize()[..16],
+    )
+}
+
+/// Deterministic per check-in and offer, so concurrent retries produce the same delivery.
+fn delivery_id(app: &str, checkin_id: &str, offer: &Uuid) -> Uuid {
+    let h = Sha256::new()
+        .chain_update(app)
+        .chain_update([0])
+        .chain_update(checkin_id)
+        .chain_update([0])
+        .chain_update(offer.as_bytes())
+        .finalize();
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&h[..16]);
+    Uuid::new_v8(b)
+}
+
+/// `PREFIX-XXXXXXXXXXXX`: 60 bits from the delivery id in Crockford base32 (no I, L, O, U).
+fn redemption_code(prefix: &str, delivery: &Uuid) -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let h = Sha256::digest(delivery.as_bytes());
+    let mut n = u64::from_be_bytes(h[..8].try_into().unwrap_or([0; 8]));
+    let code: String = (0..12)
+        .map(|_| {
+            let c = ALPHABET[(n & 31) as usize] as char;
+            n >>= 5;
+            c
+        })
+        .collect();
+    format!("{prefix}-{code}")
+}
+
+/// The decision trace, built as the steps run.
+struct Trace {
+    doc: serde_json::Map<String, Value>,
+    notes: Vec<String>,
+    limiter: Vec<Value>,
+}
+
+impl Trace {
+    fn new(c: &CheckinInput, now: DateTime<Utc>, personalization: bool) -> Self {
+        let mut doc = serde_json::Map::new();
+        // Location rounded to about 100 m: enough to explain, too coarse to track.
+        let round = |v: f64| (v * 1000.0).round() / 1000.0;
+        doc.insert(
+            "context".into(),
+            json!({
+                "decided_at": now,
+                "recorded_at": c.recorded_at,
+                "report_age_s": (now - c.recorded_at).num_seconds(),
+                "location_rounded": [round(c.lat), round(c.lon)],
+                "accuracy_m": c.accuracy_m,
+                "speed_mps": c.speed_mps,
+                "activity": c.activity,
+                "app_state": c.app_state,
+                "device_id": c.device_id,
+                "personalization": personalization,
+            }),
+        );
+        Self {
+            doc,
+            notes: Vec::new(),
+            limiter: Vec::new(),
+        }
+    }
+
+    fn note(&mut self, n: String) {
+        self.notes.push(n);
+    }
+
+    fn fences(&mut self, matched: &[Matched]) {
+        let v: Vec<Value> = matched.iter().map(|m| json!({
+            "id": m.info.id, "name": m.info.name, "brand": m.info.brand,
+            "edge_distance_m": (m.hit.edge_distance_m * 10.0).round() / 10.0,
+            "center_distance_m": m.hit.center_distance_m.map(|d| (d * 10.0).round() / 10.0),
+            "local_time": m.local.to_rfc3339(), "timezone": m.info.timezone.name(), "quiet_hours": m.quiet,
+            "habit_fence": m.fence_habit, "habit_brand": m.brand_habit,
+        })).collect();
+        self.doc.insert("fences".into(), Value::Array(v));
+    }
+
+    fn weather(&mut self, w: &WeatherLookup) {
+        let v = match w {
+            WeatherLookup::Known(k) => {
+                json!({"known": true, "temp_c": k.temp_c, "feels_like_c": k.feels_like_c, "condition": k.condition.as_str(), "precipitation_mm": k.precipitation_mm, "is_day": k.is_day})
+            }
+            WeatherLookup::Unknown { reason } => json!({"known": false, "reason": reason}),
+        };
+        self.doc.insert("weather".into(), v);
+    }
+
+    fn limiter(&mut self, v: Value) {
+        self.limiter.push(v);
+    }
+
+    fn candidates(&mut self, cands: &[Candidate], matched: &[Matched]) {
+        let v: Vec<Value> = cands.iter().map(|x| json!({
+            "offer_id": x.offer.id, "offer_name": x.offer.spec.name, "brand": x.offer.brand,
+            "fence_id": matched[x.fence].info.id, "eligible": x.eligible,
+            "failed": x.rules.iter().filter(|r| !r.passed).map(|r| r.text.clone()).collect::<Vec<_>>(),
+            "rules": x.rules, "relevance": x.relevance, "value": x.offer.spec.value, "score": x.score, "outcome": x.outcome,
+        })).collect();
+        self.doc.insert("candidates".into(), Value::Array(v));
+    }
+
+    fn finish(mut self, answer: &Value, latency_us: i64) -> Value {
+        self.doc
+            .insert("limiter".into(), Value::Array(self.limiter));
+        self.doc.insert("notes".into(), json!(self.notes));
+        self.doc.insert("answer".into(), answer.clone());
+        self.doc.insert("latency_us".into(), json!(latency_us));
+        Value::Object(self.doc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delivery_ids_and_codes_are_stable_per_checkin_and_offer() {
+        let o = Uuid::nil();
+        assert_eq!(delivery_id("a", "c1", &o), delivery_id("a", "c1", &o));
+        assert_ne!(delivery_id("a", "c1", &o), delivery_id("a", "c2", &o));
+        let code = redemption_code("CHILL", &delivery_id("a", "c1", &o));
+        assert!(code.starts_with("CHILL-") && code.len() == 18, "{code}");
+    }
+}

@@ -1,0 +1,196 @@
+//! The check-in an app posts, and its validation.
+
+use crate::domain::{Latitude, Longitude};
+use crate::error::{ApiError, FieldError};
+use crate::people::check_user_id;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// How far in the future a report may claim to be (phone clocks drift).
+pub const MAX_FUTURE: Duration = Duration::minutes(2);
+/// Older than this, a report may feed habits but never triggers an offer.
+pub const STALE_AFTER: Duration = Duration::minutes(10);
+
+/// What the phone says it is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(missing_docs)]
+pub enum Activity {
+    Still,
+    Walking,
+    Running,
+    Cycling,
+    Automotive,
+    Unknown,
+}
+
+/// Whether the app was in the foreground.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(missing_docs)]
+pub enum AppState {
+    Foreground,
+    Background,
+}
+
+/// A location report.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckinInput {
+    /// The app's id for this report; retries reuse it and get the same answer.
+    pub checkin_id: String,
+    /// The app's user id (scoped to the app).
+    pub user_id: String,
+    /// The device, kept only as support context.
+    #[serde(default)]
+    pub device_id: Option<String>,
+    /// Latitude, degrees.
+    pub lat: f64,
+    /// Longitude, degrees.
+    pub lon: f64,
+    /// Reported horizontal accuracy, metres (0 < a ≤ 5000).
+    pub accuracy_m: f64,
+    /// When the phone recorded the location.
+    pub recorded_at: DateTime<Utc>,
+    /// Speed over ground, m/s.
+    #[serde(default)]
+    pub speed_mps: Option<f64>,
+    /// Motion activity.
+    #[serde(default)]
+    pub activity: Option<Activity>,
+    /// App state when reported.
+    #[serde(default)]
+    pub app_state: Option<AppState>,
+}
+
+/// Checks every field; a report is valid or answered with 422 naming each problem.
+pub fn validate(c: &CheckinInput, now: DateTime<Utc>) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    let mut bad = |p: &str, r: String| errors.push(FieldError::new(p, r));
+    if c.checkin_id.is_empty()
+        || c.checkin_id.len() > 128
+        || c.checkin_id
+            .chars()
+            .any(|ch| ch.is_whitespace() || ch.is_control())
+    {
+        bad(
+            "/checkin_id",
+            "checkin_id must be 1-128 characters without spaces".into(),
+        );
+    }
+    if let Err(e) = check_user_id(&c.user_id) {
+        bad("/user_id", e);
+    }
+    if c.device_id
+        .as_ref()
+        .is_some_and(|d| d.is_empty() || d.len() > 128)
+    {
+        bad("/device_id", "device_id must be 1-128 characters".into());
+    }
+    if let Err(e) = Latitude::parse(c.lat) {
+        bad("/lat", e);
+    }
+    if let Err(e) = Longitude::parse(c.lon) {
+        bad("/lon", e);
+    }
+    if !c.accuracy_m.is_finite() || c.accuracy_m <= 0.0 || c.accuracy_m > 5_000.0 {
+        bad(
+            "/accuracy_m",
+            format!(
+                "accuracy_m must be above 0 and at most 5000 metres, got {}",
+                c.accuracy_m
+            ),
+        );
+    }
+    if c.recorded_at > now + MAX_FUTURE {
+        bad(
+            "/recorded_at",
+            format!(
+                "recorded_at {} is more than 2 minutes in the future",
+                c.recorded_at.to_rfc3339()
+            ),
+        );
+    }
+    if let Some(s) = c.speed_mps
+        && (!s.is_finite() || !(0.0..=150.0).contains(&s))
+    {
+        bad(
+            "/speed_mps",
+            format!("speed_mps must be between 0 and 150, got {s}"),
+        );
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// Is the report too old to trigger an offer?
+pub fn is_stale(c: &CheckinInput, now: DateTime<Utc>) -> bool {
+    now - c.recorded_at > STALE_AFTER
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn report(v: serde_json::Value) -> CheckinInput {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn base() -> serde_json::Value {
+        json!({"checkin_id": "c-1", "user_id": "u-123", "lat": 40.749, "lon": -73.986,
+               "accuracy_m": 15, "recorded_at": "2026-07-14T15:02:11Z"})
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2026-07-14T15:03:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn the_api_example_is_valid_and_fresh() {
+        let c = report(base());
+        assert!(validate(&c, now()).is_ok());
+        assert!(!is_stale(&c, now()));
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        for (field, value) in [
+            ("lat", json!(91)),
+            ("lon", json!(-181)),
+            ("accuracy_m", json!(0)),
+            ("accuracy_m", json!(5001)),
+            ("recorded_at", json!("2026-07-14T15:06:00Z")),
+            ("speed_mps", json!(-1)),
+            ("checkin_id", json!("")),
+        ] {
+            let mut v = base();
+            v[field] = value;
+            let err = validate(&report(v), now()).unwrap_err();
+            match err {
+                ApiError::Validation { errors, .. } => {
+                    assert_eq!(errors[0].pointer, format!("/{field}"))
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_activity_does_not_parse() {
+        let mut v = base();
+        v["activity"] = json!("teleporting");
+        assert!(serde_json::from_value::<CheckinInput>(v).is_err());
+    }
+
+    #[test]
+    fn eleven_minutes_old_is_stale() {
+        let mut v = base();
+        v["recorded_at"] = json!("2026-07-14T14:52:00Z");
+        assert!(is_stale(&report(v), now()));
+    }
+}

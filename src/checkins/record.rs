@@ -1,0 +1,116 @@
+//! What a decision leaves behind: the record (with its trace) and, for an offer, the delivery.
+//! Written through a group-commit writer so a delivery is durable before its response is sent.
+
+use crate::store::Store;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+/// One decision about one check-in.
+#[derive(Debug, Clone)]
+pub struct DecisionRecord {
+    /// The app whose user checked in.
+    pub app: String,
+    /// The app's id for the check-in (idempotency key).
+    pub checkin_id: String,
+    /// Pseudonymous person.
+    pub person: String,
+    /// The app's user id (kept for support look-ups; erased on request).
+    pub user_id: String,
+    /// When the decision was made.
+    pub at: DateTime<Utc>,
+    /// `offer` or `none`.
+    pub decision: &'static str,
+    /// Why none.
+    pub reason: Option<String>,
+    /// The delivered offer.
+    pub offer_id: Option<Uuid>,
+    /// The delivery, when an offer went out.
+    pub delivery: Option<DeliveryRecord>,
+    /// The exact response body, replayed for retries.
+    pub response: Value,
+    /// The full trace.
+    pub trace: Value,
+    /// Time spent deciding.
+    pub latency_us: i64,
+}
+
+/// An offer sent to a device.
+#[derive(Debug, Clone)]
+pub struct DeliveryRecord {
+    /// Delivery id (deterministic per check-in and offer, so concurrent retries agree).
+    pub id: Uuid,
+    /// Device that reported the check-in.
+    pub device_id: Option<String>,
+    /// Brand.
+    pub brand: String,
+    /// Offer.
+    pub offer_id: Uuid,
+    /// Fence that triggered it.
+    pub fence_id: Uuid,
+    /// Copy exactly as shown.
+    pub title: String,
+    /// Copy exactly as shown.
+    pub body: String,
+    /// Redemption code, if the offer has one.
+    pub redemption_code: Option<String>,
+    /// When the code expires.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+type Job = (DecisionRecord, oneshot::Sender<Result<(), String>>);
+
+/// Batches decision writes into few transactions; each caller waits for its own commit.
+#[derive(Clone)]
+pub struct DecisionWriter {
+    tx: mpsc::Sender<Job>,
+}
+
+impl DecisionWriter {
+    /// Starts the writer task. It ends (after flushing) when every writer handle is dropped.
+    pub fn start(store: Arc<dyn Store>) -> (Self, tokio::task::JoinHandle<()>) {
+        let (tx, mut rx) = mpsc::channel::<Job>(4096);
+        let task = tokio::spawn(async move {
+            let mut batch: Vec<Job> = Vec::with_capacity(256);
+            while let Some(first) = rx.recv().await {
+                batch.push(first);
+                // Whatever else is already queued joins this commit: one fsync for many.
+                while batch.len() < 256 {
+                    match rx.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                let records: Vec<DecisionRecord> = batch.iter().map(|(r, _)| r.clone()).collect();
+                let result = store
+                    .save_decisions(&records)
+                    .await
+                    .map_err(|e| format!("{e:#}"));
+                if let Err(e) = &result {
+                    tracing::error!(error = %e, n = records.len(), "saving decisions failed");
+                }
+                for (_, done) in batch.drain(..) {
+                    let _ = done.send(result.clone());
+                }
+            }
+        });
+        (Self { tx }, task)
+    }
+
+    /// Queues a record and waits until it is committed.
+    pub async fn write(&self, record: DecisionRecord) -> Result<(), String> {
+        let (done, wait) = oneshot::channel();
+        self.tx
+            .send((record, done))
+            .await
+            .map_err(|_| "decision writer stopped".to_string())?;
+        match tokio::time::timeout(Duration::from_secs(10), wait).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err("decision writer dropped the record".into()),
+            Err(_) => Err("decision write timed out".into()),
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! Scoring: an offer's value times how much of the moment it matches. Place alone is worth 1;
+//! each other kind of signal that the offer asks for and that holds adds to it, so an offer
+//! that matches place + weather + habit + time beats a place-only one of equal value.
+//! The formula is documented in docs/decisions.md; keep the two in step.
+
+use super::rules::RuleOutcome;
+use sha2::{Digest, Sha256};
+
+/// Weight of each kind of signal, by the prefix of its rule names.
+pub const WEIGHTS: [(&str, f64); 5] = [
+    ("weather.", 1.0),
+    ("habit.", 1.0),
+    ("audience.", 0.75),
+    ("schedule.", 0.5),
+    ("exclude.", 0.25),
+];
+
+/// Relevance of an offer whose rules all passed: 1 for the place, plus each matched kind of
+/// signal once, plus up to 0.25 for being well inside the fence (closer to its heart).
+pub fn relevance(rules: &[RuleOutcome], depth: f64) -> f64 {
+    let signals: f64 = WEIGHTS
+        .iter()
+        .filter(|(prefix, _)| rules.iter().any(|r| r.passed && r.rule.starts_with(prefix)))
+        .map(|(_, w)| w)
+        .sum();
+    1.0 + signals + 0.25 * depth.clamp(0.0, 1.0)
+}
+
+/// How deep inside the fence the point is: 0 at the edge, 1 at the centre (circles) or 50 m
+/// inside (polygons).
+pub fn depth(edge_distance_m: f64, radius_m: Option<f64>) -> f64 {
+    match radius_m {
+        Some(r) if r > 0.0 => (edge_distance_m / r).clamp(0.0, 1.0),
+        _ => (edge_distance_m / 50.0).clamp(0.0, 1.0),
+    }
+}
+
+/// Is this person in this offer's holdout? A stable hash, so the same person stays in (or
+/// out of) the control group for the offer's whole life.
+pub fn held_out(person: &str, offer_id: &str, pct: f64) -> bool {
+    if pct <= 0.0 {
+        return false;
+    }
+    let h = Sha256::new()
+        .chain_update(person.as_bytes())
+        .chain_update([0])
+        .chain_update(offer_id.as_bytes())
+        .finalize();
+    let bucket = u64::from_be_bytes(h[..8].try_into().unwrap_or([0; 8])) % 10_000;
+    (bucket as f64) < pct * 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn passed(rule: &'static str) -> RuleOutcome {
+        RuleOutcome {
+            rule,
+            passed: true,
+            expected: json!(null),
+            actual: json!(null),
+            text: String::new(),
+        }
+    }
+
+    #[test]
+    fn more_matched_signals_score_higher() {
+        let place_only = relevance(&[passed("status"), passed("motion.max_speed_mps")], 0.0);
+        let moment = relevance(
+            &[
+                passed("status"),
+                passed("weather.min_temp_c"),
+                passed("weather.conditions"),
+                passed("habit.min_visits_per_week"),
+                passed("schedule.hours"),
+            ],
+            0.0,
+        );
+        assert_eq!(place_only, 1.0);
+        assert_eq!(moment, 3.5);
+    }
+
+    #[test]
+    fn holdout_is_stable_and_close_to_its_percentage() {
+        let n = 20_000;
+        let held = (0..n)
+            .filter(|i| held_out(&format!("p{i}"), "offer", 10.0))
+            .count();
+        assert!((1_700..2_300).contains(&held), "{held}");
+        assert_eq!(held_out("p1", "offer", 10.0), held_out("p1", "offer", 10.0));
+        assert!(!held_out("p1", "offer", 0.0));
+    }
+}

@@ -1,0 +1,130 @@
+//! Know the regular: visits per person and fence (and per person and brand), kept as hot state
+//! beside the rate limiter (Redis, or its in-process twin) under the person's hash tag, so one
+//! round trip records this check-in's visits and returns what the decision needs.
+//!
+//! A visit to a fence starts with the first matching check-in after at least 3 hours without
+//! one there. Visit starts are kept for 56 days; older ones fall out, so habits fade.
+
+mod features;
+mod redis;
+mod twin;
+
+pub use features::{HabitFeatures, features};
+pub use redis::RedisHabits;
+pub use twin::InProcessHabits;
+
+use async_trait::async_trait;
+
+/// A gap this long without a check-in at a place ends the visit.
+pub const VISIT_GAP_MS: i64 = 3 * 3_600_000;
+/// How far back habits look.
+pub const HORIZON_MS: i64 = 56 * 86_400_000;
+/// Most visit starts kept per place (bounds memory for pathological reporters).
+pub const MAX_VISITS: usize = 512;
+
+/// One place a check-in matched: a fence, or a brand (any of its fences).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Place {
+    /// A fence, by id.
+    Fence(String),
+    /// A brand, by id.
+    Brand(String),
+}
+
+impl Place {
+    /// The key suffix for this place.
+    pub fn key(&self) -> String {
+        match self {
+            Place::Fence(id) => format!("f:{id}"),
+            Place::Brand(id) => format!("b:{id}"),
+        }
+    }
+}
+
+/// What one place looked like after recording the check-in.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PlaceHistory {
+    /// Visit starts within the horizon, oldest first: (Unix ms, local hour at the start).
+    pub visits: Vec<(i64, u8)>,
+    /// Start of the visit this check-in belongs to.
+    pub current_start: i64,
+}
+
+/// Hot-state failures.
+#[derive(Debug, thiserror::Error)]
+pub enum HabitsError {
+    /// The backend cannot be reached in time.
+    #[error("habit state unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Records visits and reads habits.
+#[async_trait]
+pub trait Habits: Send + Sync + 'static {
+    /// Records a check-in at `at_ms` (local hour `hour` at each place) and returns each
+    /// place's history, in the order given. `now_ms` trims what fell out of the horizon.
+    async fn observe(
+        &self,
+        person: &str,
+        places: &[(Place, u8)],
+        at_ms: i64,
+        now_ms: i64,
+    ) -> Result<Vec<PlaceHistory>, HabitsError>;
+
+    /// Forgets everything about a person.
+    async fn forget(&self, person: &str) -> Result<(), HabitsError>;
+}
+
+/// The visit rule shared by both implementations, on one place's state.
+/// `seen` is (last check-in, current visit start); returns the new state and, when this
+/// check-in starts a visit that must be logged, its start.
+pub fn step(seen: Option<(i64, i64)>, at: i64) -> ((i64, i64), Option<i64>) {
+    match seen {
+        None => ((at, at), Some(at)),
+        Some((last, start)) if at >= last => {
+            if at - last >= VISIT_GAP_MS {
+                ((at, at), Some(at))
+            } else {
+                ((at, start), None)
+            }
+        }
+        // A late (batched) report: inside the current visit it may move the start earlier;
+        // well before it, it is an older visit of its own.
+        Some((last, start)) => {
+            if at >= start - VISIT_GAP_MS {
+                ((last, start.min(at)), (at < start).then_some(at))
+            } else {
+                ((last, start), Some(at))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: i64 = 3_600_000;
+
+    #[test]
+    fn a_visit_starts_after_three_quiet_hours() {
+        let (s, new) = step(None, 0);
+        assert_eq!((s, new), ((0, 0), Some(0)));
+        let (s, new) = step(Some(s), 2 * H);
+        assert_eq!((s, new), ((2 * H, 0), None));
+        let (s, new) = step(Some(s), 2 * H + 3 * H);
+        assert_eq!((s, new), ((5 * H, 5 * H), Some(5 * H)));
+    }
+
+    #[test]
+    fn a_late_report_within_the_visit_moves_its_start_earlier() {
+        let ((last, start), new) = step(Some((10 * H, 9 * H)), 8 * H);
+        assert_eq!((last, start, new), (10 * H, 8 * H, Some(8 * H)));
+    }
+
+    #[test]
+    fn a_much_older_report_is_a_visit_of_its_own() {
+        let (s, new) = step(Some((10 * H, 9 * H)), 2 * H);
+        assert_eq!((s, new), ((10 * H, 9 * H), Some(2 * H)));
+    }
+}

@@ -1,0 +1,106 @@
+//! Visits in Redis: one Lua script per check-in over the person's own keys.
+
+use super::{HORIZON_MS, Habits, HabitsError, MAX_VISITS, Place, PlaceHistory, VISIT_GAP_MS};
+use async_trait::async_trait;
+use redis::Script;
+use redis::aio::ConnectionManager;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+static VISITS: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("visits.lua")));
+
+/// Visit history in Redis, under `{prefix}:{u:<person>}:h:…`.
+#[derive(Clone)]
+pub struct RedisHabits {
+    conn: ConnectionManager,
+    prefix: String,
+    timeout: Duration,
+}
+
+impl RedisHabits {
+    /// Uses an existing connection manager (shared with the limiter).
+    pub fn new(conn: ConnectionManager, prefix: &str, timeout: Duration) -> Self {
+        Self {
+            conn,
+            prefix: prefix.to_string(),
+            timeout,
+        }
+    }
+
+    fn key(&self, person: &str, rest: &str) -> String {
+        format!("{}:{{u:{person}}}:h:{rest}", self.prefix)
+    }
+
+    async fn bounded<T>(
+        &self,
+        f: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, HabitsError> {
+        match tokio::time::timeout(self.timeout, f).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(HabitsError::Unavailable(e.to_string())),
+            Err(_) => Err(HabitsError::Unavailable(format!(
+                "no answer within {:?}",
+                self.timeout
+            ))),
+        }
+    }
+}
+
+#[async_trait]
+impl Habits for RedisHabits {
+    async fn observe(
+        &self,
+        person: &str,
+        places: &[(Place, u8)],
+        at_ms: i64,
+        now_ms: i64,
+    ) -> Result<Vec<PlaceHistory>, HabitsError> {
+        if places.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut inv = VISITS.prepare_invoke();
+        inv.key(self.key(person, "seen"))
+            .key(self.key(person, "idx"));
+        for (place, _) in places {
+            inv.key(self.key(person, &place.key()));
+        }
+        inv.arg(at_ms)
+            .arg(now_ms)
+            .arg(HORIZON_MS)
+            .arg(VISIT_GAP_MS)
+            .arg(MAX_VISITS)
+            .arg(HORIZON_MS + 86_400_000);
+        for (_, hour) in places {
+            inv.arg(*hour);
+        }
+        let mut conn = self.conn.clone();
+        let raw: Vec<(i64, Vec<String>)> = self.bounded(inv.invoke_async(&mut conn)).await?;
+        Ok(raw
+            .into_iter()
+            .map(|(current_start, members)| PlaceHistory {
+                current_start,
+                visits: members
+                    .iter()
+                    .filter_map(|m| {
+                        let (t, h) = m.split_once(':')?;
+                        Some((t.parse().ok()?, h.parse().ok()?))
+                    })
+                    .collect(),
+            })
+            .collect())
+    }
+
+    async fn forget(&self, person: &str) -> Result<(), HabitsError> {
+        let index = self.key(person, "idx");
+        let mut conn = self.conn.clone();
+        let keys: Vec<String> = self
+            .bounded(redis::cmd("SMEMBERS").arg(&index).query_async(&mut conn))
+            .await?;
+        let mut del = redis::cmd("DEL");
+        del.arg(&index);
+        for k in keys {
+            del.arg(k);
+        }
+        self.bounded(del.query_async::<()>(&mut conn)).await
+    }
+}

@@ -1,0 +1,49 @@
+-- Reserves one delivery of an offer's budget for a check-in, idempotently.
+-- Runs on the offer's own keys ({o:<offer>}) after the person's claim was granted.
+--
+-- KEYS: 1 counters (hash: total, day, day_count), 2 reservations (zset checkin -> ms)
+-- ARGV: 1 checkin_id, 2 total limit (-1: none), 3 daily limit (-1: none),
+--       4 now in ms ('' = Redis TIME), 5 how long reservations are remembered (ms)
+-- Returns 'OK', or a denial answer in claim.lua's format.
+
+local counters, reservations, checkin = KEYS[1], KEYS[2], ARGV[1]
+local total_limit, daily_limit, keep = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[5])
+local day_ms = 86400000
+
+local function int(n) return string.format('%d', n) end
+
+local now
+if ARGV[4] ~= '' then
+  now = tonumber(ARGV[4])
+else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- A retry of a check-in that already reserved must not spend the budget twice.
+if redis.call('ZSCORE', reservations, checkin) then return 'OK' end
+
+local today = math.floor(now / day_ms)
+local c = redis.call('HMGET', counters, 'total', 'day', 'day_count')
+local total = tonumber(c[1] or '0')
+local day_count = 0
+if tonumber(c[2] or '-1') == today then day_count = tonumber(c[3] or '0') end
+
+if total_limit >= 0 and total >= total_limit then
+  return 'D budget-total ' .. int(total_limit) .. ' -1 -1 -1 - -'
+end
+if daily_limit >= 0 and day_count >= daily_limit then
+  return 'D budget-daily ' .. int(daily_limit) .. ' ' .. int(day_ms) .. ' '
+    .. int((today + 1) * day_ms) .. ' -1 - -'
+end
+
+-- The counters have no TTL on purpose: a total budget that expired would be spent again.
+redis.call('HSET', counters, 'total', int(total + 1), 'day', int(today), 'day_count', int(day_count + 1))
+redis.call('ZADD', reservations, int(now), checkin)
+-- Housekeeping once per UTC day is enough: reservations then hold at most keep + 1 day,
+-- and the set outlives its newest entry by at least `keep`.
+if tonumber(c[2] or '-1') ~= today then
+  redis.call('ZREMRANGEBYSCORE', reservations, '-inf', int(now - keep))
+  redis.call('PEXPIRE', reservations, int(keep + day_ms))
+end
+return 'OK'

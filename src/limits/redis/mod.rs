@@ -1,0 +1,294 @@
+//! The production limiter: Lua scripts on Redis (standalone or cluster).
+//!
+//! A claim is two steps on two hash slots:
+//! 1. `claim.lua` on the person's keys checks and records every personal cap at once;
+//! 2. if granted and the offer has a budget, `budget.lua` reserves it on the offer's keys;
+//!    when the budget refuses, `release.lua` undoes step 1 exactly (compensation).
+//!
+//! A crash (or timeout) between the steps leaves step 1 recorded without a delivery: the
+//! person may get fewer offers than allowed, never more. A retry of the same check-in
+//! replays step 1 and completes step 2, because both steps are idempotent.
+
+mod keys;
+mod wire;
+
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use ::redis::{RedisError, Script};
+
+use self::keys::{OfferKeys, PersonKeys};
+use super::{
+    ClaimOutcome, ClaimRequest, Clock, IDEMPOTENCY_TTL, Limiter, LimiterError, validate_id,
+    validate_person,
+};
+
+/// The scripts, hashed once; `invoke_async` sends EVALSHA and, on NOSCRIPT (after a
+/// Redis restart or failover), loads the script and retries once.
+struct Scripts {
+    claim: Script,
+    release: Script,
+    budget: Script,
+    cool_down: Script,
+    forget: Script,
+}
+
+static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
+    claim: Script::new(include_str!("claim.lua")),
+    release: Script::new(include_str!("release.lua")),
+    budget: Script::new(include_str!("budget.lua")),
+    cool_down: Script::new(include_str!("cool_down.lua")),
+    forget: Script::new(include_str!("forget.lua")),
+});
+
+/// The initial connection may take longer than one call (TCP, TLS, AUTH), but start-up
+/// must still fail fast when Redis is not there.
+const MIN_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Rate limiter backed by Redis; clone-free sharing through `Arc<dyn Limiter>`.
+pub struct RedisLimiter {
+    // ConnectionManager multiplexes every caller over one connection and reconnects by
+    // itself after errors, so the limiter survives a Redis restart without rebuilding.
+    conn: ConnectionManager,
+    prefix: String,
+    timeout: Duration,
+    clock: Option<Arc<dyn Clock>>,
+}
+
+impl fmt::Debug for RedisLimiter {
+    // Hand-written: the connection's Debug would print the URL, which may hold a password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisLimiter")
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .field("test_clock", &self.clock.is_some())
+            .finish()
+    }
+}
+
+impl RedisLimiter {
+    /// Connects to `url`; every key starts with `key_prefix`; every call is bounded by `timeout`.
+    pub async fn connect(
+        url: &str,
+        key_prefix: &str,
+        timeout: Duration,
+    ) -> Result<Self, LimiterError> {
+        keys::validate_prefix(key_prefix)?;
+        // The URL may carry a password: never echo it.
+        let client = ::redis::Client::open(url)
+            .map_err(|_| LimiterError::InvalidConfig("invalid Redis URL".into()))?;
+        let config = ConnectionManagerConfig::new()
+            .set_response_timeout(Some(timeout))
+            .set_connection_timeout(Some(timeout.max(MIN_CONNECT_TIMEOUT)))
+            // Short, capped back-off: after an outage the limiter must come back within
+            // a second or two, and each call is bounded by `timeout` anyway.
+            .set_min_delay(Duration::from_millis(10))
+            .set_max_delay(Duration::from_millis(200))
+            .set_number_of_retries(3);
+        let connect = async {
+            let mut conn = ConnectionManager::new_with_config(client, config)
+                .await
+                .map_err(unavailable)?;
+            // Loading up front spares the first claims a NOSCRIPT round trip.
+            for script in [
+                &SCRIPTS.claim,
+                &SCRIPTS.release,
+                &SCRIPTS.budget,
+                &SCRIPTS.cool_down,
+                &SCRIPTS.forget,
+            ] {
+                script.load_async(&mut conn).await.map_err(unavailable)?;
+            }
+            Ok(conn)
+        };
+        let conn = tokio::time::timeout(timeout.max(MIN_CONNECT_TIMEOUT), connect)
+            .await
+            .map_err(|_| LimiterError::Unavailable("connecting to Redis timed out".into()))??;
+        Ok(Self {
+            conn,
+            prefix: key_prefix.to_owned(),
+            timeout,
+            clock: None,
+        })
+    }
+
+    /// Tests only: scripts use this clock instead of Redis `TIME`, so window edges can be
+    /// tested without sleeping. Never use in production: replicas' clocks drift.
+    pub fn with_test_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// The "now" argument of every script: empty means "use Redis TIME".
+    fn now_arg(&self) -> String {
+        self.clock
+            .as_ref()
+            .map(|clock| clock.now_ms().to_string())
+            .unwrap_or_default()
+    }
+
+    /// Bounds one whole limiter call, so a slow or dead Redis turns into a prompt refusal.
+    async fn bounded<T>(
+        &self,
+        what: &str,
+        call: impl Future<Output = Result<T, LimiterError>>,
+    ) -> Result<T, LimiterError> {
+        tokio::time::timeout(self.timeout, call)
+            .await
+            .unwrap_or_else(|_| {
+                Err(LimiterError::Unavailable(format!(
+                    "{what} timed out after {:?}",
+                    self.timeout
+                )))
+            })
+    }
+
+    async fn claim_unbounded(&self, req: &ClaimRequest) -> Result<ClaimOutcome, LimiterError> {
+        let person = PersonKeys::new(&self.prefix, &req.person);
+        let logs = person.logs(req);
+        let now = self.now_arg();
+        let caps = &req.caps;
+
+        let mut claim = SCRIPTS.claim.prepare_invoke();
+        claim
+            .key(&logs[..])
+            .key(person.cooldown(&req.brand))
+            .key(person.checkins())
+            .key(person.index())
+            .arg(&req.checkin_id)
+            .arg(&req.offer_id)
+            .arg(&now);
+        for window in [
+            caps.person_day,
+            caps.person_week,
+            caps.person_brand,
+            caps.person_offer,
+            caps.person_fence,
+        ] {
+            claim.arg(window.count).arg(window.period_ms());
+        }
+        claim.arg(millis(IDEMPOTENCY_TTL));
+        let (answer, replayed): (String, i64) = claim
+            .invoke_async(&mut self.conn.clone())
+            .await
+            .map_err(unavailable)?;
+        let outcome = wire::parse_answer(&answer, replayed == 1)?;
+        if !outcome.is_granted() || req.budget.is_unlimited() {
+            return Ok(outcome);
+        }
+
+        let offer = OfferKeys::new(&self.prefix, &req.offer_id);
+        let limit = |l: Option<u64>| l.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
+        let budget: String = SCRIPTS
+            .budget
+            .key(offer.counters())
+            .key(offer.reservations())
+            .arg(&req.checkin_id)
+            .arg(limit(req.budget.total))
+            .arg(limit(req.budget.daily))
+            .arg(&now)
+            .arg(millis(IDEMPOTENCY_TTL))
+            .invoke_async(&mut self.conn.clone())
+            .await
+            .map_err(unavailable)?;
+        if budget == "OK" {
+            return Ok(outcome);
+        }
+
+        let refusal = wire::parse_answer(&budget, false)?;
+        let released: Result<i64, RedisError> = SCRIPTS
+            .release
+            .key(&logs[..])
+            .key(person.checkins())
+            .arg(&req.checkin_id)
+            .arg(&req.offer_id)
+            .arg(&budget)
+            .invoke_async(&mut self.conn.clone())
+            .await;
+        if let Err(e) = released {
+            // The answer stays a refusal; the person's slot stays taken until its window
+            // ends (under-delivery). A retry of this check-in replays and releases again.
+            tracing::warn!(error = %e, "could not release a claim refused by the offer budget");
+        }
+        Ok(refusal)
+    }
+}
+
+#[async_trait::async_trait]
+impl Limiter for RedisLimiter {
+    async fn claim(&self, req: &ClaimRequest) -> Result<ClaimOutcome, LimiterError> {
+        req.validate()?;
+        self.bounded("claim", self.claim_unbounded(req)).await
+    }
+
+    async fn cool_down(
+        &self,
+        person: &str,
+        brand: &str,
+        duration: Duration,
+    ) -> Result<(), LimiterError> {
+        validate_person(person)?;
+        validate_id("brand", brand)?;
+        let duration_ms = millis(duration);
+        if duration_ms <= 0 {
+            return Ok(());
+        }
+        let keys = PersonKeys::new(&self.prefix, person);
+        let call = async {
+            SCRIPTS
+                .cool_down
+                .key(keys.cooldown(brand))
+                .key(keys.index())
+                .arg(duration_ms)
+                .arg(self.now_arg())
+                .invoke_async::<i64>(&mut self.conn.clone())
+                .await
+                .map(drop)
+                .map_err(unavailable)
+        };
+        self.bounded("cool_down", call).await
+    }
+
+    async fn forget_person(&self, person: &str) -> Result<(), LimiterError> {
+        validate_person(person)?;
+        let keys = PersonKeys::new(&self.prefix, person);
+        let call = async {
+            SCRIPTS
+                .forget
+                .key(keys.all_log())
+                .key(keys.checkins())
+                .key(keys.index())
+                .invoke_async::<i64>(&mut self.conn.clone())
+                .await
+                .map(drop)
+                .map_err(unavailable)
+        };
+        self.bounded("forget_person", call).await
+    }
+
+    async fn ping(&self) -> Result<(), LimiterError> {
+        let call = async {
+            ::redis::cmd("PING")
+                .query_async::<String>(&mut self.conn.clone())
+                .await
+                .map(drop)
+                .map_err(unavailable)
+        };
+        self.bounded("ping", call).await
+    }
+
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+}
+
+fn unavailable(e: RedisError) -> LimiterError {
+    LimiterError::Unavailable(e.to_string())
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,72 @@
+//! An offer's budget: the in-process twin of budget.lua.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::DateTime;
+
+use crate::limits::{Budget, Cap, Denial};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Deliveries counted against one offer's budget.
+#[derive(Debug, Default)]
+pub(super) struct OfferBudget {
+    total: u64,
+    day: i64,
+    day_count: u64,
+    /// Check-in -> when it reserved; retries must not spend twice.
+    reservations: HashMap<String, i64>,
+}
+
+impl OfferBudget {
+    /// The refusal, if the budget cannot take one more delivery now.
+    pub(super) fn check(&self, checkin: &str, budget: Budget, now_ms: i64) -> Option<Denial> {
+        if self.reservations.contains_key(checkin) {
+            return None;
+        }
+        let today = now_ms.div_euclid(DAY_MS);
+        if let Some(limit) = budget.total.filter(|limit| self.total >= *limit) {
+            return Some(Denial {
+                cap: Cap::BudgetTotal,
+                limit,
+                period: None,
+                held_by: None,
+                until: None,
+            });
+        }
+        let day_count = if self.day == today { self.day_count } else { 0 };
+        if let Some(limit) = budget.daily.filter(|limit| day_count >= *limit) {
+            return Some(Denial {
+                cap: Cap::BudgetDaily,
+                limit,
+                period: Some(Duration::from_millis(DAY_MS as u64)),
+                held_by: None,
+                until: DateTime::from_timestamp_millis((today + 1) * DAY_MS),
+            });
+        }
+        None
+    }
+
+    /// Counts one delivery (after [`OfferBudget::check`] passed), once per check-in.
+    pub(super) fn reserve(&mut self, checkin: &str, now_ms: i64, keep_ms: i64) {
+        if self.reservations.contains_key(checkin) {
+            return;
+        }
+        let today = now_ms.div_euclid(DAY_MS);
+        if self.day != today {
+            self.day = today;
+            self.day_count = 0;
+        }
+        self.total += 1;
+        self.day_count += 1;
+        self.reservations.insert(checkin.to_owned(), now_ms);
+        self.forget_old(now_ms, keep_ms);
+    }
+
+    /// Drops reservations older than any retry (the counters stay: they are the budget).
+    pub(super) fn forget_old(&mut self, now_ms: i64, keep_ms: i64) {
+        let from = now_ms.saturating_sub(keep_ms);
+        self.reservations.retain(|_, at| *at > from);
+    }
+}

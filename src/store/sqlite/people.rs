@@ -1,0 +1,205 @@
+//! Consent, profile reads, decisions and deliveries.
+
+use super::{SqliteStore, db_err, from_ms, ms};
+use crate::checkins::record::DecisionRecord;
+use crate::domain::BrandId;
+use crate::people::{Consent, ConsentInput, PersonId, Profile, Purchase};
+use crate::store::{StoreResult, StoredDecision};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+impl SqliteStore {
+    pub(super) async fn get_consent_impl(
+        &self,
+        app: &str,
+        user: &str,
+    ) -> StoreResult<Option<Consent>> {
+        let row = sqlx::query("SELECT location, personalization, updated_at FROM consents WHERE app_id = ? AND user_id = ?")
+            .bind(app)
+            .bind(user)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(row.map(|r| Consent {
+            user_id: user.to_string(),
+            location: r.get::<i64, _>("location") != 0,
+            personalization: r.get::<i64, _>("personalization") != 0,
+            updated_at: Some(from_ms(r.get("updated_at"))),
+        }))
+    }
+
+    pub(super) async fn put_consent_impl(
+        &self,
+        app: &str,
+        user: &str,
+        c: &ConsentInput,
+    ) -> StoreResult<Consent> {
+        let now = Utc::now();
+        let person = PersonId::of(app, user);
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO consents (app_id, user_id, person, location, personalization, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (app_id, user_id) DO UPDATE SET location = excluded.location,
+               personalization = excluded.personalization, updated_at = excluded.updated_at",
+        )
+        .bind(app)
+        .bind(user)
+        .bind(person.as_str())
+        .bind(c.location)
+        .bind(c.personalization)
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query("INSERT INTO consent_events (person, location, personalization, at) VALUES (?, ?, ?, ?)")
+            .bind(person.as_str())
+            .bind(c.location)
+            .bind(c.personalization)
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Consent {
+            user_id: user.to_string(),
+            location: c.location,
+            personalization: c.personalization,
+            updated_at: Some(now),
+        })
+    }
+
+    pub(super) async fn profile_impl(
+        &self,
+        person: &PersonId,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Profile> {
+        let follows =
+            sqlx::query("SELECT brand_id FROM follows WHERE person = ? ORDER BY brand_id")
+                .bind(person.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?
+                .iter()
+                .filter_map(|r| BrandId::parse(&r.get::<String, _>("brand_id")).ok())
+                .collect();
+        let interests =
+            sqlx::query("SELECT interest FROM interests WHERE person = ? ORDER BY interest")
+                .bind(person.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?
+                .iter()
+                .map(|r| r.get::<String, _>("interest"))
+                .collect();
+        let purchases = sqlx::query(
+            "SELECT brand_id, sku, category, at FROM purchases WHERE person = ? AND at >= ? ORDER BY at DESC LIMIT 1000",
+        )
+        .bind(person.as_str())
+        .bind(ms(since))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| Purchase { brand: r.get("brand_id"), sku: r.get("sku"), category: r.get("category"), at: from_ms(r.get("at")) })
+        .collect();
+        Ok(Profile {
+            follows,
+            interests,
+            purchases,
+        })
+    }
+
+    pub(super) async fn find_decision_impl(
+        &self,
+        app: &str,
+        checkin_id: &str,
+    ) -> StoreResult<Option<serde_json::Value>> {
+        let row = sqlx::query("SELECT response FROM decisions WHERE app_id = ? AND checkin_id = ?")
+            .bind(app)
+            .bind(checkin_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(row.and_then(|r| serde_json::from_str(&r.get::<String, _>("response")).ok()))
+    }
+
+    pub(super) async fn decisions_by_checkin_impl(
+        &self,
+        checkin_id: &str,
+    ) -> StoreResult<Vec<StoredDecision>> {
+        let rows = sqlx::query(
+            "SELECT app_id, checkin_id, user_id, at, decision, reason, response, trace, latency_us
+             FROM decisions WHERE checkin_id = ? ORDER BY app_id",
+        )
+        .bind(checkin_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let json = |s: String| serde_json::from_str(&s).unwrap_or(serde_json::Value::Null);
+        Ok(rows
+            .into_iter()
+            .map(|r| StoredDecision {
+                app: r.get("app_id"),
+                checkin_id: r.get("checkin_id"),
+                user_id: r.get("user_id"),
+                at: from_ms(r.get("at")),
+                decision: r.get("decision"),
+                reason: r.get("reason"),
+                response: json(r.get("response")),
+                trace: json(r.get("trace")),
+                latency_us: r.get("latency_us"),
+            })
+            .collect())
+    }
+
+    pub(super) async fn save_decisions_impl(&self, batch: &[DecisionRecord]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        for d in batch {
+            // A concurrent retry of the same checkin_id computed the same answer; keep the first.
+            sqlx::query(
+                "INSERT OR IGNORE INTO decisions (app_id, checkin_id, person, user_id, at, decision, reason, offer_id,
+                   delivery_id, response, trace, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&d.app)
+            .bind(&d.checkin_id)
+            .bind(&d.person)
+            .bind(&d.user_id)
+            .bind(ms(d.at))
+            .bind(d.decision)
+            .bind(&d.reason)
+            .bind(d.offer_id.map(|o| o.to_string()))
+            .bind(d.delivery.as_ref().map(|x| x.id.to_string()))
+            .bind(d.response.to_string())
+            .bind(d.trace.to_string())
+            .bind(d.latency_us)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if let Some(x) = &d.delivery {
+                sqlx::query(
+                    "INSERT OR IGNORE INTO deliveries (id, app_id, checkin_id, person, user_id, device_id, brand_id, offer_id,
+                       fence_id, title, body, redemption_code, expires_at, status, created_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'delivered', ?)",
+                )
+                .bind(x.id.to_string())
+                .bind(&d.app)
+                .bind(&d.checkin_id)
+                .bind(&d.person)
+                .bind(&d.user_id)
+                .bind(&x.device_id)
+                .bind(&x.brand)
+                .bind(x.offer_id.to_string())
+                .bind(x.fence_id.to_string())
+                .bind(&x.title)
+                .bind(&x.body)
+                .bind(&x.redemption_code)
+                .bind(x.expires_at.map(ms))
+                .bind(ms(d.at))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            }
+        }
+        tx.commit().await.map_err(db_err)
+    }
+}
