@@ -180,9 +180,6 @@ fn ring(v: &Value, at: &str) -> Result<Ring, FieldError> {
             "a ring needs at least 3 distinct positions",
         ));
     }
-    if signed_area(&out).abs() < 1e-14 {
-        return Err(FieldError::new(at, "the ring has zero area"));
-    }
     Ok(out)
 }
 
@@ -252,6 +249,17 @@ fn check_polygon(rings: &[Ring], at: &str, errors: &mut Vec<FieldError>) {
                 errors.push(FieldError::new(format!("{at}/{}", b.ring), reason));
                 return;
             }
+        }
+    }
+    // Checked after crossings: a bow tie's lobes cancel out, and "intersects itself" is the
+    // reason a brand can act on.
+    for (r, ring) in rings.iter().enumerate() {
+        if signed_area(ring).abs() < 1e-14 {
+            errors.push(FieldError::new(
+                format!("{at}/{r}"),
+                "the ring has zero area",
+            ));
+            return;
         }
     }
     let shell = Polygon::new(LineString::from(rings[0].clone()), vec![]);

@@ -106,7 +106,7 @@ impl ClaimOutcome {
 pub struct Denial {
     /// The cap that refused.
     pub cap: Cap,
-    /// The cap's limit (deliveries per period, or the budget).
+    /// The cap's limit: deliveries per period, or the budget (0 for a cool-down).
     pub limit: u64,
     /// The rolling period of the cap, if it has one.
     #[serde(with = "millis", rename = "period_ms")]

@@ -58,7 +58,7 @@ fn sample_context() -> minijinja::Value {
     context! {
         fence => context! { name => "Corner Store 5th Ave" },
         brand => context! { name => "ChillCo" },
-        weather => context! { temp_c => 30.5, feels_like_c => 33.0, condition => "clear" },
+        weather => context! { temp_c => 30.6, feels_like_c => 33.0, condition => "clear" },
         habit => context! { usual_item => "cola-330", visits_per_week => 3.0 },
         distance_m => 80,
         local_time => "15:02",

@@ -29,6 +29,12 @@ pub struct Options {
     pub weather_budget_ms: u64,
     pub redis_url: Option<String>,
     pub quiet_hours: Option<String>,
+    /// The limiter's per-call budget.
+    pub limiter_timeout_ms: u64,
+    /// Share a database with another instance (replicas); default: a fresh one.
+    pub db_url: Option<String>,
+    /// Share a Redis key prefix with another instance (replicas); default: a fresh one.
+    pub redis_key_prefix: Option<String>,
 }
 
 impl Default for Options {
@@ -39,6 +45,9 @@ impl Default for Options {
             weather_budget_ms: 250,
             redis_url: None,
             quiet_hours: None,
+            db_url: None,
+            redis_key_prefix: None,
+            limiter_timeout_ms: 50,
         }
     }
 }
@@ -49,19 +58,26 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(o: Options) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("test.db").display());
+    let db = o
+        .db_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("test.db").display()));
     let db_url = db.clone();
     let overrides = Overrides {
         bind: Some("127.0.0.1:0".into()),
         database_url: Some(db),
         weather_url: Some(o.weather_url),
         redis_url: o.redis_url,
-        redis_key_prefix: Some(format!("test-{}", uuid::Uuid::new_v4().simple())),
+        redis_key_prefix: Some(
+            o.redis_key_prefix
+                .unwrap_or_else(|| format!("test-{}", uuid::Uuid::new_v4().simple())),
+        ),
         quiet_hours: o.quiet_hours,
         ..Default::default()
     };
     let mut settings = Settings::load(None, overrides).unwrap();
     settings.weather_budget_ms = o.weather_budget_ms;
+    settings.limiter_timeout_ms = o.limiter_timeout_ms;
     let clock = Arc::new(ManualClock::new(o.now));
     let app = Application::build_with_clock(settings, clock.clone())
         .await

@@ -37,8 +37,9 @@ end
 -- ids; ' <checkin>' for a check-in's fields), scored by when its life ends. Whatever
 -- ended goes now, so a stale answer is never replayed and the index stays small.
 -- (With TIME the keys have expired already; this keeps a test clock exact as well.)
--- At most 500 per claim bounds the work after a long absence; the rest go next time,
--- and a stale key left for later only holds entries that no longer count.
+-- At most 500 per claim bounds the work after a long absence; the rest go next time.
+-- Meanwhile a leftover log only holds entries outside every window, and a leftover
+-- check-in record could at worst replay its old answer, which counts nothing.
 local stale = redis.call('ZRANGEBYSCORE', index, '-inf', int(now), 'LIMIT', 0, 500)
 if #stale > 0 then
   local fields, keys = {}, {}

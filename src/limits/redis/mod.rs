@@ -48,7 +48,7 @@ static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
 /// must still fail fast when Redis is not there.
 const MIN_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Rate limiter backed by Redis; clone-free sharing through `Arc<dyn Limiter>`.
+/// Rate limiter backed by Redis (standalone or Cluster); share it as `Arc<dyn Limiter>`.
 pub struct RedisLimiter {
     // ConnectionManager multiplexes every caller over one connection and reconnects by
     // itself after errors, so the limiter survives a Redis restart without rebuilding.

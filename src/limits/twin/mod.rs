@@ -18,8 +18,9 @@ use super::{
     validate_person,
 };
 
-/// Claims between two sweeps of expired state, so memory follows the live data.
-const SWEEP_EVERY: u32 = 4096;
+/// Time between two sweeps of expired state, so memory follows the live data. A sweep
+/// walks every person under the lock, hence rarely rather than every N claims.
+const SWEEP_EVERY_MS: i64 = 60_000;
 
 /// Rate limiter kept in this process's memory.
 pub struct InProcessLimiter {
@@ -35,7 +36,7 @@ pub struct InProcessLimiter {
 struct State {
     people: HashMap<String, Person>,
     budgets: HashMap<String, OfferBudget>,
-    claims_since_sweep: u32,
+    last_sweep_ms: i64,
 }
 
 impl InProcessLimiter {
@@ -67,8 +68,7 @@ fn millis(d: Duration) -> i64 {
 impl State {
     fn claim(&mut self, req: &ClaimRequest, now_ms: i64) -> ClaimOutcome {
         let ttl_ms = millis(IDEMPOTENCY_TTL);
-        self.claims_since_sweep += 1;
-        if self.claims_since_sweep >= SWEEP_EVERY {
+        if now_ms.saturating_sub(self.last_sweep_ms) >= SWEEP_EVERY_MS {
             self.sweep(now_ms, ttl_ms);
         }
         let person = self.people.entry(req.person.clone()).or_default();
@@ -96,7 +96,7 @@ impl State {
     }
 
     fn sweep(&mut self, now_ms: i64, ttl_ms: i64) {
-        self.claims_since_sweep = 0;
+        self.last_sweep_ms = now_ms;
         self.people.retain(|_, person| !person.expire(now_ms));
         for budget in self.budgets.values_mut() {
             budget.forget_old(now_ms, ttl_ms);
@@ -143,5 +143,52 @@ impl Limiter for InProcessLimiter {
 
     fn kind(&self) -> &'static str {
         "in-process"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::{Budget, Caps, ManualClock, Window};
+
+    #[tokio::test]
+    async fn people_whose_state_expired_are_swept_from_memory() {
+        let start = chrono::DateTime::from_timestamp_millis(1_700_000_000_000).unwrap();
+        let clock = Arc::new(ManualClock::new(start));
+        let limiter = InProcessLimiter::new(clock.clone());
+        let hour = Window::per_hours(1, 1);
+        for n in 0..100 {
+            let req = ClaimRequest {
+                checkin_id: format!("ck-{n}"),
+                person: format!("p{n}"),
+                brand: "b".into(),
+                offer_id: "o".into(),
+                fence_id: "f".into(),
+                caps: Caps {
+                    person_day: hour,
+                    person_week: hour,
+                    person_brand: hour,
+                    person_offer: hour,
+                    person_fence: hour,
+                },
+                budget: Budget::default(),
+            };
+            limiter.claim(&req).await.unwrap();
+        }
+        assert_eq!(limiter.lock().people.len(), 100);
+        // Past every window and the idempotency TTL, the next claim's sweep drops them.
+        clock.advance(IDEMPOTENCY_TTL + Duration::from_secs(60));
+        let mut last = ClaimRequest {
+            checkin_id: "ck-last".into(),
+            person: "someone".into(),
+            brand: "b".into(),
+            offer_id: "o".into(),
+            fence_id: "f".into(),
+            caps: Caps::default(),
+            budget: Budget::default(),
+        };
+        last.caps.person_offer = hour;
+        limiter.claim(&last).await.unwrap();
+        assert_eq!(limiter.lock().people.len(), 1);
     }
 }

@@ -1,0 +1,116 @@
+//! Offer budgets: exact under racing people, idempotent, and a refusal gives the
+//! person's caps back.
+
+use std::sync::Arc;
+
+use geoffer::limits::{Budget, Cap, ClaimOutcome, ClaimRequest, Limiter};
+
+use super::harness::{DAY, Harness, person, req, t0};
+
+conformance!(
+    a_total_budget_of_100_grants_exactly_100_among_1000_people_racing,
+    a_daily_budget_of_100_grants_exactly_100_per_utc_day,
+    a_budget_refusal_releases_the_persons_claim,
+    a_budget_refusal_is_replayed_to_a_retry,
+);
+
+fn budgeted(n: u64, checkin: &str, budget: Budget) -> ClaimRequest {
+    let mut r = req(&person(n), checkin, "chillco", "cola", "corner");
+    r.budget = budget;
+    r
+}
+
+async fn race(limiter: &Arc<dyn Limiter>, requests: Vec<ClaimRequest>) -> Vec<ClaimOutcome> {
+    let tasks: Vec<_> = requests
+        .into_iter()
+        .map(|r| {
+            let limiter = limiter.clone();
+            tokio::spawn(async move { limiter.claim(&r).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.expect("task").expect("limiter answers"));
+    }
+    answers
+}
+
+async fn a_total_budget_of_100_grants_exactly_100_among_1000_people_racing(h: Harness) {
+    let budget = Budget {
+        total: Some(100),
+        daily: None,
+    };
+    let requests = (0..1000)
+        .map(|n| budgeted(n, &format!("ck-{n}"), budget))
+        .collect();
+    let answers = race(&h.limiter, requests).await;
+    assert_eq!(answers.iter().filter(|a| a.is_granted()).count(), 100);
+    for denial in answers.iter().filter_map(|a| a.denial()) {
+        assert_eq!((denial.cap, denial.limit), (Cap::BudgetTotal, 100));
+    }
+}
+
+async fn a_daily_budget_of_100_grants_exactly_100_per_utc_day(h: Harness) {
+    let budget = Budget {
+        total: None,
+        daily: Some(100),
+    };
+    let day_one = (0..1000)
+        .map(|n| budgeted(n, &format!("d1-{n}"), budget))
+        .collect();
+    let answers = race(&h.limiter, day_one).await;
+    assert_eq!(answers.iter().filter(|a| a.is_granted()).count(), 100);
+    let midnight = t0().date_naive().succ_opt().expect("tomorrow");
+    let midnight = midnight.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    for denial in answers.iter().filter_map(|a| a.denial()) {
+        assert_eq!((denial.cap, denial.limit), (Cap::BudgetDaily, 100));
+        assert_eq!(denial.until, Some(midnight));
+    }
+
+    // Next UTC day (15 h later, within everyone's 24 h caps): the refused 900 had their
+    // claims released, so they compete for a fresh 100.
+    h.clock.set(midnight);
+    let refused: Vec<u64> = (0..1000)
+        .filter(|n| !answers[*n as usize].is_granted())
+        .collect();
+    let day_two = refused
+        .iter()
+        .map(|n| budgeted(*n, &format!("d2-{n}"), budget))
+        .collect();
+    let answers = race(&h.limiter, day_two).await;
+    assert_eq!(answers.iter().filter(|a| a.is_granted()).count(), 100);
+}
+
+async fn a_budget_refusal_releases_the_persons_claim(h: Harness) {
+    let budget = Budget {
+        total: Some(1),
+        daily: Some(1),
+    };
+    h.grant(&budgeted(1, "ck-a", budget)).await;
+
+    // Person 2 is refused by the budget; their day cap, week cap and the check-in itself
+    // must be as if nothing happened, so another brand's offer can still go out.
+    h.deny(&budgeted(2, "ck-b", budget), Cap::BudgetTotal).await;
+    h.grant(&req(&person(2), "ck-b", "lampco", "lamp", "corner"))
+        .await;
+    h.deny(
+        &req(&person(2), "ck-c", "bagco", "bag", "park"),
+        Cap::PersonDay,
+    )
+    .await;
+}
+
+async fn a_budget_refusal_is_replayed_to_a_retry(h: Harness) {
+    let budget = Budget {
+        total: None,
+        daily: Some(1),
+    };
+    h.grant(&budgeted(1, "ck-a", budget)).await;
+    let first = h.deny(&budgeted(2, "ck-b", budget), Cap::BudgetDaily).await;
+    h.advance(DAY);
+    assert_eq!(
+        h.claim(&budgeted(2, "ck-b", budget)).await,
+        ClaimOutcome::Denied(first)
+    );
+    h.grant(&budgeted(2, "ck-c", budget)).await;
+}

@@ -1,0 +1,142 @@
+//! Strict caps through HTTP: replicas sharing one Redis, and Redis failing under load.
+
+use crate::helpers::*;
+use crate::support::redis_server::RedisServer;
+use futures_util::future::join_all;
+use serde_json::json;
+use std::collections::HashMap;
+
+const NEAR: (f64, f64) = (40.7490, -73.9860);
+
+fn always_eligible() -> serde_json::Value {
+    json!({"name": "Always", "title": "Hello", "body": "At {{ fence.name }}", "value": 1.0})
+}
+
+/// Four geoffer instances over one database and one Redis, the way replicas run. The limiter
+/// budget is generous: a debug build answering 1,000 requests at once on two cores is slow,
+/// and a claim that times out after Redis granted it fails closed (an under-delivery), which
+/// would hide what this test is about: never more than the cap.
+async fn replicas(redis: &RedisServer) -> (Vec<TestApp>, String) {
+    let prefix = format!("replicas-{}", uuid::Uuid::new_v4().simple());
+    let opts = || Options {
+        redis_url: Some(redis.url()),
+        redis_key_prefix: Some(prefix.clone()),
+        limiter_timeout_ms: 10_000,
+        ..Default::default()
+    };
+    let first = spawn_app_with(opts()).await;
+    let brand_key = first.brand_with_key("chillco").await;
+    assert_eq!(
+        first
+            .post("/v1/brands/chillco/geofences", &brand_key, &circle_fence())
+            .await
+            .status,
+        201
+    );
+    assert_eq!(
+        first
+            .post("/v1/brands/chillco/offers", &brand_key, &always_eligible())
+            .await
+            .status,
+        201
+    );
+    let app_key = first.key("app", None).await;
+    first.consent(&app_key, "u-1", true, true).await;
+    let mut apps = vec![first];
+    for _ in 0..3 {
+        let o = Options {
+            db_url: Some(apps[0].db_url.clone()),
+            ..opts()
+        };
+        apps.push(spawn_app_with(o).await);
+    }
+    (apps, app_key)
+}
+
+#[tokio::test]
+async fn a_thousand_concurrent_checkins_across_four_replicas_deliver_exactly_the_cap() {
+    let redis = RedisServer::start();
+    let (apps, key) = replicas(&redis).await;
+    let answers = join_all((0..1000).map(|i| {
+        let app = &apps[i % apps.len()];
+        let key = key.clone();
+        async move {
+            app.checkin(&key, &format!("c-{i}"), "u-1", NEAR.0, NEAR.1, json!({}))
+                .await
+        }
+    }))
+    .await;
+    let mut by: HashMap<String, usize> = HashMap::new();
+    for a in &answers {
+        assert_eq!(a.status, 200, "{}", a.body);
+        let k = a.body["reason"].as_str().unwrap_or("offer").to_string();
+        *by.entry(k).or_default() += 1;
+    }
+    assert_eq!(by.get("offer"), Some(&1), "{by:?}");
+    assert_eq!(by.get("capped"), Some(&999), "{by:?}");
+    assert_eq!(apps[0].count_rows("deliveries").await, 1);
+}
+
+#[tokio::test]
+async fn with_redis_down_nothing_is_delivered_and_service_returns_when_it_is_back() {
+    let mut redis = RedisServer::start();
+    let app = spawn_app_with(Options {
+        redis_url: Some(redis.url()),
+        ..Default::default()
+    })
+    .await;
+    let brand_key = app.brand_with_key("chillco").await;
+    app.post("/v1/brands/chillco/geofences", &brand_key, &circle_fence())
+        .await;
+    app.post("/v1/brands/chillco/offers", &brand_key, &always_eligible())
+        .await;
+    let key = app.key("app", None).await;
+    for u in 0..40 {
+        app.consent(&key, &format!("u-{u}"), true, false).await;
+    }
+    redis.kill();
+    let down = join_all((0..40).map(|u| {
+        let (app, key) = (&app, &key);
+        async move {
+            app.checkin(
+                key,
+                &format!("down-{u}"),
+                &format!("u-{u}"),
+                NEAR.0,
+                NEAR.1,
+                json!({}),
+            )
+            .await
+        }
+    }))
+    .await;
+    for a in &down {
+        assert_eq!(a.status, 200, "no 5xx while Redis is down: {}", a.body);
+        assert_eq!(a.body["reason"], "limiter-unavailable", "{}", a.body);
+    }
+    assert_eq!(app.count_rows("deliveries").await, 0);
+    redis.restart();
+    let back = std::time::Instant::now();
+    let served = loop {
+        let a = app
+            .checkin(
+                &key,
+                &format!("back-{}", back.elapsed().as_millis()),
+                "u-0",
+                NEAR.0,
+                NEAR.1,
+                json!({}),
+            )
+            .await;
+        if a.body["decision"] == "offer" || back.elapsed() > std::time::Duration::from_secs(5) {
+            break a;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(served.body["decision"], "offer", "{}", served.body);
+    assert!(
+        back.elapsed() < std::time::Duration::from_secs(2),
+        "took {:?} to recover",
+        back.elapsed()
+    );
+}
