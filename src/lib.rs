@@ -12,6 +12,7 @@ pub mod cli;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod fences;
 pub mod habits;
 pub mod limits;

@@ -105,6 +105,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(msg) => ApiError::Conflict(msg),
+            StoreError::NotFound(msg) => ApiError::NotFound(msg),
             StoreError::Other(e) => ApiError::Internal(e),
         }
     }

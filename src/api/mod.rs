@@ -4,6 +4,7 @@ pub mod audit;
 pub mod brands;
 pub mod checkins;
 pub mod decisions;
+pub mod events;
 pub mod extract;
 pub mod fences;
 pub mod keys;
@@ -12,6 +13,7 @@ pub mod offers;
 pub mod openapi;
 pub mod ops;
 pub mod paging;
+pub mod results;
 pub mod users;
 
 use crate::error::ApiError;
@@ -67,6 +69,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, import_limit: usize) {
                         .route(web::get().to(users::get_consent)),
                 )
                 .service(web::resource("/checkins").route(web::post().to(checkins::create)))
+                .service(web::resource("/events").route(web::post().to(events::create)))
+                .service(web::resource("/users/{user_id}").route(web::delete().to(users::delete)))
+                .service(
+                    web::resource("/brands/{brand}/offers/{id}/results")
+                        .route(web::get().to(results::get)),
+                )
                 .service(
                     web::resource("/decisions/{checkin_id}").route(web::get().to(decisions::get)),
                 ),

@@ -20,6 +20,9 @@ use utoipa::{Modify, OpenApi};
         super::users::put_consent, super::users::get_consent,
         super::checkins::create,
         super::decisions::get,
+        super::events::create,
+        super::users::delete,
+        super::results::get,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     modifiers(&BearerAuth),
@@ -31,6 +34,7 @@ use utoipa::{Modify, OpenApi};
         (name = "audit", description = "Admin audit log"),
         (name = "people", description = "Consent (app)"),
         (name = "checkins", description = "Location reports and decisions (app)"),
+        (name = "events", description = "Feedback events (app)"),
         (name = "support", description = "Decision trails (support, admin)"),
         (name = "operations", description = "Health, readiness, metrics"),
     )

@@ -1,13 +1,18 @@
-//! `/v1/users/{user_id}/consent`: apps record what their users allow.
+//! `/v1/users/{user_id}`: apps record what their users allow, and erase them on request.
 
 use super::extract::ValidJson;
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
-use crate::people::{Consent, ConsentInput, check_user_id};
+use crate::people::erasure::erase;
+use crate::people::{Consent, ConsentInput, PersonId, check_user_id};
 use crate::state::AppState;
+use crate::store::Erase;
 use actix_web::{HttpResponse, web};
+use serde::Serialize;
+use utoipa::ToSchema;
 
-/// Set a user's consent (app).
+/// Set a user's consent (app). Withdrawing stops processing at once and erases what it covered:
+/// personalization takes habits and the profile with it; location takes the history too.
 #[utoipa::path(put, path = "/v1/users/{user_id}/consent", tag = "people", security(("bearer" = [])),
     params(("user_id" = String, Path, description = "the app's user id")), request_body = ConsentInput,
     responses((status = 200, body = Consent), (status = 403, body = Problem), (status = 422, body = Problem)))]
@@ -19,7 +24,14 @@ pub async fn put_consent(
 ) -> Result<HttpResponse, ApiError> {
     let app = who.require_app()?;
     check_user_id(&path).map_err(|e| ApiError::invalid("/path/user_id", e))?;
+    let person = PersonId::of(app, &path);
+    // Record the withdrawal first: from this moment nothing new is processed.
     let consent = state.store.put_consent(app, &path, &body.0).await?;
+    if !body.0.location {
+        erase(&state, &person, Erase::History).await?;
+    } else if !body.0.personalization {
+        erase(&state, &person, Erase::Profile).await?;
+    }
     Ok(HttpResponse::Ok().json(consent))
 }
 
@@ -39,4 +51,29 @@ pub async fn get_consent(
         .await?
         .unwrap_or_else(|| Consent::none(&path));
     Ok(HttpResponse::Ok().json(consent))
+}
+
+/// The proof of an erasure.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErasureReceipt {
+    /// Quote this id; it is kept, the person is not.
+    pub receipt: String,
+}
+
+/// Erase a user (app): visits, habits, follows, interests, purchases, events, decision traces
+/// and consent, in the store and in Redis. Deliveries remain only as de-identified counts.
+/// Later check-ins from the id are unconsented until consent is given again.
+#[utoipa::path(delete, path = "/v1/users/{user_id}", tag = "people", security(("bearer" = [])),
+    params(("user_id" = String, Path)), responses((status = 202, body = ErasureReceipt), (status = 403, body = Problem), (status = 503, body = Problem)))]
+pub async fn delete(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let app = who.require_app()?;
+    check_user_id(&path).map_err(|e| ApiError::invalid("/path/user_id", e))?;
+    erase(&state, &PersonId::of(app, &path), Erase::Everything).await?;
+    let receipt = uuid::Uuid::new_v4().to_string();
+    state.store.record_erasure(&receipt).await?;
+    Ok(HttpResponse::Accepted().json(ErasureReceipt { receipt }))
 }

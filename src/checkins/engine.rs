@@ -37,6 +37,12 @@ pub struct EngineConfig {
     pub usual_item_days: i64,
     /// Deployment default caps (an offer's own `caps.per_person` replaces the per-offer one).
     pub caps: Caps,
+    /// A purchase suppresses offers for the same SKU or category this long.
+    pub retargeting_days: i64,
+    /// A dismissal cools its brand down this long.
+    pub dismissal_cooldown_days: i64,
+    /// A purchase at the brand this long after a delivery (or held-out decision) converts it.
+    pub attribution_days: i64,
 }
 
 impl Default for EngineConfig {
@@ -47,6 +53,9 @@ impl Default for EngineConfig {
             profile_days: 365,
             usual_item_days: 90,
             caps: Caps::default(),
+            retargeting_days: 30,
+            dismissal_cooldown_days: 14,
+            attribution_days: 7,
         }
     }
 }
@@ -198,6 +207,7 @@ impl Engine {
                 profile: profile.as_ref(),
                 speed_mps: c.speed_mps,
                 activity: c.activity,
+                retargeting_days: self.config.retargeting_days,
             };
             cand.rules = rules::evaluate(&cand.offer, &moment);
             cand.eligible = cand.rules.iter().all(|r| r.passed);
@@ -512,7 +522,12 @@ impl Engine {
             at: now,
             decision,
             reason,
-            offer_id: delivery.as_ref().map(|d| d.offer_id),
+            // Held-out decisions keep the offer too: they are the control group of its results.
+            offer_id: delivery.as_ref().map(|d| d.offer_id).or_else(|| {
+                answer["offer_id"]
+                    .as_str()
+                    .and_then(|o| Uuid::parse_str(o).ok())
+            }),
             delivery,
             response: answer.clone(),
             trace: trace.finish(&answer, latency_us),

@@ -68,6 +68,8 @@ pub struct Moment<'a> {
     pub speed_mps: Option<f64>,
     /// Reported activity.
     pub activity: Option<Activity>,
+    /// Purchases this recent suppress offers for the same SKU or category.
+    pub retargeting_days: i64,
 }
 
 /// Evaluates every rule the offer sets, in a fixed order.
@@ -127,7 +129,43 @@ pub fn evaluate(offer: &Offer, m: &Moment) -> Vec<RuleOutcome> {
     if let Some(e) = &t.exclude {
         exclude(e, m, &mut out);
     }
+    if let Some(p) = &s.product {
+        retargeting(p, m, &mut out);
+    }
     out
+}
+
+/// No chasing: a recent purchase of what the offer promotes rules it out.
+fn retargeting(p: &crate::offers::Product, m: &Moment, out: &mut Vec<RuleOutcome>) {
+    let since = m.now - Duration::days(m.retargeting_days);
+    let hit = m.profile.and_then(|pr| {
+        pr.purchases.iter().find(|x| {
+            x.at >= since
+                && (x.sku.as_ref().is_some_and(|s| p.skus.contains(s))
+                    || x.category
+                        .as_ref()
+                        .is_some_and(|c| p.categories.contains(c)))
+        })
+    });
+    let text = match hit {
+        Some(x) => format!(
+            "no retargeting: bought {} on {}, within {} days",
+            x.sku.clone().or(x.category.clone()).unwrap_or_default(),
+            x.at.format("%Y-%m-%d"),
+            m.retargeting_days
+        ),
+        None => format!(
+            "no retargeting: nothing it promotes bought within {} days",
+            m.retargeting_days
+        ),
+    };
+    out.push(outcome(
+        "retargeting.recent_purchase",
+        hit.is_none(),
+        json!({"skus": p.skus, "categories": p.categories, "within_days": m.retargeting_days}),
+        json!(hit.map(|x| json!({"sku": x.sku, "category": x.category, "at": x.at}))),
+        text,
+    ));
 }
 
 fn motion(max: f64, m: &Moment, out: &mut Vec<RuleOutcome>) {

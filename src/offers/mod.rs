@@ -2,6 +2,7 @@
 
 pub mod creative;
 mod model;
+pub mod results;
 pub mod validate;
 
 pub use model::*;

@@ -46,6 +46,22 @@ pub struct OfferSpec {
     /// Redemption code and validity.
     #[serde(default)]
     pub redemption: Option<Redemption>,
+    /// What the offer is for. Someone who just bought one of these SKUs or categories is not
+    /// offered it again (no chasing people with what they already have).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<Product>,
+}
+
+/// The items an offer promotes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Product {
+    /// SKUs.
+    #[serde(default)]
+    pub skus: Vec<String>,
+    /// Categories.
+    #[serde(default)]
+    pub categories: Vec<String>,
 }
 
 fn default_value() -> f64 {

@@ -1,6 +1,7 @@
 //! People: pseudonymous, scoped to the app that reports them, with consent and a profile.
 
 mod consent;
+pub mod erasure;
 mod profile;
 
 pub use consent::{Consent, ConsentInput};

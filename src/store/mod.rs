@@ -8,6 +8,7 @@ use crate::audit::{AuditEntry, AuditQuery};
 use crate::auth::{ApiKeyRecord, Principal};
 use crate::checkins::record::DecisionRecord;
 use crate::domain::BrandId;
+use crate::events::Event;
 use crate::fences::{Fence, FenceDraft};
 use crate::offers::{Offer, OfferSpec};
 use crate::people::{Consent, ConsentInput, PersonId, Profile};
@@ -20,9 +21,12 @@ use uuid::Uuid;
 /// Storage failures callers can act on.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// A uniqueness rule was broken (duplicate id, duplicate external_id).
+    /// A uniqueness rule was broken, or a state change makes no sense.
     #[error("{0}")]
     Conflict(String),
+    /// The thing the request refers to does not exist.
+    #[error("{0}")]
+    NotFound(String),
     /// Anything else: the database is unreachable, corrupt, or the query is wrong.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -66,6 +70,48 @@ pub struct StoredDecision {
     pub trace: serde_json::Value,
     /// Time spent deciding, microseconds.
     pub latency_us: i64,
+}
+
+/// What applying an event did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Applied {
+    /// Recorded, with its effect; the brand it concerned, if any.
+    Accepted {
+        /// Brand of the delivery, purchase or follow.
+        brand: Option<String>,
+    },
+    /// Seen before (same app and event id): nothing changed.
+    Duplicate,
+}
+
+/// How much of a person to erase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Erase {
+    /// Personalization withdrawn: follows, interests, traits, purchases.
+    Profile,
+    /// Location withdrawn: the profile plus events and decisions; deliveries de-identified.
+    History,
+    /// Erasure request: all of it, consent records included.
+    Everything,
+}
+
+/// Raw counts behind an offer's results.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ResultCounts {
+    /// Deliveries (treated group).
+    pub deliveries: u64,
+    /// Opened.
+    pub opened: u64,
+    /// Dismissed.
+    pub dismissed: u64,
+    /// Redeemed.
+    pub redeemed: u64,
+    /// Deliveries followed by a redemption or a purchase at the brand within the window.
+    pub conversions: u64,
+    /// People held out (control group).
+    pub holdout: u64,
+    /// Held-out people who bought at the brand within the window.
+    pub holdout_conversions: u64,
 }
 
 /// One page request over fences.
@@ -196,6 +242,25 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<serde_json::Value>>;
     /// Every recorded decision with this check-in id (one per app that used it).
     async fn decisions_by_checkin(&self, checkin_id: &str) -> StoreResult<Vec<StoredDecision>>;
+    /// Records an event and applies its effect in one transaction; `Conflict` when the
+    /// transition makes no sense, `NotFound` for an unknown delivery.
+    async fn apply_event(
+        &self,
+        app: &str,
+        person: &PersonId,
+        event: &Event,
+        body: &serde_json::Value,
+    ) -> StoreResult<Applied>;
+    /// Erases what is kept about a person, as far as `what` says.
+    async fn erase(&self, person: &PersonId, what: Erase) -> StoreResult<()>;
+    /// Keeps a receipt of an erasure (nothing else).
+    async fn record_erasure(&self, receipt: &str) -> StoreResult<()>;
+    /// Counts behind an offer's results, with purchases attributed within `window`.
+    async fn offer_results(
+        &self,
+        offer: Uuid,
+        window: chrono::Duration,
+    ) -> StoreResult<ResultCounts>;
     /// Persists decisions (and their deliveries) in one transaction; retries are ignored.
     async fn save_decisions(&self, batch: &[DecisionRecord]) -> StoreResult<()>;
 }

@@ -3,6 +3,7 @@
 mod brands_and_keys;
 mod checkins;
 mod errors;
+mod events;
 mod fences;
 mod helpers;
 mod limits;

@@ -1,6 +1,7 @@
 //! The embedded SQLite store (WAL mode), the default for one-box deployments.
 
 mod audit;
+mod events;
 mod fences;
 mod offers;
 mod people;
@@ -326,6 +327,32 @@ impl Store for SqliteStore {
         checkin_id: &str,
     ) -> StoreResult<Vec<crate::store::StoredDecision>> {
         self.decisions_by_checkin_impl(checkin_id).await
+    }
+
+    async fn apply_event(
+        &self,
+        app: &str,
+        person: &PersonId,
+        event: &crate::events::Event,
+        body: &serde_json::Value,
+    ) -> StoreResult<crate::store::Applied> {
+        self.apply_event_impl(app, person, event, body).await
+    }
+
+    async fn erase(&self, person: &PersonId, what: crate::store::Erase) -> StoreResult<()> {
+        self.erase_impl(person, what).await
+    }
+
+    async fn record_erasure(&self, receipt: &str) -> StoreResult<()> {
+        self.record_erasure_impl(receipt).await
+    }
+
+    async fn offer_results(
+        &self,
+        offer: Uuid,
+        window: chrono::Duration,
+    ) -> StoreResult<crate::store::ResultCounts> {
+        self.offer_results_impl(offer, window).await
     }
 
     async fn save_decisions(&self, batch: &[DecisionRecord]) -> StoreResult<()> {

@@ -1,0 +1,215 @@
+//! `POST /v1/events`: feedback from apps, in batches; each event gets its own outcome.
+
+use super::extract::ValidJson;
+use crate::auth::Principal;
+use crate::error::{ApiError, FieldError, Problem, problem_type, title_for};
+use crate::events::{EventInput, EventKind, MAX_BATCH, parse};
+use crate::people::PersonId;
+use crate::state::AppState;
+use crate::store::{Applied, StoreError};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// A batch of events.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventBatch {
+    /// Up to 500 events.
+    #[schema(value_type = Vec<EventInput>)]
+    pub events: Vec<Value>,
+}
+
+/// What happened to one event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventResult {
+    /// The event's id, when it had one.
+    pub event_id: Option<String>,
+    /// `accepted`, `duplicate` (seen before: nothing changed) or `rejected`.
+    pub status: &'static str,
+    /// Why it was rejected (problem+json body, with its own status).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Problem>,
+    /// Accepted, but something secondary did not happen.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// The batch answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResult {
+    /// One entry per event, in order.
+    pub results: Vec<EventResult>,
+    /// Counts.
+    pub accepted: usize,
+    /// Counts.
+    pub duplicates: usize,
+    /// Counts.
+    pub rejected: usize,
+}
+
+fn problem(status: StatusCode, slug: &str, detail: String, errors: Vec<FieldError>) -> Problem {
+    Problem {
+        type_: problem_type(slug),
+        title: title_for(status),
+        status: status.as_u16(),
+        detail,
+        errors,
+    }
+}
+
+fn rejected(event_id: Option<String>, p: Problem) -> EventResult {
+    EventResult {
+        event_id,
+        status: "rejected",
+        problem: Some(p),
+        warnings: Vec::new(),
+    }
+}
+
+/// Record feedback events (app). A bad event does not sink the good ones; replaying a batch
+/// changes nothing.
+#[utoipa::path(post, path = "/v1/events", tag = "events", security(("bearer" = [])), request_body = EventBatch,
+    responses((status = 200, body = BatchResult), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn create(
+    state: web::Data<AppState>,
+    who: Principal,
+    body: ValidJson<EventBatch>,
+) -> Result<HttpResponse, ApiError> {
+    let app = who.require_app()?;
+    let batch = body.0.events;
+    if batch.is_empty() || batch.len() > MAX_BATCH {
+        return Err(ApiError::invalid(
+            "/events",
+            format!("send 1-{MAX_BATCH} events per batch, got {}", batch.len()),
+        ));
+    }
+    let now = state.engine.clock.now();
+    let mut results = Vec::with_capacity(batch.len());
+    for (i, raw) in batch.iter().enumerate() {
+        results.push(one(&state, app, raw, i, now).await);
+    }
+    let count = |s: &str| results.iter().filter(|r| r.status == s).count();
+    let (accepted, duplicates, rejected) =
+        (count("accepted"), count("duplicate"), count("rejected"));
+    Ok(HttpResponse::Ok().json(BatchResult {
+        results,
+        accepted,
+        duplicates,
+        rejected,
+    }))
+}
+
+async fn one(
+    state: &AppState,
+    app: &str,
+    raw: &Value,
+    i: usize,
+    now: chrono::DateTime<chrono::Utc>,
+) -> EventResult {
+    let id = raw
+        .get("event_id")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let ev = match parse(raw, &format!("/events/{i}"), now) {
+        Ok(ev) => ev,
+        Err(errors) => {
+            let detail = format!("event {i} is invalid; see `errors`");
+            return rejected(
+                id,
+                problem(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation",
+                    detail,
+                    errors,
+                ),
+            );
+        }
+    };
+    let consent = match state.store.get_consent(app, &ev.user_id).await {
+        Ok(c) => c,
+        Err(e) => {
+            return rejected(
+                id,
+                problem(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    internal(e),
+                    vec![],
+                ),
+            );
+        }
+    };
+    let allowed = consent
+        .as_ref()
+        .is_some_and(|c| c.location && (c.personalization || !ev.kind.is_personal()));
+    if !allowed {
+        let need = if ev.kind.is_personal() {
+            "personalization"
+        } else {
+            "location"
+        };
+        let detail = format!(
+            "user `{}` has not given {need} consent, so this {} event is not kept",
+            ev.user_id,
+            ev.kind.name()
+        );
+        return rejected(
+            id,
+            problem(StatusCode::FORBIDDEN, "consent-required", detail, vec![]),
+        );
+    }
+    let person = PersonId::of(app, &ev.user_id);
+    match state.store.apply_event(app, &person, &ev, raw).await {
+        Ok(Applied::Duplicate) => EventResult {
+            event_id: id,
+            status: "duplicate",
+            problem: None,
+            warnings: Vec::new(),
+        },
+        Ok(Applied::Accepted { brand }) => {
+            let mut warnings = Vec::new();
+            if let (EventKind::Dismissed { .. }, Some(brand)) = (&ev.kind, brand) {
+                let days = state.engine.config.dismissal_cooldown_days;
+                let cool = std::time::Duration::from_secs(days.max(0) as u64 * 86_400);
+                if let Err(e) = state
+                    .engine
+                    .limiter
+                    .cool_down(person.as_str(), &brand, cool)
+                    .await
+                {
+                    tracing::error!(error = %e, "brand cool-down not recorded");
+                    warnings.push(format!("the brand cool-down could not be recorded ({e}); the dismissal itself is kept"));
+                }
+            }
+            EventResult {
+                event_id: id,
+                status: "accepted",
+                problem: None,
+                warnings,
+            }
+        }
+        Err(StoreError::Conflict(why)) => {
+            rejected(id, problem(StatusCode::CONFLICT, "conflict", why, vec![]))
+        }
+        Err(StoreError::NotFound(why)) => {
+            rejected(id, problem(StatusCode::NOT_FOUND, "not-found", why, vec![]))
+        }
+        Err(e) => rejected(
+            id,
+            problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                internal(e),
+                vec![],
+            ),
+        ),
+    }
+}
+
+fn internal(e: StoreError) -> String {
+    tracing::error!(error = ?e, "event failed");
+    "internal error".to_string()
+}

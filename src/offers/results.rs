@@ -1,0 +1,138 @@
+//! An offer's results: what the treated group did, what the holdout (control) did, and the
+//! lift between them with a 95% confidence interval (two-proportion, normal approximation).
+
+use crate::store::ResultCounts;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The treated group: people who were sent the offer.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Treated {
+    /// Deliveries.
+    pub deliveries: u64,
+    /// Opened.
+    pub opens: u64,
+    /// Dismissed.
+    pub dismissals: u64,
+    /// Redeemed.
+    pub redemptions: u64,
+    /// Redeemed, or bought at the brand within the attribution window.
+    pub conversions: u64,
+    /// conversions / deliveries.
+    pub conversion_rate: Option<f64>,
+}
+
+/// The control group: people held out who would have received it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Control {
+    /// People held out.
+    pub held_out: u64,
+    /// Of them, bought at the brand within the window after the held-out decision.
+    pub conversions: u64,
+    /// conversions / held_out.
+    pub conversion_rate: Option<f64>,
+}
+
+/// Treated minus control.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Lift {
+    /// Difference of conversion rates (percentage points / 100).
+    pub absolute: f64,
+    /// 95% interval of the absolute lift.
+    pub absolute_ci95: [f64; 2],
+    /// Absolute lift / control rate (absent when the control rate is 0).
+    pub relative: Option<f64>,
+    /// The absolute interval divided by the control rate.
+    pub relative_ci95: Option<[f64; 2]>,
+}
+
+/// Everything `GET …/offers/{id}/results` answers.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct OfferResults {
+    /// The offer.
+    pub offer_id: uuid::Uuid,
+    /// Attribution window in days.
+    pub attribution_window_days: i64,
+    /// Treated group.
+    pub treated: Treated,
+    /// Control group.
+    pub control: Control,
+    /// Lift, when both groups have people.
+    pub lift: Option<Lift>,
+}
+
+/// z for a two-sided 95% interval.
+const Z95: f64 = 1.959_963_984_540_054;
+
+fn rate(k: u64, n: u64) -> Option<f64> {
+    (n > 0).then(|| k as f64 / n as f64)
+}
+
+/// Builds the results from raw counts.
+pub fn results(offer_id: uuid::Uuid, window_days: i64, c: ResultCounts) -> OfferResults {
+    let pt = rate(c.conversions, c.deliveries);
+    let pc = rate(c.holdout_conversions, c.holdout);
+    let lift = pt.zip(pc).map(|(pt, pc)| {
+        let diff = pt - pc;
+        let se =
+            (pt * (1.0 - pt) / c.deliveries as f64 + pc * (1.0 - pc) / c.holdout as f64).sqrt();
+        let ci = [diff - Z95 * se, diff + Z95 * se];
+        Lift {
+            absolute: diff,
+            absolute_ci95: ci,
+            relative: (pc > 0.0).then(|| diff / pc),
+            relative_ci95: (pc > 0.0).then(|| [ci[0] / pc, ci[1] / pc]),
+        }
+    });
+    OfferResults {
+        offer_id,
+        attribution_window_days: window_days,
+        treated: Treated {
+            deliveries: c.deliveries,
+            opens: c.opened,
+            dismissals: c.dismissed,
+            redemptions: c.redeemed,
+            conversions: c.conversions,
+            conversion_rate: pt,
+        },
+        control: Control {
+            held_out: c.holdout,
+            conversions: c.holdout_conversions,
+            conversion_rate: pc,
+        },
+        lift,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lift_matches_a_hand_computation() {
+        // 30/100 treated vs 10/100 control: diff 0.2, se = sqrt(.3*.7/100 + .1*.9/100) = sqrt(.003)
+        let c = ResultCounts {
+            deliveries: 100,
+            conversions: 30,
+            holdout: 100,
+            holdout_conversions: 10,
+            ..Default::default()
+        };
+        let r = results(uuid::Uuid::nil(), 7, c);
+        let l = r.lift.unwrap();
+        let se = 0.003f64.sqrt();
+        assert!((l.absolute - 0.2).abs() < 1e-12);
+        assert!((l.absolute_ci95[0] - (0.2 - Z95 * se)).abs() < 1e-12);
+        assert!((l.relative.unwrap() - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn no_lift_without_a_control_group() {
+        let c = ResultCounts {
+            deliveries: 10,
+            conversions: 3,
+            ..Default::default()
+        };
+        assert!(results(uuid::Uuid::nil(), 7, c).lift.is_none());
+    }
+}
