@@ -1,0 +1,189 @@
+//! The check-in engine without HTTP: 100,000 fences, 100,000 people, a realistic mix of
+//! reports (most match no fence). Prints decisions/s and latency percentiles as markdown.
+//!
+//! `cargo run --release -p loadtest --bin engine_bench -- [--fences N] [--people N] [--decisions N] [--concurrency N]`
+
+use geoffer::auth::{Principal, Role};
+use geoffer::catalog::Catalog;
+use geoffer::checkins::input::CheckinInput;
+use geoffer::checkins::record::DecisionWriter;
+use geoffer::checkins::{Engine, EngineConfig, EngineMetrics};
+use geoffer::domain::{AccuracyM, BrandId, RadiusM, Timezone};
+use geoffer::fences::{FenceDraft, FenceGeometry};
+use geoffer::habits::InProcessHabits;
+use geoffer::limits::{InProcessLimiter, SystemClock};
+use geoffer::offers::OfferSpec;
+use geoffer::people::PersonId;
+use geoffer::store::sqlite::SqliteStore;
+use geoffer::store::{Brand, Store};
+use geoffer::weather::{Condition, Weather, WeatherLookup, WeatherProvider};
+use loadtest::report::{histogram, percentiles_us};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Hot and clear everywhere: weather-gated offers can fire, and no network is involved.
+struct Sunny;
+
+#[async_trait::async_trait]
+impl WeatherProvider for Sunny {
+    async fn current(&self, _lat: f64, _lon: f64) -> WeatherLookup {
+        WeatherLookup::Known(Weather { temp_c: 31.0, feels_like_c: 33.0, precipitation_mm: 0.0, condition: Condition::Clear, is_day: true, observed_at: None })
+    }
+    fn name(&self) -> &'static str {
+        "sunny"
+    }
+}
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// City centres the fences cluster around (lat, lon, IANA zone).
+const CITIES: [(f64, f64, &str); 4] = [
+    (40.7580, -73.9855, "America/New_York"),
+    (51.5074, -0.1278, "Europe/London"),
+    (35.6762, 139.6503, "Asia/Tokyo"),
+    (-33.8688, 151.2093, "Australia/Sydney"),
+];
+
+fn offers() -> Vec<OfferSpec> {
+    let docs = [
+        serde_json::json!({"name": "Place only", "title": "Hi", "body": "At {{ fence.name }}", "value": 0.5}),
+        serde_json::json!({"name": "Hot days", "title": "Cold drink", "body": "It's {{ weather.temp_c | round }}°C at {{ fence.name }}", "value": 1.0,
+            "targeting": {"weather": {"min_temp_c": 25}}}),
+        serde_json::json!({"name": "Regulars", "title": "The usual", "body": "{{ habit.usual_item }} at {{ fence.name }}", "value": 2.0,
+            "targeting": {"habit": {"min_visits_per_week": 1}}, "holdout_pct": 10}),
+    ];
+    docs.into_iter().map(|d| serde_json::from_value(d).expect("valid offer")).collect()
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let (n_fences, n_people, n_decisions, concurrency) = (arg("--fences", 100_000), arg("--people", 100_000), arg("--decisions", 200_000), arg("--concurrency", 16));
+    let dir = tempfile_dir()?;
+    let store = Arc::new(SqliteStore::connect(&format!("sqlite://{}/bench.db", dir.display())).await?);
+    let actor = Principal { key_id: "bench".into(), role: Role::Admin, brand: None, app: None };
+    let mut rng = StdRng::seed_from_u64(42);
+    let setup = Instant::now();
+    let brands: Vec<BrandId> = (0..50).map(|i| BrandId::parse(&format!("brand-{i:02}")).expect("valid id")).collect();
+    let mut centres = Vec::with_capacity(n_fences);
+    for (b, brand) in brands.iter().enumerate() {
+        store.create_brand(&actor, &Brand { id: brand.clone(), name: format!("Brand {b}"), created_at: chrono::Utc::now() }).await?;
+        for spec in offers() {
+            store.create_offer(&actor, brand, spec).await?;
+        }
+        let per_brand = n_fences / brands.len();
+        let mut drafts = Vec::with_capacity(per_brand);
+        for i in 0..per_brand {
+            let (clat, clon, tz) = CITIES[rng.random_range(0..CITIES.len())];
+            // Gaussian-ish spread of ~5 km around the centre, like stores in a city.
+            let (dlat, dlon): (f64, f64) = ((rng.random::<f64>() + rng.random::<f64>() - 1.0) * 0.05, (rng.random::<f64>() + rng.random::<f64>() - 1.0) * 0.06);
+            let (lat, lon) = (clat + dlat, clon + dlon);
+            centres.push((lat, lon));
+            drafts.push(FenceDraft {
+                name: format!("Store {b}-{i}"),
+                geometry: FenceGeometry::Point([lon, lat]),
+                radius: Some(RadiusM::parse(rng.random_range(30.0..200.0)).expect("valid radius")),
+                timezone: Timezone::parse(tz).expect("valid zone"),
+                tags: vec!["store".into()],
+                external_id: Some(format!("s-{i}")),
+                max_accuracy: AccuracyM::default(),
+            });
+        }
+        store.put_fences(&actor, brand, drafts, false).await?;
+    }
+    let people: Vec<String> = (0..n_people).map(|i| format!("user-{i}")).collect();
+    {
+        let mut tx = store.pool().begin().await?;
+        for (i, u) in people.iter().enumerate() {
+            sqlx::query("INSERT INTO consents (app_id, user_id, person, location, personalization, updated_at) VALUES ('default', ?, ?, 1, ?, 0)")
+                .bind(u)
+                .bind(PersonId::of("default", u).as_str())
+                .bind(i % 5 != 0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    }
+    let dyn_store: Arc<dyn Store> = store.clone();
+    let catalog = Arc::new(Catalog::load(dyn_store.as_ref()).await?);
+    let (writer, writer_task) = DecisionWriter::start(dyn_store.clone());
+    let metrics = geoffer::metrics::Metrics::new();
+    let engine = Arc::new(Engine {
+        catalog,
+        store: dyn_store,
+        limiter: Arc::new(InProcessLimiter::new(Arc::new(SystemClock))),
+        habits: Arc::new(InProcessHabits::new()),
+        weather: Arc::new(Sunny),
+        writer,
+        clock: Arc::new(SystemClock),
+        config: EngineConfig { quiet_hours: None, ..EngineConfig::default() },
+        metrics: EngineMetrics::new(&metrics),
+    });
+    let setup_s = setup.elapsed().as_secs_f64();
+    // 30% of reports come from inside a store (people shop), 70% from anywhere in the city.
+    let reports: Vec<CheckinInput> = (0..n_decisions)
+        .map(|i| {
+            let (lat, lon) = if rng.random_bool(0.3) {
+                let (lat, lon) = centres[rng.random_range(0..centres.len())];
+                (lat + rng.random_range(-0.0002..0.0002), lon + rng.random_range(-0.0002..0.0002))
+            } else {
+                let (clat, clon, _) = CITIES[rng.random_range(0..CITIES.len())];
+                (clat + rng.random_range(-0.06..0.06), clon + rng.random_range(-0.07..0.07))
+            };
+            serde_json::from_value(serde_json::json!({"checkin_id": format!("c-{i}"), "user_id": people[rng.random_range(0..people.len())],
+                "lat": lat, "lon": lon, "accuracy_m": 20, "recorded_at": chrono::Utc::now().to_rfc3339(), "speed_mps": 1.0}))
+            .expect("valid report")
+        })
+        .collect();
+    let reports = Arc::new(std::sync::Mutex::new(reports));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (engine, reports) = (engine.clone(), reports.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut h = histogram();
+            let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
+            loop {
+                let Some(report) = reports.lock().expect("not poisoned").pop() else { break };
+                let t = Instant::now();
+                let answer = engine.decide("default", report).await;
+                h.record(t.elapsed().as_nanos() as u64).expect("in range");
+                let key = match answer {
+                    Ok(a) => a.0["reason"].as_str().unwrap_or("offer").to_string(),
+                    Err(e) => format!("error: {e}"),
+                };
+                *reasons.entry(key).or_default() += 1;
+            }
+            (h, reasons)
+        }));
+    }
+    let mut all = histogram();
+    let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
+    for t in tasks {
+        let (h, r) = t.await?;
+        all.add(&h)?;
+        for (k, v) in r {
+            *reasons.entry(k).or_default() += v;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    drop(engine);
+    writer_task.await?;
+    println!("| fences | people | decisions | concurrency | setup s | decisions/s | p50 / p90 / p99 / p99.9 / max µs |");
+    println!("|---|---|---|---|---|---|---|");
+    println!("| {n_fences} | {n_people} | {n_decisions} | {concurrency} | {setup_s:.1} | {:.0} | {} |", n_decisions as f64 / elapsed, percentiles_us(&all));
+    println!("\noutcomes: {}", reasons.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "));
+    std::fs::remove_dir_all(&dir).ok();
+    Ok(())
+}
+
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("geoffer-engine-bench-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
