@@ -10,7 +10,14 @@ pub fn histogram() -> Histogram<u64> {
 /// `p50 / p90 / p99 / p99.9 / max` of a nanosecond histogram, in microseconds.
 pub fn percentiles_us(h: &Histogram<u64>) -> String {
     let us = |q: f64| h.value_at_quantile(q) as f64 / 1_000.0;
-    format!("{:.2} / {:.2} / {:.2} / {:.2} / {:.2}", us(0.5), us(0.9), us(0.99), us(0.999), h.max() as f64 / 1_000.0)
+    format!(
+        "{:.2} / {:.2} / {:.2} / {:.2} / {:.2}",
+        us(0.5),
+        us(0.9),
+        us(0.99),
+        us(0.999),
+        h.max() as f64 / 1_000.0
+    )
 }
 
 #[cfg(test)]

@@ -22,8 +22,7 @@ pub async fn put_consent(
     path: web::Path<String>,
     body: ValidJson<ConsentInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let app = who.require_app()?;
-    check_user_id(&path).map_err(|e| ApiError::invalid("/path/user_id", e))?;
+    let app = app_user(&who, &path)?;
     let person = PersonId::of(app, &path);
     // Record the withdrawal first: from this moment nothing new is processed.
     let consent = state.store.put_consent(app, &path, &body.0).await?;
@@ -43,8 +42,7 @@ pub async fn get_consent(
     who: Principal,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let app = who.require_app()?;
-    check_user_id(&path).map_err(|e| ApiError::invalid("/path/user_id", e))?;
+    let app = app_user(&who, &path)?;
     let consent = state
         .store
         .get_consent(app, &path)
@@ -70,10 +68,16 @@ pub async fn delete(
     who: Principal,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let app = who.require_app()?;
-    check_user_id(&path).map_err(|e| ApiError::invalid("/path/user_id", e))?;
+    let app = app_user(&who, &path)?;
     erase(&state, &PersonId::of(app, &path), Erase::Everything).await?;
     let receipt = uuid::Uuid::new_v4().to_string();
     state.store.record_erasure(&receipt).await?;
     Ok(HttpResponse::Accepted().json(ErasureReceipt { receipt }))
+}
+
+/// The caller's app, once the key is an app key and the user id is well-formed.
+fn app_user<'a>(who: &'a Principal, user_id: &str) -> Result<&'a str, ApiError> {
+    let app = who.require_app()?;
+    check_user_id(user_id).map_err(|e| ApiError::invalid("/path/user_id", e))?;
+    Ok(app)
 }

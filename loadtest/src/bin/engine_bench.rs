@@ -30,7 +30,14 @@ struct Sunny;
 #[async_trait::async_trait]
 impl WeatherProvider for Sunny {
     async fn current(&self, _lat: f64, _lon: f64) -> WeatherLookup {
-        WeatherLookup::Known(Weather { temp_c: 31.0, feels_like_c: 33.0, precipitation_mm: 0.0, condition: Condition::Clear, is_day: true, observed_at: None })
+        WeatherLookup::Known(Weather {
+            temp_c: 31.0,
+            feels_like_c: 33.0,
+            precipitation_mm: 0.0,
+            condition: Condition::Clear,
+            is_day: true,
+            observed_at: None,
+        })
     }
     fn name(&self) -> &'static str {
         "sunny"
@@ -39,7 +46,11 @@ impl WeatherProvider for Sunny {
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// City centres the fences cluster around (lat, lon, IANA zone).
@@ -58,21 +69,45 @@ fn offers() -> Vec<OfferSpec> {
         serde_json::json!({"name": "Regulars", "title": "The usual", "body": "{{ habit.usual_item }} at {{ fence.name }}", "value": 2.0,
             "targeting": {"habit": {"min_visits_per_week": 1}}, "holdout_pct": 10}),
     ];
-    docs.into_iter().map(|d| serde_json::from_value(d).expect("valid offer")).collect()
+    docs.into_iter()
+        .map(|d| serde_json::from_value(d).expect("valid offer"))
+        .collect()
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
-    let (n_fences, n_people, n_decisions, concurrency) = (arg("--fences", 100_000), arg("--people", 100_000), arg("--decisions", 200_000), arg("--concurrency", 16));
+    let (n_fences, n_people, n_decisions, concurrency) = (
+        arg("--fences", 100_000),
+        arg("--people", 100_000),
+        arg("--decisions", 200_000),
+        arg("--concurrency", 16),
+    );
     let dir = tempfile_dir()?;
-    let store = Arc::new(SqliteStore::connect(&format!("sqlite://{}/bench.db", dir.display())).await?);
-    let actor = Principal { key_id: "bench".into(), role: Role::Admin, brand: None, app: None };
+    let store =
+        Arc::new(SqliteStore::connect(&format!("sqlite://{}/bench.db", dir.display())).await?);
+    let actor = Principal {
+        key_id: "bench".into(),
+        role: Role::Admin,
+        brand: None,
+        app: None,
+    };
     let mut rng = StdRng::seed_from_u64(42);
     let setup = Instant::now();
-    let brands: Vec<BrandId> = (0..50).map(|i| BrandId::parse(&format!("brand-{i:02}")).expect("valid id")).collect();
+    let brands: Vec<BrandId> = (0..50)
+        .map(|i| BrandId::parse(&format!("brand-{i:02}")).expect("valid id"))
+        .collect();
     let mut centres = Vec::with_capacity(n_fences);
     for (b, brand) in brands.iter().enumerate() {
-        store.create_brand(&actor, &Brand { id: brand.clone(), name: format!("Brand {b}"), created_at: chrono::Utc::now() }).await?;
+        store
+            .create_brand(
+                &actor,
+                &Brand {
+                    id: brand.clone(),
+                    name: format!("Brand {b}"),
+                    created_at: chrono::Utc::now(),
+                },
+            )
+            .await?;
         for spec in offers() {
             store.create_offer(&actor, brand, spec).await?;
         }
@@ -81,7 +116,10 @@ async fn main() -> anyhow::Result<()> {
         for i in 0..per_brand {
             let (clat, clon, tz) = CITIES[rng.random_range(0..CITIES.len())];
             // Gaussian-ish spread of ~5 km around the centre, like stores in a city.
-            let (dlat, dlon): (f64, f64) = ((rng.random::<f64>() + rng.random::<f64>() - 1.0) * 0.05, (rng.random::<f64>() + rng.random::<f64>() - 1.0) * 0.06);
+            let (dlat, dlon): (f64, f64) = (
+                (rng.random::<f64>() + rng.random::<f64>() - 1.0) * 0.05,
+                (rng.random::<f64>() + rng.random::<f64>() - 1.0) * 0.06,
+            );
             let (lat, lon) = (clat + dlat, clon + dlon);
             centres.push((lat, lon));
             drafts.push(FenceDraft {
@@ -121,7 +159,10 @@ async fn main() -> anyhow::Result<()> {
         weather: Arc::new(Sunny),
         writer,
         clock: Arc::new(SystemClock),
-        config: EngineConfig { quiet_hours: None, ..EngineConfig::default() },
+        config: EngineConfig {
+            quiet_hours: None,
+            ..EngineConfig::default()
+        },
         metrics: EngineMetrics::new(&metrics),
     });
     let setup_s = setup.elapsed().as_secs_f64();
@@ -149,7 +190,9 @@ async fn main() -> anyhow::Result<()> {
             let mut h = histogram();
             let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
             loop {
-                let Some(report) = reports.lock().expect("not poisoned").pop() else { break };
+                let Some(report) = reports.lock().expect("not poisoned").pop() else {
+                    break;
+                };
                 let t = Instant::now();
                 let answer = engine.decide("default", report).await;
                 h.record(t.elapsed().as_nanos() as u64).expect("in range");
@@ -174,16 +217,32 @@ async fn main() -> anyhow::Result<()> {
     let elapsed = started.elapsed().as_secs_f64();
     drop(engine);
     writer_task.await?;
-    println!("| fences | people | decisions | concurrency | setup s | decisions/s | p50 / p90 / p99 / p99.9 / max µs |");
+    println!(
+        "| fences | people | decisions | concurrency | setup s | decisions/s | p50 / p90 / p99 / p99.9 / max µs |"
+    );
     println!("|---|---|---|---|---|---|---|");
-    println!("| {n_fences} | {n_people} | {n_decisions} | {concurrency} | {setup_s:.1} | {:.0} | {} |", n_decisions as f64 / elapsed, percentiles_us(&all));
-    println!("\noutcomes: {}", reasons.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "));
+    println!(
+        "| {n_fences} | {n_people} | {n_decisions} | {concurrency} | {setup_s:.1} | {:.0} | {} |",
+        n_decisions as f64 / elapsed,
+        percentiles_us(&all)
+    );
+    println!(
+        "\noutcomes: {}",
+        reasons
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     std::fs::remove_dir_all(&dir).ok();
     Ok(())
 }
 
 fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("geoffer-engine-bench-{}", uuid::Uuid::new_v4().simple()));
+    let dir = std::env::temp_dir().join(format!(
+        "geoffer-engine-bench-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
