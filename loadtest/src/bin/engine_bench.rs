@@ -190,9 +190,11 @@ async fn main() -> anyhow::Result<()> {
             let mut h = histogram();
             let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
             loop {
-                let Some(report) = reports.lock().expect("not poisoned").pop() else {
+                let Some(mut report) = reports.lock().expect("not poisoned").pop() else {
                     break;
                 };
+                // Stamped when sent, as a phone would: a long run must not age its reports.
+                report.recorded_at = chrono::Utc::now();
                 let t = Instant::now();
                 let answer = engine.decide("default", report).await;
                 h.record(t.elapsed().as_nanos() as u64).expect("in range");
