@@ -7,4 +7,5 @@ mod fences;
 mod helpers;
 mod offers;
 mod operations;
+mod support;
 mod weather;
