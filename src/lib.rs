@@ -23,5 +23,6 @@ pub mod settings;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod support;
 pub mod telemetry;
 pub mod weather;

@@ -69,6 +69,16 @@ pub struct Settings {
     pub quiet_hours: String,
     /// Offers below this relevance do not qualify (1.0: place alone is enough).
     pub min_relevance: f64,
+    /// Decision traces older than this are purged (the decision and its delivery stay).
+    pub trace_retention_days: u32,
+    /// Offers per person per rolling 24 h, all brands together.
+    pub cap_person_day: u32,
+    /// Offers per person per rolling 7 days, all brands together.
+    pub cap_person_week: u32,
+    /// Offers per person per brand per rolling 7 days.
+    pub cap_person_brand: u32,
+    /// Offers per person triggered at one geofence per rolling 24 h.
+    pub cap_person_fence: u32,
 }
 
 impl Default for Settings {
@@ -88,6 +98,11 @@ impl Default for Settings {
             log_format: LogFormat::Pretty,
             quiet_hours: "21:00-08:00".into(),
             min_relevance: 1.0,
+            trace_retention_days: 90,
+            cap_person_day: 1,
+            cap_person_week: 3,
+            cap_person_brand: 1,
+            cap_person_fence: 1,
         }
     }
 }
@@ -110,6 +125,11 @@ pub struct FileSettings {
     log_format: Option<LogFormat>,
     quiet_hours: Option<String>,
     min_relevance: Option<f64>,
+    trace_retention_days: Option<u32>,
+    cap_person_day: Option<u32>,
+    cap_person_week: Option<u32>,
+    cap_person_brand: Option<u32>,
+    cap_person_fence: Option<u32>,
 }
 
 /// Values from flags or their environment twins (already merged by clap).
@@ -153,6 +173,30 @@ impl Settings {
         }
     }
 
+    /// How long decision traces are kept; at least a day, so a purge never races the decision
+    /// it would erase.
+    pub fn trace_retention(&self) -> anyhow::Result<chrono::Duration> {
+        anyhow::ensure!(
+            (1..=36_500).contains(&self.trace_retention_days),
+            "trace_retention_days must be 1-36500, got {}",
+            self.trace_retention_days
+        );
+        Ok(chrono::Duration::days(i64::from(self.trace_retention_days)))
+    }
+
+    /// The deployment's per-person caps (an offer's own `caps.per_person` still replaces the
+    /// per-offer one).
+    pub fn caps(&self) -> crate::limits::Caps {
+        use crate::limits::Window;
+        crate::limits::Caps {
+            person_day: Window::per_hours(self.cap_person_day, 24),
+            person_week: Window::per_days(self.cap_person_week, 7),
+            person_brand: Window::per_days(self.cap_person_brand, 7),
+            person_fence: Window::per_hours(self.cap_person_fence, 24),
+            ..crate::limits::Caps::default()
+        }
+    }
+
     /// Layers defaults, the file (if any) and the overrides.
     pub fn load(file: Option<&Path>, o: Overrides) -> anyhow::Result<Self> {
         let mut s = Settings::default();
@@ -183,7 +227,12 @@ impl Settings {
             shutdown_timeout_s,
             log_format,
             quiet_hours,
-            min_relevance
+            min_relevance,
+            trace_retention_days,
+            cap_person_day,
+            cap_person_week,
+            cap_person_brand,
+            cap_person_fence
         );
         if f.redis_url.is_some() {
             self.redis_url = f.redis_url;
@@ -248,6 +297,25 @@ mod tests {
         };
         let s = Settings::load(None, o).unwrap();
         assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn trace_retention_and_caps_come_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("geoffer.toml");
+        std::fs::write(&path, "trace_retention_days = 30\ncap_person_day = 2\n").unwrap();
+        let s = Settings::load(Some(&path), Overrides::default()).unwrap();
+        assert_eq!(s.trace_retention().unwrap(), chrono::Duration::days(30));
+        assert_eq!(s.caps().person_day.count, 2);
+        assert_eq!(
+            s.caps().person_brand,
+            crate::limits::Caps::default().person_brand
+        );
+        let zero = Settings {
+            trace_retention_days: 0,
+            ..Settings::default()
+        };
+        assert!(zero.trace_retention().is_err());
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub struct Application {
     server: Server,
     state: AppState,
     background: Vec<JoinHandle<()>>,
+    // Tasks that would otherwise run forever (the trace purge) end when this is dropped.
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 /// Opens the store named by the settings.
@@ -127,8 +129,16 @@ impl Application {
         let config = EngineConfig {
             quiet_hours: settings.quiet_hours_minutes()?,
             min_relevance: settings.min_relevance,
+            caps: settings.caps(),
             ..EngineConfig::default()
         };
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let purge = crate::support::retention::spawn(
+            store.clone(),
+            clock.clone(),
+            settings.trace_retention()?,
+            stopped,
+        );
         let engine = Arc::new(Engine {
             catalog,
             store: store.clone(),
@@ -172,7 +182,8 @@ impl Application {
             port,
             server,
             state,
-            background: vec![follower, writer_task],
+            background: vec![follower, writer_task, purge],
+            stop,
         })
     }
 
@@ -201,9 +212,13 @@ impl Application {
         self.server.await?;
         // Dropping the last state handle closes the writer's queue; it flushes and ends.
         let Self {
-            state, background, ..
+            state,
+            background,
+            stop,
+            ..
         } = self;
         drop(state);
+        drop(stop);
         // With every handle gone the writer drains its queue and ends; so does the catalog's
         // feed follower. Bound the wait so a wedged store cannot hang shutdown forever.
         for task in background {

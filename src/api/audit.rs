@@ -1,4 +1,4 @@
-//! `/v1/audit/changes`: the admin audit log.
+//! `/v1/audit/changes` (who changed what) and `/v1/audit/reads` (who read whose data).
 
 use super::extract::ValidQuery;
 use super::paging;
@@ -6,7 +6,9 @@ use crate::audit::{AuditEntry, AuditQuery};
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
-use actix_web::{HttpResponse, web};
+use crate::support::reads::WHATS;
+use crate::support::{ReadEntry, ReadQuery, ReadRecord};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -74,4 +76,103 @@ pub async fn changes(
         .then(|| items.last().map(|e| paging::encode(&e.id.to_string())))
         .flatten();
     Ok(HttpResponse::Ok().json(ChangesPage { items, next_cursor }))
+}
+
+/// Filters of the read log.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReadsQuery {
+    /// At or after (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Before (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    /// Only reads by this key (its public id).
+    pub key_id: Option<String>,
+    /// Only this kind: deliveries, delivery, decision, timeline or export.
+    pub what: Option<String>,
+    /// From a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Page size, 1–1000 (default 100).
+    pub limit: Option<u32>,
+}
+
+/// A page of the read log, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadsPage {
+    /// The reads.
+    pub items: Vec<ReadEntry>,
+    /// Pass as `cursor` for the next page.
+    pub next_cursor: Option<String>,
+}
+
+/// Who read whose deliveries, decisions and timelines, when (admin, support).
+#[utoipa::path(get, path = "/v1/audit/reads", tag = "audit", security(("bearer" = [])),
+    params(ReadsQuery), responses((status = 200, body = ReadsPage), (status = 400, body = Problem),
+                                  (status = 403, body = Problem)))]
+pub async fn reads(
+    state: web::Data<AppState>,
+    who: Principal,
+    q: ValidQuery<ReadsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.0;
+    if !matches!(who.role, Role::Admin | Role::Support) {
+        return Err(ApiError::Forbidden(format!(
+            "{} keys cannot read the read log",
+            who.role.as_str()
+        )));
+    }
+    if let Some(w) = q.what.as_deref().filter(|w| !WHATS.contains(w)) {
+        let detail = format!(
+            "`{w}` is not a kind of read; use one of {}",
+            WHATS.join(", ")
+        );
+        return Err(ApiError::BadRequest {
+            errors: vec![crate::error::FieldError::new("/query/what", detail.clone())],
+            detail,
+        });
+    }
+    let limit = paging::limit(q.limit)?;
+    let query = ReadQuery {
+        from: q.from,
+        to: q.to,
+        key_id: q.key_id,
+        what: q.what,
+        before_id: paging::decode::<i64>(q.cursor.as_deref())?,
+        limit: limit + 1,
+    };
+    let mut items = state.store.list_reads(&query).await?;
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    let next_cursor = more
+        .then(|| items.last().map(|e| paging::encode(&e.id.to_string())))
+        .flatten();
+    Ok(HttpResponse::Ok().json(ReadsPage { items, next_cursor }))
+}
+
+/// Records that `who` read a person's data: `what` kind of read, of `subject` (a user id of
+/// `app`; `None` when the read spans many people). Called after the read succeeded and
+/// before the answer leaves, so an answer is never sent without its record.
+pub(crate) async fn log_read(
+    state: &AppState,
+    who: &Principal,
+    req: &HttpRequest,
+    what: &'static str,
+    app: Option<&str>,
+    subject: Option<&str>,
+) -> Result<(), ApiError> {
+    let record = ReadRecord {
+        at: state.engine.clock.now(),
+        key_id: who.key_id.clone(),
+        role: who.role.as_str().to_string(),
+        brand: who.brand.as_ref().map(|b| b.to_string()),
+        what,
+        app: app.map(str::to_string),
+        subject: subject.map(str::to_string),
+        query: req
+            .uri()
+            .path_and_query()
+            .map_or_else(|| req.path().to_string(), |p| p.to_string()),
+    };
+    state.store.record_read(&record).await?;
+    Ok(())
 }

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod brands;
 pub mod checkins;
 pub mod decisions;
+pub mod deliveries;
 pub mod events;
 pub mod extract;
 pub mod fences;
@@ -14,6 +15,7 @@ pub mod openapi;
 pub mod ops;
 pub mod paging;
 pub mod results;
+pub mod timeline;
 pub mod users;
 
 use crate::error::ApiError;
@@ -63,6 +65,15 @@ pub fn configure(cfg: &mut web::ServiceConfig, import_limit: usize) {
                         .route(web::delete().to(offers::delete)),
                 )
                 .service(web::resource("/audit/changes").route(web::get().to(audit::changes)))
+                .service(web::resource("/audit/reads").route(web::get().to(audit::reads)))
+                .service(web::resource("/deliveries").route(web::get().to(deliveries::list)))
+                .service(
+                    web::resource("/deliveries/{delivery_id}")
+                        .route(web::get().to(deliveries::get)),
+                )
+                .service(
+                    web::resource("/users/{user_id}/timeline").route(web::get().to(timeline::get)),
+                )
                 .service(
                     web::resource("/users/{user_id}/consent")
                         .route(web::put().to(users::put_consent))

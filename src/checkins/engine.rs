@@ -563,8 +563,9 @@ fn offer_answer(c: &CheckinInput, d: &DeliveryRecord, offer: &Offer, fence: &Fen
     json!({ "decision": "offer", "checkin_id": c.checkin_id, "offer": body })
 }
 
-/// The limiter's idempotency key: one per app and check-in.
-fn claim_key(app: &str, checkin_id: &str) -> String {
+/// The limiter's idempotency key: one per app and check-in. Cap holders in traces carry it
+/// instead of the check-in id; support maps it back.
+pub fn claim_key(app: &str, checkin_id: &str) -> String {
     hex::encode(
         &Sha256::new()
             .chain_update(app)

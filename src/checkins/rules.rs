@@ -34,6 +34,13 @@ pub struct RuleOutcome {
     pub text: String,
 }
 
+/// A number as people write it: `18`, `31.4`, `0.25` (no trailing `.0`, at most two decimals).
+pub fn plain_number(v: f64) -> String {
+    let s = format!("{v:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.into() }
+}
+
 fn outcome(
     rule: &'static str,
     passed: bool,
@@ -84,9 +91,9 @@ pub fn evaluate(offer: &Offer, m: &Moment) -> Vec<RuleOutcome> {
         json!("active"),
         json!(s.status),
         if active {
-            "offer is active".into()
+            "status: offer is active".into()
         } else {
-            "offer is paused".into()
+            "status: offer is paused".into()
         },
     ));
     if let Some(from) = s.valid_from {
@@ -96,7 +103,15 @@ pub fn evaluate(offer: &Offer, m: &Moment) -> Vec<RuleOutcome> {
             ok,
             json!(from),
             json!(m.now),
-            format!("valid from {}", from.to_rfc3339()),
+            if ok {
+                format!("validity: valid from {}", from.to_rfc3339())
+            } else {
+                format!(
+                    "validity: starts {}, it was {}",
+                    from.to_rfc3339(),
+                    m.now.to_rfc3339()
+                )
+            },
         ));
     }
     if let Some(until) = s.valid_until {
@@ -106,7 +121,15 @@ pub fn evaluate(offer: &Offer, m: &Moment) -> Vec<RuleOutcome> {
             ok,
             json!(until),
             json!(m.now),
-            format!("valid until {}", until.to_rfc3339()),
+            if ok {
+                format!("validity: valid until {}", until.to_rfc3339())
+            } else {
+                format!(
+                    "validity: ended {}, it was {}",
+                    until.to_rfc3339(),
+                    m.now.to_rfc3339()
+                )
+            },
         ));
     }
     motion(
@@ -187,7 +210,11 @@ fn motion(max: f64, m: &Moment, out: &mut Vec<RuleOutcome>) {
         speed <= max,
         json!(max),
         json!(m.speed_mps),
-        format!("speed: needs ≤ {max} m/s, was {speed:.1} m/s"),
+        format!(
+            "speed: needs ≤ {} m/s, was {} m/s",
+            plain_number(max),
+            plain_number(speed)
+        ),
     ));
 }
 
@@ -200,6 +227,18 @@ fn day_of(w: Weekday) -> Day {
         Weekday::Fri => Day::Fri,
         Weekday::Sat => Day::Sat,
         Weekday::Sun => Day::Sun,
+    }
+}
+
+fn day_name(d: Day) -> &'static str {
+    match d {
+        Day::Mon => "mon",
+        Day::Tue => "tue",
+        Day::Wed => "wed",
+        Day::Thu => "thu",
+        Day::Fri => "fri",
+        Day::Sat => "sat",
+        Day::Sun => "sun",
     }
 }
 
@@ -222,9 +261,12 @@ fn schedule(sch: &crate::offers::Schedule, m: &Moment, out: &mut Vec<RuleOutcome
             json!(days),
             json!(today),
             format!(
-                "schedule: runs on {}, local day is {}",
-                json!(days),
-                json!(today)
+                "schedule: runs on {}, local day was {}",
+                days.iter()
+                    .map(|d| day_name(*d))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                day_name(today)
             ),
         ));
     }
@@ -272,7 +314,11 @@ fn weather(w: &crate::offers::WeatherRule, m: &Moment, out: &mut Vec<RuleOutcome
             ok,
             json!(min),
             json!(known.temp_c),
-            format!("weather: needs ≥ {min} °C, was {:.1} °C", known.temp_c),
+            format!(
+                "weather: needs ≥ {} °C, was {} °C",
+                plain_number(min),
+                plain_number(known.temp_c)
+            ),
         ));
     }
     if let Some(max) = w.max_temp_c {
@@ -282,7 +328,11 @@ fn weather(w: &crate::offers::WeatherRule, m: &Moment, out: &mut Vec<RuleOutcome
             ok,
             json!(max),
             json!(known.temp_c),
-            format!("weather: needs ≤ {max} °C, was {:.1} °C", known.temp_c),
+            format!(
+                "weather: needs ≤ {} °C, was {} °C",
+                plain_number(max),
+                plain_number(known.temp_c)
+            ),
         ));
     }
     if let Some(conds) = &w.conditions {
@@ -431,6 +481,14 @@ fn exclude(e: &crate::offers::Exclude, m: &Moment, out: &mut Vec<RuleOutcome>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_read_without_trailing_zeros() {
+        assert_eq!(plain_number(18.0), "18");
+        assert_eq!(plain_number(31.4), "31.4");
+        assert_eq!(plain_number(0.254), "0.25");
+        assert_eq!(plain_number(-0.001), "0");
+    }
 
     #[test]
     fn hour_ranges_wrap_past_midnight() {

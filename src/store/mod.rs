@@ -12,6 +12,11 @@ use crate::events::Event;
 use crate::fences::{Fence, FenceDraft};
 use crate::offers::{Offer, OfferSpec};
 use crate::people::{Consent, ConsentInput, PersonId, Profile};
+use crate::support::explain::Labels;
+use crate::support::{
+    Delivery, DeliveryFilter, DeliveryKey, ReadEntry, ReadQuery, ReadRecord, TimelineQuery,
+    TimelineRow,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -70,6 +75,14 @@ pub struct StoredDecision {
     pub trace: serde_json::Value,
     /// Time spent deciding, microseconds.
     pub latency_us: i64,
+    /// The delivered offer.
+    pub offer_id: Option<String>,
+    /// The delivery, when an offer went out.
+    pub delivery_id: Option<String>,
+    /// The brands whose fences the check-in matched (whose offers it weighed).
+    pub brands: Vec<String>,
+    /// When retention purged the trace (`trace` is then null).
+    pub trace_purged_at: Option<DateTime<Utc>>,
 }
 
 /// What applying an event did.
@@ -263,4 +276,25 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<ResultCounts>;
     /// Persists decisions (and their deliveries) in one transaction; retries are ignored.
     async fn save_decisions(&self, batch: &[DecisionRecord]) -> StoreResult<()>;
+    /// Replaces the trace of every decision made before `before` with null, noting `now` as
+    /// the purge time; the decision rows and deliveries stay. Returns how many were purged.
+    async fn purge_traces(&self, before: DateTime<Utc>, now: DateTime<Utc>) -> StoreResult<u64>;
+
+    /// Up to `limit` deliveries newest first ((created_at, id) descending), after `after`.
+    async fn list_deliveries(
+        &self,
+        filter: &DeliveryFilter,
+        after: Option<DeliveryKey>,
+        limit: u32,
+    ) -> StoreResult<Vec<Delivery>>;
+    /// One delivery.
+    async fn get_delivery(&self, id: Uuid) -> StoreResult<Option<Delivery>>;
+    /// Brand and name of these offers, retired ones included; unknown ids are left out.
+    async fn offer_labels(&self, ids: &[String]) -> StoreResult<Labels>;
+    /// A page of a person's timeline, oldest first.
+    async fn timeline(&self, q: &TimelineQuery) -> StoreResult<Vec<TimelineRow>>;
+    /// Records one read of a person's data.
+    async fn record_read(&self, read: &ReadRecord) -> StoreResult<()>;
+    /// The read log, newest first.
+    async fn list_reads(&self, q: &ReadQuery) -> StoreResult<Vec<ReadEntry>>;
 }

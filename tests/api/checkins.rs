@@ -174,7 +174,7 @@ async fn the_same_regular_on_a_cool_day_gets_nothing_and_the_trace_names_the_wea
         ),
         (Some(false), Some(28.0), Some(18.0))
     );
-    assert_eq!(weather["text"], "weather: needs ≥ 28 °C, was 18.0 °C");
+    assert_eq!(weather["text"], "weather: needs ≥ 28 °C, was 18 °C");
     // Everything else about the moment was right: weather is the only failing rule.
     assert_eq!(
         trace["candidates"][0]["failed"].as_array().unwrap().len(),

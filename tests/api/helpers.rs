@@ -35,6 +35,8 @@ pub struct Options {
     pub db_url: Option<String>,
     /// Share a Redis key prefix with another instance (replicas); default: a fresh one.
     pub redis_key_prefix: Option<String>,
+    /// Last word on any other setting (caps, retention, ...).
+    pub tweak: fn(&mut Settings),
 }
 
 impl Default for Options {
@@ -48,6 +50,7 @@ impl Default for Options {
             db_url: None,
             redis_key_prefix: None,
             limiter_timeout_ms: 50,
+            tweak: |_| {},
         }
     }
 }
@@ -78,6 +81,7 @@ pub async fn spawn_app_with(o: Options) -> TestApp {
     let mut settings = Settings::load(None, overrides).unwrap();
     settings.weather_budget_ms = o.weather_budget_ms;
     settings.limiter_timeout_ms = o.limiter_timeout_ms;
+    (o.tweak)(&mut settings);
     let clock = Arc::new(ManualClock::new(o.now));
     let app = Application::build_with_clock(settings, clock.clone())
         .await
@@ -334,6 +338,6 @@ impl TestApp {
             .get(&format!("/v1/decisions/{checkin_id}"), &self.admin_key)
             .await;
         assert_eq!(a.status, 200, "{}", a.body);
-        a.body[0]["trace"].clone()
+        a.body["trace"].clone()
     }
 }

@@ -75,6 +75,13 @@ async fn the_openapi_document_describes_every_route() {
         "/v1/brands/{brand}/offers",
         "/v1/brands/{brand}/offers/{id}",
         "/v1/audit/changes",
+        "/v1/audit/reads",
+        "/v1/deliveries",
+        "/v1/deliveries/{delivery_id}",
+        "/v1/decisions/{checkin_id}",
+        "/v1/users/{user_id}/timeline",
+        "/v1/users/{user_id}/consent",
+        "/v1/checkins",
     ];
     for path in served {
         assert!(

@@ -109,7 +109,11 @@ impl IndexedFence {
     /// Checks the fence against the index's input rules. [`FenceIndex::build`]
     /// silently drops fences that fail this, so validate at the API edge.
     pub fn validate(&self) -> Result<(), InvalidFence> {
-        if !(self.max_accuracy_m >= 0.0) {
+        // NaN fails too: `partial_cmp` is None for it.
+        if !matches!(
+            self.max_accuracy_m.partial_cmp(&0.0),
+            Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)
+        ) {
             return Err(InvalidFence::BadAccuracy);
         }
         match &self.shape {

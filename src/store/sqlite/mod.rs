@@ -5,6 +5,8 @@ mod events;
 mod fences;
 mod offers;
 mod people;
+mod reads;
+mod support;
 
 use super::{Brand, FencePage, Store, StoreError, StoreResult, Upserted};
 use crate::audit::{AuditEntry, AuditQuery};
@@ -14,6 +16,11 @@ use crate::domain::BrandId;
 use crate::fences::{Fence, FenceDraft};
 use crate::offers::{Offer, OfferSpec};
 use crate::people::{Consent, ConsentInput, PersonId, Profile};
+use crate::support::explain::Labels;
+use crate::support::{
+    Delivery, DeliveryFilter, DeliveryKey, ReadEntry, ReadQuery, ReadRecord, TimelineQuery,
+    TimelineRow,
+};
 use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -357,6 +364,39 @@ impl Store for SqliteStore {
 
     async fn save_decisions(&self, batch: &[DecisionRecord]) -> StoreResult<()> {
         self.save_decisions_impl(batch).await
+    }
+
+    async fn purge_traces(&self, before: DateTime<Utc>, now: DateTime<Utc>) -> StoreResult<u64> {
+        self.purge_traces_impl(before, now).await
+    }
+
+    async fn list_deliveries(
+        &self,
+        filter: &DeliveryFilter,
+        after: Option<DeliveryKey>,
+        limit: u32,
+    ) -> StoreResult<Vec<Delivery>> {
+        self.list_deliveries_impl(filter, after, limit).await
+    }
+
+    async fn get_delivery(&self, id: Uuid) -> StoreResult<Option<Delivery>> {
+        self.get_delivery_impl(id).await
+    }
+
+    async fn offer_labels(&self, ids: &[String]) -> StoreResult<Labels> {
+        self.offer_labels_impl(ids).await
+    }
+
+    async fn timeline(&self, q: &TimelineQuery) -> StoreResult<Vec<TimelineRow>> {
+        self.timeline_impl(q).await
+    }
+
+    async fn record_read(&self, read: &ReadRecord) -> StoreResult<()> {
+        reads::record(&self.pool, read).await
+    }
+
+    async fn list_reads(&self, q: &ReadQuery) -> StoreResult<Vec<ReadEntry>> {
+        reads::list(&self.pool, q).await
     }
 }
 

@@ -128,8 +128,11 @@ impl SqliteStore {
         checkin_id: &str,
     ) -> StoreResult<Vec<StoredDecision>> {
         let rows = sqlx::query(
-            "SELECT app_id, checkin_id, user_id, at, decision, reason, response, trace, latency_us
-             FROM decisions WHERE checkin_id = ? ORDER BY app_id",
+            "SELECT app_id, checkin_id, user_id, at, decision, reason, response, trace, latency_us,
+                    offer_id, delivery_id, trace_purged_at,
+                    (SELECT json_group_array(brand_id) FROM decision_brands b
+                     WHERE b.app_id = d.app_id AND b.checkin_id = d.checkin_id) AS brands
+             FROM decisions d WHERE checkin_id = ? ORDER BY app_id",
         )
         .bind(checkin_id)
         .fetch_all(&self.pool)
@@ -148,6 +151,10 @@ impl SqliteStore {
                 response: json(r.get("response")),
                 trace: json(r.get("trace")),
                 latency_us: r.get("latency_us"),
+                offer_id: r.get("offer_id"),
+                delivery_id: r.get("delivery_id"),
+                brands: serde_json::from_str(&r.get::<String, _>("brands")).unwrap_or_default(),
+                trace_purged_at: r.get::<Option<i64>, _>("trace_purged_at").map(from_ms),
             })
             .collect())
     }
@@ -175,6 +182,17 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
+            for brand in d.brands() {
+                sqlx::query(
+                    "INSERT OR IGNORE INTO decision_brands (app_id, checkin_id, brand_id) VALUES (?, ?, ?)",
+                )
+                .bind(&d.app)
+                .bind(&d.checkin_id)
+                .bind(brand)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            }
             if let Some(x) = &d.delivery {
                 sqlx::query(
                     "INSERT OR IGNORE INTO deliveries (id, app_id, checkin_id, person, user_id, device_id, brand_id, offer_id,

@@ -1,3 +1,13 @@
-//! Helpers shared by integration tests.
+//! Support reads through HTTP (tenancy, explanations of every outcome, deliveries paging and
+//! exports, timelines, the read log and trace retention), and the shared redis-server harness.
 
 pub mod redis_server;
+
+mod caps;
+mod deliveries;
+mod explain;
+mod exports;
+mod limiter_down;
+mod tenancy;
+mod timeline;
+mod world;

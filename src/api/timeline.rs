@@ -1,0 +1,104 @@
+//! `GET /v1/users/{user_id}/timeline`: consent changes, decisions and deliveries of one person
+//! in time order.
+
+use super::audit::log_read;
+use super::extract::ValidQuery;
+use super::paging;
+use crate::auth::Principal;
+use crate::error::{ApiError, FieldError, Problem};
+use crate::people::{PersonId, check_user_id};
+use crate::state::AppState;
+use crate::support::timeline::entry;
+use crate::support::{Scope, TimelineEntry, TimelineKey, TimelineQuery};
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// Which part of the timeline.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineParams {
+    /// The app the user id belongs to (default `default`).
+    pub app: Option<String>,
+    /// At or after (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Before (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    /// From a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Page size, 1–1000 (default 100).
+    pub limit: Option<u32>,
+}
+
+/// A page of a person's timeline, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelinePage {
+    /// The app's user id.
+    pub user_id: String,
+    /// The app.
+    pub app: String,
+    /// The entries, oldest first.
+    pub items: Vec<TimelineEntry>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+fn bad(name: &str, detail: String) -> ApiError {
+    ApiError::BadRequest {
+        errors: vec![FieldError::new(format!("/query/{name}"), detail.clone())],
+        detail,
+    }
+}
+
+/// A person's consent changes, decisions and deliveries in time order (admin, support; brand
+/// keys only the decisions and deliveries involving their brand).
+#[utoipa::path(get, path = "/v1/users/{user_id}/timeline", tag = "support", security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "the app's user id"), TimelineParams),
+    responses((status = 200, body = TimelinePage), (status = 400, body = Problem),
+              (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn get(
+    state: web::Data<AppState>,
+    who: Principal,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: ValidQuery<TimelineParams>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.0;
+    let scope = Scope::of(&who)?;
+    check_user_id(&path).map_err(|e| ApiError::invalid("/path/user_id", e))?;
+    let app = q
+        .app
+        .unwrap_or_else(|| crate::auth::DEFAULT_APP.to_string());
+    check_user_id(&app).map_err(|e| bad("app", e.replace("user_id", "app")))?;
+    if let (Some(from), Some(to)) = (q.from, q.to)
+        && from > to
+    {
+        return Err(bad("to", "`to` must not be before `from`".into()));
+    }
+    let limit = paging::limit(q.limit)?;
+    let query = TimelineQuery {
+        person: PersonId::of(&app, &path).to_string(),
+        brand: scope.brand().map(str::to_string),
+        from: q.from,
+        to: q.to,
+        after: paging::decode::<TimelineKey>(q.cursor.as_deref())?,
+        limit: limit + 1,
+    };
+    let mut rows = state.store.timeline(&query).await?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next_cursor = more
+        .then(|| {
+            rows.last()
+                .map(|r| paging::encode(&TimelineKey::of(r).to_string()))
+        })
+        .flatten();
+    log_read(&state, &who, &req, "timeline", Some(&app), Some(&path)).await?;
+    Ok(HttpResponse::Ok().json(TimelinePage {
+        user_id: path.into_inner(),
+        app,
+        items: rows.into_iter().map(|r| entry(r, &scope)).collect(),
+        next_cursor,
+    }))
+}
