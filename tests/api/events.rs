@@ -513,6 +513,16 @@ async fn erasure_leaves_no_row_and_no_redis_key_that_holds_the_person() {
         !redis_keys(format!("*{}*", person.as_str())).is_empty(),
         "the test must see Redis state before erasure"
     );
+    // Support looked at the person: the read log names them too, until erasure.
+    let support = c.app.key("support", None).await;
+    assert_eq!(
+        c.app
+            .get(&format!("/v1/users/{user}/timeline"), &support)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(c.app.get("/v1/decisions/c-1", &support).await.status, 200);
     let del = c.app.delete(&format!("/v1/users/{user}"), &c.key).await;
     assert_eq!(del.status, 202, "{}", del.body);
     assert!(del.body["receipt"].as_str().is_some());

@@ -153,6 +153,24 @@ impl SqliteStore {
                     .map_err(db_err)?;
             }
             Erase::History | Erase::Everything => {
+                // The support read log names the person by user id, check-in or delivery: redact it.
+                sqlx::query(
+                    "UPDATE audit_reads SET subject = 'erased', query = 'erased' WHERE subject IN (
+                       SELECT user_id FROM consents WHERE person = ?1 UNION SELECT checkin_id FROM decisions WHERE person = ?1
+                       UNION SELECT id FROM deliveries WHERE person = ?1)",
+                )
+                .bind(p)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                sqlx::query(
+                    "DELETE FROM decision_brands WHERE EXISTS (SELECT 1 FROM decisions d WHERE d.person = ?
+                       AND d.app_id = decision_brands.app_id AND d.checkin_id = decision_brands.checkin_id)",
+                )
+                .bind(p)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
                 for sql in [
                     "DELETE FROM events WHERE person = ?",
                     "DELETE FROM decisions WHERE person = ?",
