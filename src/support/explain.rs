@@ -5,8 +5,7 @@
 use super::candidates;
 use super::deliveries::Delivery;
 use super::scope::Scope;
-use super::text::{age, quoted, time};
-use crate::checkins::input::STALE_AFTER;
+use super::text::{age, time};
 use crate::checkins::rules::plain_number;
 use crate::store::StoredDecision;
 use chrono::{DateTime, FixedOffset, Utc};
@@ -85,7 +84,7 @@ pub(super) struct Moment<'a> {
     pub(super) reason: Option<&'a str>,
     pub(super) trace: &'a Value,
     pub(super) decided_at: Option<DateTime<Utc>>,
-    places: Vec<Place>,
+    pub(super) places: Vec<Place>,
 }
 
 impl Moment<'_> {
@@ -122,7 +121,7 @@ pub fn explain(
         )),
         None => context(&m, &mut explanation),
     }
-    let (summary, line) = verdict(&m, &candidates, delivery, names);
+    let (summary, line) = super::verdict::verdict(&m, &candidates, delivery, names);
     explanation.push(line);
     Explained {
         summary,
@@ -192,179 +191,4 @@ fn context(m: &Moment, out: &mut Vec<String>) {
     for n in m.trace["notes"].as_array().into_iter().flatten() {
         out.push(format!("note: {}", n.as_str().unwrap_or_default()));
     }
-}
-
-/// The summary sentence and the line that gives the outcome.
-fn verdict(
-    m: &Moment,
-    cands: &[CandidateView],
-    delivery: Option<&Delivery>,
-    names: &Names,
-) -> (String, String) {
-    let c = &m.trace["context"];
-    let fence_names = || {
-        let names: Vec<&str> = m.places.iter().map(|p| p.name.as_str()).collect();
-        if names.is_empty() {
-            "the matched fence".into()
-        } else {
-            names.join(", ")
-        }
-    };
-    if m.decision == "offer" {
-        return delivered(m, cands, delivery, names);
-    }
-    match m.reason.unwrap_or_default() {
-        "stale" => {
-            let late = c["report_age_s"].as_i64().map(age);
-            let late = late.unwrap_or_else(|| "too long".into());
-            (
-                format!(
-                    "No offer: the report arrived {late} after it was recorded; after {} min it is too late to act on.",
-                    STALE_AFTER.num_minutes()
-                ),
-                format!("stale: reported {late} after it was recorded"),
-            )
-        }
-        "in-motion" if c["activity"] == "automotive" => (
-            "No offer: the person was driving.".into(),
-            "in motion: the phone reported driving".into(),
-        ),
-        "in-motion" => {
-            let speed = c["speed_mps"].as_f64().map_or("?".into(), plain_number);
-            (
-                format!(
-                    "No offer: the person was moving at {speed} m/s, faster than any offer allows."
-                ),
-                format!("in motion: moving at {speed} m/s, faster than every offer allows"),
-            )
-        }
-        "quiet-hours" => {
-            let at = m
-                .places
-                .first()
-                .and_then(|p| p.local)
-                .map(|l| l.format("%H:%M").to_string());
-            let at = at.unwrap_or_else(|| "the local time".into());
-            (
-                format!("No offer: it was {at} local time, inside quiet hours."),
-                format!(
-                    "quiet hours: {at} local at {}; no offers are sent in quiet hours",
-                    fence_names()
-                ),
-            )
-        }
-        "no-eligible-offer" => match cands {
-            [] => (
-                "No offer: no offer targets the matched fence.".into(),
-                format!("no eligible offer: no offer targets {}", fence_names()),
-            ),
-            [one] => (
-                format!(
-                    "No offer: {} did not qualify ({}).",
-                    quoted(&one.offer_name),
-                    one.lines.first().map_or("see its rules", String::as_str)
-                ),
-                "no eligible offer: the one offer considered did not pass every rule".into(),
-            ),
-            many => (
-                format!(
-                    "No offer: none of the {} offers considered qualified.",
-                    many.len()
-                ),
-                format!(
-                    "no eligible offer: {} offers considered, none passed every rule",
-                    many.len()
-                ),
-            ),
-        },
-        "capped" => {
-            let first = cands.iter().find(|x| x.outcome == "capped");
-            let denial = first.and_then(|f| {
-                m.trace["limiter"].as_array()?.iter().find(|l| {
-                    l["offer_id"].as_str() == Some(f.offer_id.as_str()) && l["outcome"] == "denied"
-                })
-            });
-            let raw = m.trace["candidates"].as_array().and_then(|cs| {
-                cs.iter()
-                    .find(|c| first.is_some_and(|f| c["offer_id"] == f.offer_id.as_str()))
-            });
-            let short = match (first, denial, raw) {
-                (Some(f), Some(d), Some(r)) => {
-                    let (short, _) = candidates::cap(m, r, &d["denial"], names, &Scope::All);
-                    format!("{} hit {short}", quoted(&f.offer_name))
-                }
-                _ => "every eligible offer was refused by a cap".into(),
-            };
-            (
-                format!("No offer: {short}."),
-                "capped: every eligible offer that was tried was refused by a cap".into(),
-            )
-        }
-        "held-out" => {
-            let held = cands.iter().find(|x| x.outcome == "held-out");
-            let name = held.map_or("the best offer".into(), |h| quoted(&h.offer_name));
-            let pct = held
-                .and_then(|h| h.lines.last())
-                .and_then(|l| {
-                    l.split_once('(')?
-                        .1
-                        .split_once('%')
-                        .map(|(p, _)| p.to_string())
-                })
-                .unwrap_or_else(|| "?".into());
-            (
-                format!("No offer: the person is in the {pct}% holdout of {name}."),
-                format!(
-                    "held out: the person is in the control group of {name} ({pct}% holdout), so nothing was sent"
-                ),
-            )
-        }
-        "limiter-unavailable" => (
-            "No offer: the rate limiter was unavailable, so nothing was sent (fail closed).".into(),
-            "limiter unavailable: the caps could not be checked, so nothing was sent (fail closed)"
-                .into(),
-        ),
-        other => (format!("No offer ({other})."), format!("no offer: {other}")),
-    }
-}
-
-fn delivered(
-    m: &Moment,
-    cands: &[CandidateView],
-    delivery: Option<&Delivery>,
-    names: &Names,
-) -> (String, String) {
-    let Some(d) = delivery else {
-        return (
-            "Another brand's offer was delivered; none of yours was chosen.".into(),
-            "delivered: an offer of another brand".into(),
-        );
-    };
-    // A purged trace no longer names the offer and fence: the catalog (or the id) does.
-    let (offer, fence) = (d.offer_id.to_string(), d.fence_id.to_string());
-    let name = cands
-        .iter()
-        .find(|c| c.offer_id == offer)
-        .map(|c| c.offer_name.clone())
-        .or_else(|| names.offers.get(&offer).map(|l| l.name.clone()))
-        .unwrap_or(offer);
-    let fence = m
-        .place(&fence)
-        .map(|p| p.name.clone())
-        .or_else(|| names.fences.get(&fence).cloned())
-        .unwrap_or(fence);
-    (
-        format!("Delivered {} from {} at {fence}.", quoted(&name), d.brand),
-        format!(
-            "delivered: {} ({}) at {fence}, shown as {} / {}{}",
-            quoted(&name),
-            d.brand,
-            quoted(&d.title),
-            quoted(&d.body),
-            d.redemption_code
-                .as_ref()
-                .map(|c| format!(", code {c}"))
-                .unwrap_or_default()
-        ),
-    )
 }

@@ -12,6 +12,7 @@ pub mod timeline;
 
 mod candidates;
 mod text;
+mod verdict;
 
 pub use deliveries::{Delivery, DeliveryFilter, DeliveryKey};
 pub use explain::{CandidateView, Explained, Names, OfferLabel, explain};
