@@ -62,6 +62,18 @@ NOTES="Machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(free 
 commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); redis $(redis-server --version | awk '{print $3}'); \
 geoffer with --quiet-hours off and recorded weather (fixtures/weather); load before the run: $(cut -d' ' -f1-3 /proc/loadavg)."
 
+set +e
 "$TARGET/release/loadgen" --base-url "http://127.0.0.1:$PORT" --admin-key "$ADMIN_KEY" \
   --geoffer-pid "$GEOFFER_PID" --redis-pid "$REDIS_PID" --clk-tck "$(getconf CLK_TCK)" \
   --fixtures fixtures --report "$TARGET/loadtest-report.md" --notes "$NOTES" "${ARGS[@]}"
+STATUS=$?
+set -e
+# What Redis holds after the run (keys and memory), appended to the report.
+REPORT="$TARGET/loadtest-report.md"
+for ((i = 0; i < ${#ARGS[@]}; i++)); do [[ ${ARGS[i]} == --report ]] && REPORT=${ARGS[i+1]}; done
+{
+  echo
+  echo "Redis after the run: $(redis-cli -p "$REDIS_PORT" dbsize) keys, used_memory $(redis-cli -p "$REDIS_PORT" info memory | sed -n 's/^used_memory_human://p' | tr -d '\r'), $(redis-cli -p "$REDIS_PORT" info memory | sed -n 's/^number_of_cached_scripts://p' | tr -d '\r') cached scripts."
+  echo "Sample of key names: $(redis-cli -p "$REDIS_PORT" --scan | head -2000 | sed -E 's/\{u:[^}]*\}/{u:*}/; s/:[0-9a-f-]{20,}$/:<id>/' | sort | uniq -c | sort -rn | head -8 | awk '{printf "%s x%s; ", $2, $1}')"
+} | tee -a "${REPORT:-/dev/null}"
+exit $STATUS

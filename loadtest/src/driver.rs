@@ -41,6 +41,9 @@ pub struct Ctx {
     pub cursor: AtomicU64,
     /// Every offer the people received.
     pub deliveries: Mutex<Vec<Delivery>>,
+    /// People with events queued, oldest first: their events go out before the next
+    /// check-in of anyone, as an app reports an open shortly after showing the offer.
+    pub with_events: Mutex<std::collections::VecDeque<usize>>,
 }
 
 /// Counts and latencies of one phase (each task keeps its own and they are merged).
@@ -159,7 +162,9 @@ pub async fn step(ctx: &Ctx, kind: Kind, intended: Instant, stats: &mut Stats) {
 }
 
 async fn people_step(ctx: &Ctx, intended: Instant, started: Instant, stats: &mut Stats) {
-    let i = ctx.cursor.fetch_add(1, Ordering::Relaxed) as usize % ctx.people.len();
+    let queued = ctx.with_events.lock().expect("queue lock").pop_front();
+    let i = queued
+        .unwrap_or_else(|| ctx.cursor.fetch_add(1, Ordering::Relaxed) as usize % ctx.people.len());
     let (id, events, pos) = {
         let mut p = ctx.people[i].lock().expect("person lock");
         if p.pending.is_empty() {
@@ -209,6 +214,7 @@ async fn people_step(ctx: &Ctx, intended: Instant, started: Instant, stats: &mut
     *stats.decisions.entry(outcome).or_default() += 1;
     let mut rng = rand::rng();
     let mut p = ctx.people[i].lock().expect("person lock");
+    let had_events = !p.pending.is_empty();
     if let Some(offer) = answer
         .get("offer")
         .filter(|_| answer["decision"] == "offer")
@@ -237,6 +243,9 @@ async fn people_step(ctx: &Ctx, intended: Instant, started: Instant, stats: &mut
     {
         let brand = ctx.world.brands[ctx.world.fences[p.stores[s].fence].brand].clone();
         p.purchase(&brand, rng.random());
+    }
+    if !had_events && !p.pending.is_empty() {
+        ctx.with_events.lock().expect("queue lock").push_back(i);
     }
 }
 

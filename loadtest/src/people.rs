@@ -79,7 +79,7 @@ impl Person {
                 break;
             }
             // The nearest of a few random stores to home (or work): people shop close by.
-            let anchor = if k % 2 == 0 { home } else { work };
+            let anchor = if k.is_multiple_of(2) { home } else { work };
             let fence = (0..48)
                 .map(|_| pool[rng.random_range(0..pool.len())])
                 .min_by(|a, b| {

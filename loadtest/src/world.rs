@@ -243,7 +243,7 @@ impl World {
         let mut out = vec![base(
             "Place only",
             json!({ "fences": fences, "max_speed_mps": 5 }),
-            if b % 3 == 0 { 10 } else { 0 },
+            if b.is_multiple_of(3) { 10 } else { 0 },
         )];
         match b % 3 {
             1 => out.push(base(

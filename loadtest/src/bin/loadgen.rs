@@ -174,6 +174,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         people,
         cursor: AtomicU64::new(0),
         deliveries: Mutex::new(Vec::new()),
+        with_events: Mutex::new(Default::default()),
     });
     let mut pids = vec![("loadgen", std::process::id())];
     pids.extend(args.geoffer_pid.map(|p| ("geoffer", p)));
