@@ -109,7 +109,8 @@ impl IndexedFence {
     /// Checks the fence against the index's input rules. [`FenceIndex::build`]
     /// silently drops fences that fail this, so validate at the API edge.
     pub fn validate(&self) -> Result<(), InvalidFence> {
-        if !(self.max_accuracy_m >= 0.0) {
+        // NaN fails too.
+        if self.max_accuracy_m.is_nan() || self.max_accuracy_m < 0.0 {
             return Err(InvalidFence::BadAccuracy);
         }
         match &self.shape {

@@ -301,7 +301,7 @@ impl FenceIndex {
 /// two polygons, or through both ±180 passes).
 pub(crate) fn finish(out: &mut Vec<FenceMatch>) {
     if out.len() > 1 {
-        out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        out.sort_unstable_by_key(|a| a.id);
         out.dedup_by(|a, b| a.id == b.id);
     }
 }

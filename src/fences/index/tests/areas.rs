@@ -114,7 +114,7 @@ fn multipolygon_cut_at_antimeridian_matches_on_both_sides() {
         ix.query(-17.0, lon, 1.0, &mut out);
         assert_same(
             &out,
-            &reference(&[f.clone()], -17.0, lon, 1.0),
+            &reference(std::slice::from_ref(&f), -17.0, lon, 1.0),
             "seam distance",
         );
         assert!(out[0].edge_distance_m > 10_600.0, "{:?}", out[0]);
@@ -192,7 +192,7 @@ fn big_ten_thousand_vertex_polygon_matches_brute_force() {
         ix.query(lat, lon, 1.0, &mut out);
         assert_same(
             &out,
-            &reference(&[f.clone()], lat, lon, 1.0),
+            &reference(std::slice::from_ref(&f), lat, lon, 1.0),
             &format!("({lat}, {lon})"),
         );
         inside += out.len();

@@ -46,7 +46,7 @@ fn circle_containing_north_pole_matches_every_longitude() {
         let lat = 89.95;
         assert_eq!(
             hits(&ix, lat, lon),
-            !reference(&[f.clone()], lat, lon, 10.0).is_empty(),
+            !reference(std::slice::from_ref(&f), lat, lon, 10.0).is_empty(),
             "lon {lon}"
         );
     }
