@@ -1,4 +1,11 @@
-//! Shared pieces of geoffer's benchmarks and load generator: seeded worlds and latency reports.
+//! Shared pieces of geoffer's benchmarks and load generator: seeded worlds, simulated people,
+//! the load loops, the cap checker and latency reports.
 #![forbid(unsafe_code)]
 
+pub mod caps;
+pub mod driver;
+pub mod people;
+pub mod procstat;
 pub mod report;
+pub mod setup;
+pub mod world;

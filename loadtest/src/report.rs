@@ -20,6 +20,20 @@ pub fn percentiles_us(h: &Histogram<u64>) -> String {
     )
 }
 
+/// `p50 | p90 | p99 | p99.9 | max` of a nanosecond histogram, in milliseconds, as table cells.
+pub fn percentiles_ms_cells(h: &Histogram<u64>) -> String {
+    if h.is_empty() {
+        return "- | - | - | - | -".into();
+    }
+    let ms = |v: u64| format!("{:.2}", v as f64 / 1e6);
+    [0.5, 0.9, 0.99, 0.999]
+        .iter()
+        .map(|q| ms(h.value_at_quantile(*q)))
+        .chain(std::iter::once(ms(h.max())))
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

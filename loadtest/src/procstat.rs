@@ -1,0 +1,79 @@
+//! CPU time and resident memory of a process, from `/proc/<pid>/stat` and `/proc/<pid>/status`.
+
+use std::time::Instant;
+
+/// One reading of a process.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    /// When it was read.
+    pub at: Instant,
+    /// utime + stime, clock ticks.
+    pub cpu_ticks: u64,
+    /// VmRSS, KiB.
+    pub rss_kib: u64,
+}
+
+/// Reads `pid` (`None` when the process is gone or /proc is not there).
+pub fn sample(pid: u32) -> Option<Sample> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    Some(Sample {
+        at: Instant::now(),
+        cpu_ticks: cpu_ticks(&stat)?,
+        rss_kib: rss_kib(&status)?,
+    })
+}
+
+/// utime + stime (fields 14 and 15); the command name in field 2 may hold spaces, so count
+/// from its closing parenthesis.
+pub fn cpu_ticks(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // `rest` starts at field 3 (state), so field n is at index n - 3.
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// `VmRSS:` in KiB.
+pub fn rss_kib(status: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Average CPU use between two samples, in percent of one core.
+pub fn cpu_percent(a: &Sample, b: &Sample, ticks_per_s: u64) -> f64 {
+    let secs = b.at.duration_since(a.at).as_secs_f64();
+    if secs <= 0.0 {
+        return 0.0;
+    }
+    (b.cpu_ticks.saturating_sub(a.cpu_ticks)) as f64 / ticks_per_s as f64 / secs * 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_fields_are_counted_after_the_command_name() {
+        let stat = "42 (tokio (rt) x) S 1 42 42 0 -1 4194560 100 0 0 0 250 37 0 0 20 0 3 0 1 2 3";
+        assert_eq!(cpu_ticks(stat), Some(287));
+    }
+
+    #[test]
+    fn rss_is_read_from_status() {
+        assert_eq!(
+            rss_kib("Name:\tx\nVmRSS:\t   12345 kB\nThreads: 2\n"),
+            Some(12345)
+        );
+    }
+
+    #[test]
+    fn this_process_can_be_sampled() {
+        let s = sample(std::process::id()).expect("/proc");
+        assert!(s.rss_kib > 0);
+    }
+}
