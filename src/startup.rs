@@ -156,6 +156,7 @@ impl Application {
             metrics,
             settings: Arc::new(settings),
             engine,
+            keys: Arc::default(),
         };
         let listener = TcpListener::bind(&state.settings.bind)
             .with_context(|| format!("binding {}", state.settings.bind))?;

@@ -18,6 +18,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Effective settings.
     pub settings: Arc<Settings>,
+    /// Verified API keys.
+    pub keys: Arc<crate::auth::KeyCache>,
     /// The check-in decision engine (and the limiter, catalog and habits it holds).
     pub engine: Arc<Engine>,
 }

@@ -149,12 +149,19 @@ impl FromRequest for Principal {
                 .and_then(|h| h.strip_prefix("Bearer "))
                 .ok_or(ApiError::Unauthorized)?;
             let (id, secret) = split_key(key.trim()).ok_or(ApiError::Unauthorized)?;
-            let record = state
-                .store
-                .find_key(id)
-                .await
-                .map_err(|e| ApiError::Internal(e.into()))?;
-            let record = record.ok_or(ApiError::Unauthorized)?;
+            let record = match state.keys.get(id) {
+                Some(r) => r,
+                None => {
+                    let r = state
+                        .store
+                        .find_key(id)
+                        .await
+                        .map_err(|e| ApiError::Internal(e.into()))?;
+                    let r = r.ok_or(ApiError::Unauthorized)?;
+                    state.keys.put(r.clone());
+                    r
+                }
+            };
             // Constant-time: how much of a guess matched must not show in the timing.
             if !bool::from(record.secret_hash.ct_eq(&hash_secret(secret))) {
                 return Err(ApiError::Unauthorized);

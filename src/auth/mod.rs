@@ -1,7 +1,9 @@
 //! API keys, roles and the authenticated caller.
 
+mod cache;
 mod keys;
 mod principal;
 
+pub use cache::KeyCache;
 pub use keys::{ApiKeyRecord, DEFAULT_APP, NewKey, generate_key, hash_secret, split_key};
 pub use principal::{Principal, Role};

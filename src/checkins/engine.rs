@@ -110,7 +110,10 @@ impl Engine {
         let now = self.clock.now();
         // 1. Consent first: without it nothing is processed or stored.
         crate::people::check_user_id(&c.user_id).map_err(|e| ApiError::invalid("/user_id", e))?;
-        let consent = self.store.get_consent(app, &c.user_id).await?;
+        let (consent, previous) = self
+            .store
+            .consent_and_answer(app, &c.user_id, &c.checkin_id)
+            .await?;
         let Some(consent) = consent.filter(|c| c.location) else {
             self.metrics.count("none", "consent-required");
             return Err(ApiError::ConsentRequired(format!(
@@ -120,7 +123,7 @@ impl Engine {
         };
         // 2. Validation.
         validate(&c, now)?;
-        if let Some(previous) = self.store.find_decision(app, &c.checkin_id).await? {
+        if let Some(previous) = previous {
             return Ok(CheckinAnswer(previous));
         }
         // 3. Place. No fence: answer and keep nothing about the location.

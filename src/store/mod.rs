@@ -246,6 +246,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Consent>;
     /// Follows, interests and purchases since `since`.
     async fn profile(&self, person: &PersonId, since: DateTime<Utc>) -> StoreResult<Profile>;
+    /// Consent and any answer already given to this check-in, in one round trip (the hot path).
+    async fn consent_and_answer(
+        &self,
+        app: &str,
+        user_id: &str,
+        checkin_id: &str,
+    ) -> StoreResult<(Option<Consent>, Option<serde_json::Value>)>;
 
     /// The answer already given to this check-in, if any.
     async fn find_decision(

@@ -73,40 +73,65 @@ impl SqliteStore {
         person: &PersonId,
         since: DateTime<Utc>,
     ) -> StoreResult<Profile> {
-        let follows =
-            sqlx::query("SELECT brand_id FROM follows WHERE person = ? ORDER BY brand_id")
-                .bind(person.as_str())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db_err)?
-                .iter()
-                .filter_map(|r| BrandId::parse(&r.get::<String, _>("brand_id")).ok())
-                .collect();
-        let interests =
-            sqlx::query("SELECT interest FROM interests WHERE person = ? ORDER BY interest")
-                .bind(person.as_str())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db_err)?
-                .iter()
-                .map(|r| r.get::<String, _>("interest"))
-                .collect();
-        let purchases = sqlx::query(
-            "SELECT brand_id, sku, category, at FROM purchases WHERE person = ? AND at >= ? ORDER BY at DESC LIMIT 1000",
+        // One round trip for the three parts: on the check-in path every query is a thread
+        // hand-off to the SQLite worker, which costs more than the query itself.
+        let rows = sqlx::query(
+            "SELECT 'f' AS kind, brand_id AS a, NULL AS b, NULL AS c, 0 AS at FROM follows WHERE person = ?1
+             UNION ALL SELECT 'i', interest, NULL, NULL, 0 FROM interests WHERE person = ?1
+             UNION ALL SELECT * FROM (SELECT 'p', brand_id, sku, category, at FROM purchases
+                                      WHERE person = ?1 AND at >= ?2 ORDER BY at DESC LIMIT 1000)",
         )
         .bind(person.as_str())
         .bind(ms(since))
         .fetch_all(&self.pool)
         .await
-        .map_err(db_err)?
-        .iter()
-        .map(|r| Purchase { brand: r.get("brand_id"), sku: r.get("sku"), category: r.get("category"), at: from_ms(r.get("at")) })
-        .collect();
-        Ok(Profile {
-            follows,
-            interests,
-            purchases,
-        })
+        .map_err(db_err)?;
+        let mut p = Profile::default();
+        for r in rows {
+            let a: String = r.get("a");
+            match r.get::<String, _>("kind").as_str() {
+                "f" => p.follows.extend(BrandId::parse(&a).ok()),
+                "i" => p.interests.push(a),
+                _ => p.purchases.push(Purchase {
+                    brand: a,
+                    sku: r.get("b"),
+                    category: r.get("c"),
+                    at: from_ms(r.get("at")),
+                }),
+            }
+        }
+        p.follows.sort();
+        p.interests.sort();
+        Ok(p)
+    }
+
+    pub(super) async fn consent_and_answer_impl(
+        &self,
+        app: &str,
+        user: &str,
+        checkin_id: &str,
+    ) -> StoreResult<(Option<Consent>, Option<serde_json::Value>)> {
+        let r = sqlx::query(
+            "SELECT c.location, c.personalization, c.updated_at,
+                    (SELECT response FROM decisions d WHERE d.app_id = ?1 AND d.checkin_id = ?3) AS response
+             FROM (SELECT 1) LEFT JOIN consents c ON c.app_id = ?1 AND c.user_id = ?2",
+        )
+        .bind(app)
+        .bind(user)
+        .bind(checkin_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let consent = r.get::<Option<i64>, _>("location").map(|location| Consent {
+            user_id: user.to_string(),
+            location: location != 0,
+            personalization: r.get::<Option<i64>, _>("personalization").unwrap_or(0) != 0,
+            updated_at: r.get::<Option<i64>, _>("updated_at").map(from_ms),
+        });
+        let answer = r
+            .get::<Option<String>, _>("response")
+            .and_then(|s| serde_json::from_str(&s).ok());
+        Ok((consent, answer))
     }
 
     pub(super) async fn find_decision_impl(
