@@ -7,9 +7,10 @@
 //! touch only edges near the point, never all 10,000 of them.
 
 use super::InvalidFence;
+use super::compiled::tree_bytes;
+use super::crossing::{Hit, classify, is_seam};
 use super::geodesy::{LocalFrame, segment_distance2_deg};
-use geo::{Kernel, Orientation, kernels::RobustKernel};
-use rstar::{AABB, Envelope, PointDistance, RTree, RTreeNode, RTreeObject};
+use rstar::{AABB, Envelope, PointDistance, RTree, RTreeObject};
 
 /// Areas with this many edges or more are prepared with an edge R-tree.
 pub(crate) const PREPARE_MIN_EDGES: usize = 128;
@@ -59,12 +60,6 @@ impl PointDistance for Edge {
     }
 }
 
-/// Edges lying exactly on ±180 are the artificial seam of an RFC 7946 cut,
-/// not a real boundary, so they are ignored for edge distance.
-fn is_seam(a: [f64; 2], b: [f64; 2]) -> bool {
-    a[0] == b[0] && a[0].abs() == 180.0
-}
-
 /// Input checks for an area (see [`InvalidFence`]).
 pub(crate) fn validate(mp: &geo::MultiPolygon<f64>) -> Result<(), InvalidFence> {
     if mp.0.is_empty() {
@@ -90,64 +85,6 @@ pub(crate) fn validate(mp: &geo::MultiPolygon<f64>) -> Result<(), InvalidFence> 
     } else {
         Ok(())
     }
-}
-
-/// Result of testing one edge against the ray from the point.
-#[derive(PartialEq)]
-enum Hit {
-    Miss,
-    Cross,
-    OnEdge,
-}
-
-/// Crossing-number step with a half-open rule (an edge counts when one end is
-/// <= p.y and the other > p.y) so vertices on the ray are counted once.
-/// Uses exact orientation (robust predicates) so "on the edge" is decided
-/// exactly: boundary points are reported as `OnEdge`, which counts as inside.
-/// `east` selects the ray direction (parity is the same either way).
-#[inline]
-fn classify(p: [f64; 2], a: [f64; 2], b: [f64; 2], east: bool) -> Hit {
-    let (ya, yb) = (a[1], b[1]);
-    if (p[1] < ya && p[1] < yb) || (p[1] > ya && p[1] > yb) {
-        return Hit::Miss;
-    }
-    let (xmin, xmax) = if a[0] <= b[0] {
-        (a[0], b[0])
-    } else {
-        (b[0], a[0])
-    };
-    let straddles = (ya > p[1]) != (yb > p[1]);
-    if !straddles {
-        // p.y is the upper end (or the edge is horizontal): only "on edge" is possible.
-        if p[0] >= xmin && p[0] <= xmax && orient(a, b, p) == Orientation::Collinear {
-            return Hit::OnEdge;
-        }
-        return Hit::Miss;
-    }
-    if p[0] < xmin {
-        return if east { Hit::Cross } else { Hit::Miss };
-    }
-    if p[0] > xmax {
-        return if east { Hit::Miss } else { Hit::Cross };
-    }
-    match orient(a, b, p) {
-        Orientation::Collinear => Hit::OnEdge,
-        // Left of an upward edge = west of it, so the east ray crosses it.
-        o => {
-            let left = o == Orientation::CounterClockwise;
-            if (yb > ya) == (left == east) {
-                Hit::Cross
-            } else {
-                Hit::Miss
-            }
-        }
-    }
-}
-
-#[inline]
-fn orient(a: [f64; 2], b: [f64; 2], p: [f64; 2]) -> Orientation {
-    let c = |v: [f64; 2]| geo::Coord { x: v[0], y: v[1] };
-    <RobustKernel as Kernel<f64>>::orient2d(c(a), c(b), c(p))
 }
 
 impl AreaRec {
@@ -316,16 +253,4 @@ impl AreaRec {
             .map_or(0, |t| tree_bytes(t.root().children()));
         size_of_val(&*self.coords) + size_of_val(&*self.rings) + size_of_val(&*self.polys) + tree
     }
-}
-
-/// Bytes of an rstar node array and everything below it. Bulk-loaded nodes are
-/// collected from exact-size iterators, so length is the allocated capacity.
-pub(crate) fn tree_bytes<T: RTreeObject>(children: &[RTreeNode<T>]) -> usize {
-    let mut bytes = std::mem::size_of_val(children);
-    for c in children {
-        if let RTreeNode::Parent(p) = c {
-            bytes += tree_bytes(p.children());
-        }
-    }
-    bytes
 }

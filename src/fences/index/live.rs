@@ -1,28 +1,27 @@
 //! [`LiveIndex`]: the index the check-in path reads while fences are edited.
 //!
-//! Readers load an `Arc<View>` through arc-swap (wait-free, never blocked by
+//! Readers load an `Arc<View>` through arc-swap (lock-free, never blocked by
 //! writers). A view is three layers, newest last, like a tiny LSM tree:
 //!
 //! * `base`: the big immutable [`FenceIndex`];
 //! * `mid`: all edits since the base was built, as a small index of upserted
-//!   fences plus the set of ids it shadows; rebuilt every [`RECENT_MAX`] edits;
-//! * `recent`: the last < [`RECENT_MAX`] edits, rebuilt on every edit.
+//!   fences plus the set of ids it shadows; rebuilt every `recent_max` edits;
+//! * `recent`: the last < `recent_max` edits, rebuilt on every edit.
 //!
-//! So a single edit costs O(RECENT_MAX) plus an amortised O(delta / RECENT_MAX),
+//! So a single edit costs O(recent_max) plus an amortised O(delta / recent_max),
 //! never a copy of the million-entry base. Once the delta exceeds
 //! `max_delta`, a background thread merges it into a new base
 //! (see `live_merge`); edits made meanwhile are kept.
 
+use super::compiled::Compiled;
 use super::live_merge::{DeltaEntry, Layer, retire, start_merge};
-use super::snapshot::{Compiled, finish};
+use super::snapshot::finish;
 use super::{FenceIndex, FenceMatch, IndexedFence, InvalidFence};
 use arc_swap::ArcSwap;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use uuid::Uuid;
-
-/// Edits kept in the per-edit `recent` layer before folding into `mid`.
-pub(crate) const RECENT_MAX: usize = 64;
 
 /// Tuning for [`LiveIndex`].
 #[derive(Debug, Clone, Copy)]
@@ -31,6 +30,9 @@ pub struct LiveConfig {
     /// Larger: fewer full rebuilds (~1 s of one core per million fences);
     /// smaller: cheaper `mid` rebuilds.
     pub max_delta: usize,
+    /// Edits kept in the per-edit `recent` layer before it is folded into
+    /// `mid` (an O(delta) rebuild). 64 keeps both steps small.
+    pub recent_max: usize,
     /// Merge on a background thread (production). `false` merges inline in
     /// the editing call, which makes tests deterministic.
     pub background_merge: bool,
@@ -40,6 +42,7 @@ impl Default for LiveConfig {
     fn default() -> Self {
         LiveConfig {
             max_delta: 4096,
+            recent_max: 64,
             background_merge: true,
         }
     }
@@ -68,7 +71,6 @@ pub(crate) struct Writer {
     pub(crate) seq: u64,
     /// Bumped by `replace_all` so an in-flight merge of the old data is dropped.
     pub(crate) generation: u64,
-    pub(crate) merging: bool,
 }
 
 impl Writer {
@@ -102,12 +104,17 @@ pub(crate) struct Inner {
     pub(crate) view: ArcSwap<View>,
     pub(crate) writer: Mutex<Writer>,
     pub(crate) config: LiveConfig,
+    /// A merge of the current generation is running. Written only with the
+    /// writer lock held; atomic so metrics can read it without locking.
+    pub(crate) merging: AtomicBool,
+    /// Merges installed so far (metrics).
+    pub(crate) merges: AtomicU64,
 }
 
 impl Inner {
     pub(crate) fn lock(&self) -> MutexGuard<'_, Writer> {
-        // Every mutation keeps the writer consistent at each step, so a panic
-        // elsewhere while holding the lock leaves nothing half-done: ignore poison.
+        // Writer mutations are plain inserts and assignments that can only fail
+        // by aborting (allocation), so a poisoned lock holds consistent state.
         self.writer.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -157,12 +164,13 @@ impl LiveIndex {
             upserts: 0,
             seq: 0,
             generation: 0,
-            merging: false,
         };
         let inner = Inner {
             view: ArcSwap::from_pointee(view),
             writer: Mutex::new(writer),
             config,
+            merging: AtomicBool::new(false),
+            merges: AtomicU64::new(0),
         };
         LiveIndex {
             inner: Arc::new(inner),
@@ -177,9 +185,8 @@ impl LiveIndex {
 
     /// Like [`Self::upsert`] but reports an invalid fence instead of ignoring it.
     pub fn try_upsert(&self, fence: IndexedFence) -> Result<(), InvalidFence> {
-        fence.validate()?;
-        // Compile (prepare big polygons) before taking the writer lock.
-        let compiled = Compiled::new(&fence).ok_or(InvalidFence::EmptyArea)?;
+        // Validate and compile (prepare big polygons) before taking the writer lock.
+        let compiled = Compiled::new(&fence)?;
         self.apply(fence.id, Some(compiled));
         Ok(())
     }
@@ -198,7 +205,7 @@ impl LiveIndex {
         w.fold();
         w.recount();
         w.generation += 1;
-        w.merging = false;
+        self.inner.merging.store(false, Ordering::Relaxed);
         self.inner.publish(&w);
         drop(w);
         retire(old);
@@ -232,6 +239,26 @@ impl LiveIndex {
         self.inner.lock().delta.len()
     }
 
+    /// Starts merging the pending edits into a new base now (in the background
+    /// unless configured inline), e.g. after a burst of edits. No-op when
+    /// nothing is pending or a merge is already running.
+    pub fn merge_now(&self) {
+        let w = self.inner.lock();
+        if !w.delta.is_empty() && !self.inner.merging.load(Ordering::Relaxed) {
+            start_merge(&self.inner, w);
+        }
+    }
+
+    /// Whether a background merge is running (metrics; lock-free).
+    pub fn is_merging(&self) -> bool {
+        self.inner.merging.load(Ordering::Relaxed)
+    }
+
+    /// Merges of edits into a new base completed so far (metrics).
+    pub fn merges_completed(&self) -> u64 {
+        self.inner.merges.load(Ordering::Relaxed)
+    }
+
     /// Heap bytes of the current generation (base + edit layers).
     pub fn heap_bytes(&self) -> usize {
         let v = self.inner.view.load();
@@ -243,11 +270,13 @@ impl LiveIndex {
         w.seq += 1;
         let entry = DeltaEntry { seq: w.seq, fence };
         w.record(id, entry);
-        if w.recent.len() >= RECENT_MAX {
+        if w.recent.len() >= self.inner.config.recent_max {
             w.fold();
         }
         self.inner.publish(&w);
-        if w.delta.len() > self.inner.config.max_delta && !w.merging {
+        if w.delta.len() > self.inner.config.max_delta
+            && !self.inner.merging.load(Ordering::Relaxed)
+        {
             start_merge(&self.inner, w);
         }
     }

@@ -1,9 +1,10 @@
 //! Edit layers and background merging for [`super::LiveIndex`].
 
+use super::compiled::Compiled;
 use super::live::{Inner, Writer};
-use super::snapshot::Compiled;
 use super::{FenceIndex, FenceMatch};
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, MutexGuard};
 use uuid::Uuid;
 
@@ -77,7 +78,7 @@ impl MergeJob {
 
 /// Merges base + delta into a new base, on a background thread or inline.
 pub(crate) fn start_merge(inner: &Arc<Inner>, mut w: MutexGuard<'_, Writer>) {
-    w.merging = true;
+    inner.merging.store(true, Ordering::Relaxed);
     let job = MergeJob::snapshot(&w);
     if !inner.config.background_merge {
         let merged = job.run();
@@ -93,26 +94,27 @@ pub(crate) fn start_merge(inner: &Arc<Inner>, mut w: MutexGuard<'_, Writer>) {
             loop {
                 let merged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run()));
                 let mut w = shared.lock();
-                let Ok(merged) = merged else {
-                    // Keep serving base + delta; the next edit retries the merge.
-                    w.merging = false;
-                    return;
-                };
                 if w.generation != job.generation {
                     return; // replace_all superseded this merge (and reset `merging`).
                 }
+                let Ok(merged) = merged else {
+                    // Keep serving base + delta; the next edit retries the merge.
+                    shared.merging.store(false, Ordering::Relaxed);
+                    return;
+                };
                 finish_merge(&shared, &mut w, merged, &job);
                 // Edits that arrived during a long merge may exceed the threshold
                 // again, with no further edit coming to trigger another merge.
                 if w.delta.len() <= shared.config.max_delta {
                     return;
                 }
-                w.merging = true;
+                shared.merging.store(true, Ordering::Relaxed);
                 job = MergeJob::snapshot(&w);
             }
         });
     if spawned.is_err() {
-        inner.lock().merging = false;
+        let _w = inner.lock();
+        inner.merging.store(false, Ordering::Relaxed);
     }
 }
 
@@ -122,7 +124,8 @@ fn finish_merge(inner: &Inner, w: &mut Writer, merged: FenceIndex, job: &MergeJo
     if w.generation != job.generation {
         return;
     }
-    w.merging = false;
+    inner.merging.store(false, Ordering::Relaxed);
+    inner.merges.fetch_add(1, Ordering::Relaxed);
     let old = std::mem::replace(&mut w.base, Arc::new(merged));
     w.delta.retain(|_, e| e.seq > job.seq);
     w.fold();

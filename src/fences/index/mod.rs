@@ -12,6 +12,8 @@
 
 mod antimeridian;
 mod area;
+mod compiled;
+mod crossing;
 mod geodesy;
 mod live;
 mod live_merge;
@@ -78,7 +80,7 @@ pub enum InvalidFence {
     BadAccuracy,
     /// MultiPolygon without any polygon.
     EmptyArea,
-    /// A ring has fewer than 3 distinct vertices.
+    /// A ring has fewer than 3 vertices (4 coordinates with the closing one).
     DegenerateRing,
     /// A coordinate is not finite, or outside lon [-180, 180] / lat [-90, 90]
     /// (antimeridian-crossing polygons must be cut, see [`cut_at_antimeridian`]).
@@ -109,11 +111,7 @@ impl IndexedFence {
     /// Checks the fence against the index's input rules. [`FenceIndex::build`]
     /// silently drops fences that fail this, so validate at the API edge.
     pub fn validate(&self) -> Result<(), InvalidFence> {
-        // NaN fails too: `partial_cmp` is None for it.
-        if !matches!(
-            self.max_accuracy_m.partial_cmp(&0.0),
-            Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)
-        ) {
+        if self.max_accuracy_m.is_nan() || self.max_accuracy_m < 0.0 {
             return Err(InvalidFence::BadAccuracy);
         }
         match &self.shape {

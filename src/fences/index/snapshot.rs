@@ -1,100 +1,17 @@
 //! [`FenceIndex`]: the immutable, bulk-loaded snapshot.
 //!
-//! Layout (why): the R-tree holds only 40-byte entries (f64 box + u32 slot +
-//! the f32 accuracy gate, which fits in the padding and lets most candidates
-//! be rejected without touching their record). Circle records are 40 bytes in
-//! one `Vec`; areas live behind `Arc` so live-index generations share them.
+//! An R-tree of fence boxes over compact records (layout and its reasons in
+//! `compiled.rs`). Areas live behind `Arc` so live-index generations share
+//! prepared polygons.
 
-use super::area::{AreaRec, tree_bytes};
+use super::area::AreaRec;
+use super::compiled::{AREA_BIT, CircleRec, Compiled, Entry, TreeParams, outward, tree_bytes};
 use super::geodesy::{circle_envelopes, haversine_m, normalize_lon};
-use super::{FenceMatch, IndexedFence, Shape};
-use rstar::{
-    AABB, Envelope, PointDistance, RStarInsertionStrategy, RTree, RTreeObject, RTreeParams,
-};
+use super::{FenceMatch, IndexedFence};
+use rstar::RTree;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use uuid::Uuid;
-
-/// Slots with this bit set point into `parts` (polygon of an area), else into `circles`.
-const AREA_BIT: u32 = 1 << 31;
-
-/// Node fan-out of the main tree (tuned with `fence_bench`: wider nodes mean
-/// fewer levels to descend, narrower nodes fewer boxes to test per level).
-pub(crate) struct TreeParams;
-
-impl RTreeParams for TreeParams {
-    const MIN_SIZE: usize = 2;
-    const MAX_SIZE: usize = 6;
-    const REINSERTION_COUNT: usize = 1;
-    type DefaultInsertionStrategy = RStarInsertionStrategy;
-}
-
-/// A circle fence, compactly: centre in f64 (sub-mm), radius/accuracy in f32.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct CircleRec {
-    lon: f64,
-    lat: f64,
-    radius_m: f32,
-    max_acc: f32,
-    id: Uuid,
-}
-
-/// A fence after validation and preparation; cheap to clone.
-#[derive(Debug, Clone)]
-pub(crate) enum Compiled {
-    Circle(CircleRec),
-    Area(Arc<AreaRec>),
-}
-
-impl Compiled {
-    /// Validates and prepares a fence; `None` when [`IndexedFence::validate`] fails.
-    pub(crate) fn new(f: &IndexedFence) -> Option<Self> {
-        f.validate().ok()?;
-        Some(match &f.shape {
-            Shape::Circle { lon, lat, radius_m } => Compiled::Circle(CircleRec {
-                lon: normalize_lon(*lon),
-                lat: *lat,
-                radius_m: *radius_m as f32,
-                max_acc: f.max_accuracy_m,
-                id: f.id,
-            }),
-            Shape::Area(mp) => {
-                Compiled::Area(Arc::new(AreaRec::compile(f.id, f.max_accuracy_m, mp)))
-            }
-        })
-    }
-
-    pub(crate) fn id(&self) -> Uuid {
-        match self {
-            Compiled::Circle(c) => c.id,
-            Compiled::Area(a) => a.id,
-        }
-    }
-}
-
-/// What the main tree stores.
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    env: AABB<[f64; 2]>,
-    slot: u32,
-    max_acc: f32,
-}
-
-impl RTreeObject for Entry {
-    type Envelope = AABB<[f64; 2]>;
-    fn envelope(&self) -> Self::Envelope {
-        self.env
-    }
-}
-
-impl PointDistance for Entry {
-    fn distance_2(&self, p: &[f64; 2]) -> f64 {
-        self.env.distance_2(p)
-    }
-    fn contains_point(&self, p: &[f64; 2]) -> bool {
-        self.env.contains_point(p)
-    }
-}
 
 /// Immutable snapshot of all fences; `Send + Sync`, share it behind an `Arc`.
 pub struct FenceIndex {
@@ -110,8 +27,22 @@ pub struct FenceIndex {
 impl FenceIndex {
     /// Bulk-loads fences (rstar's OMT bulk load). Invalid fences (see
     /// [`IndexedFence::validate`]) are dropped; on duplicate ids the last wins.
+    /// Validation and polygon preparation run on two threads.
     pub fn build(fences: Vec<IndexedFence>) -> Self {
-        Self::from_compiled(fences.iter().filter_map(Compiled::new).collect())
+        let compile = |part: &[IndexedFence]| -> Vec<Compiled> {
+            part.iter().filter_map(|f| Compiled::new(f).ok()).collect()
+        };
+        let (head, tail) = fences.split_at(fences.len() / 2);
+        let mut compiled = std::thread::scope(|s| {
+            let second = s.spawn(|| compile(tail));
+            let mut first = compile(head);
+            // A failed helper thread only costs time: compile its half here.
+            first.extend(second.join().unwrap_or_else(|_| compile(tail)));
+            first
+        });
+        compiled.shrink_to_fit();
+        drop(fences);
+        Self::from_compiled(compiled)
     }
 
     /// Builds from already compiled fences (shared with the live index).
@@ -129,26 +60,29 @@ impl FenceIndex {
                 keep[w.1 as usize] = true;
             }
         }
-        drop(order);
+        // The kept ids, already sorted; their slots are filled in below.
+        order.retain(|w| keep[w.1 as usize]);
+        let mut slot_of = vec![0u32; compiled.len()];
 
         let mut circles = Vec::new();
         let mut areas = Vec::new();
         let mut parts = Vec::new();
         let mut entries = Vec::with_capacity(compiled.len() + compiled.len() / 64);
-        let mut ids = Vec::with_capacity(compiled.len());
-        for (c, _) in compiled.into_iter().zip(keep).filter(|(_, k)| *k) {
+        for (ci, c) in compiled.into_iter().enumerate().filter(|(i, _)| keep[*i]) {
             match c {
                 Compiled::Circle(rec) => {
                     let slot = circles.len() as u32;
                     let (envs, n) = circle_envelopes(rec.lon, rec.lat, rec.radius_m as f64);
                     for env in &envs[..n] {
                         entries.push(Entry {
-                            env: *env,
-                            slot,
+                            env: outward(env),
+                            center: [rec.lon, rec.lat],
+                            radius_m: rec.radius_m,
                             max_acc: rec.max_acc,
+                            slot,
                         });
                     }
-                    ids.push((rec.id, slot));
+                    slot_of[ci] = slot;
                     circles.push(rec);
                 }
                 Compiled::Area(area) => {
@@ -157,19 +91,27 @@ impl FenceIndex {
                         let slot = AREA_BIT | parts.len() as u32;
                         parts.push((ai, pi as u32));
                         entries.push(Entry {
-                            env: poly.env,
-                            slot,
+                            env: outward(&poly.env),
+                            center: [0.0; 2],
+                            radius_m: 0.0,
                             max_acc: area.max_acc,
+                            slot,
                         });
                     }
-                    ids.push((area.id, AREA_BIT | ai));
+                    slot_of[ci] = AREA_BIT | ai;
                     areas.push(area);
                 }
             }
         }
         assert!(parts.len() < AREA_BIT as usize && circles.len() < AREA_BIT as usize);
-        ids.sort_unstable_by_key(|e| e.0);
+        let ids: Vec<(Uuid, u32)> = order
+            .iter()
+            .map(|&(id, ci)| (id, slot_of[ci as usize]))
+            .collect();
+        drop((order, keep, slot_of));
         circles.shrink_to_fit();
+        areas.shrink_to_fit();
+        parts.shrink_to_fit();
         let tree = RTree::bulk_load_with_params(entries);
         FenceIndex {
             tree,
@@ -211,36 +153,38 @@ impl FenceIndex {
     }
 
     fn query_at(&self, p: [f64; 2], acc: f64, out: &mut Vec<FenceMatch>) {
-        let _ = self.tree.locate_all_at_point_int(&p, |e| {
-            // Accuracy gate first: it needs no record access.
-            if acc > e.max_acc as f64 {
-                return ControlFlow::<()>::Continue(());
-            }
-            if e.slot & AREA_BIT == 0 {
-                let c = &self.circles[e.slot as usize];
-                let d = haversine_m(c.lat, c.lon, p[1], p[0]);
-                let r = c.radius_m as f64;
-                if d <= r {
-                    out.push(FenceMatch {
-                        id: c.id,
-                        edge_distance_m: r - d,
-                        center_distance_m: Some(d),
-                    });
+        let _ = self
+            .tree
+            .locate_all_at_point_int(&[p[0] as f32, p[1] as f32], |e| {
+                // Accuracy gate first: it needs no record access.
+                if acc > e.max_acc as f64 {
+                    return ControlFlow::<()>::Continue(());
                 }
-            } else {
-                let (ai, pi) = self.parts[(e.slot & !AREA_BIT) as usize];
-                let area = &self.areas[ai as usize];
-                if area.contains(pi, p) {
-                    let d = area.edge_distance_m(p);
-                    out.push(FenceMatch {
-                        id: area.id,
-                        edge_distance_m: d,
-                        center_distance_m: None,
-                    });
+                if e.slot & AREA_BIT == 0 {
+                    let d = haversine_m(e.center[1], e.center[0], p[1], p[0]);
+                    let r = e.radius_m as f64;
+                    if d <= r {
+                        let id = self.circles[e.slot as usize].id;
+                        out.push(FenceMatch {
+                            id,
+                            edge_distance_m: r - d,
+                            center_distance_m: Some(d),
+                        });
+                    }
+                } else {
+                    let (ai, pi) = self.parts[(e.slot & !AREA_BIT) as usize];
+                    let area = &self.areas[ai as usize];
+                    if area.contains(pi, p) {
+                        let d = area.edge_distance_m(p);
+                        out.push(FenceMatch {
+                            id: area.id,
+                            edge_distance_m: d,
+                            center_distance_m: None,
+                        });
+                    }
                 }
-            }
-            ControlFlow::Continue(())
-        });
+                ControlFlow::Continue(())
+            });
     }
 
     /// Number of fences.
@@ -297,11 +241,15 @@ impl FenceIndex {
     }
 }
 
-/// Sorts by id and drops duplicates (a fence reached through two envelopes or
-/// two polygons, or through both ±180 passes).
+/// Sorts by id and drops duplicates (a fence reached through two polygons or
+/// through both ±180 passes), keeping the largest edge distance so the result
+/// does not depend on traversal order.
 pub(crate) fn finish(out: &mut Vec<FenceMatch>) {
     if out.len() > 1 {
-        out.sort_unstable_by_key(|m| m.id);
+        out.sort_unstable_by(|a, b| {
+            a.id.cmp(&b.id)
+                .then(b.edge_distance_m.total_cmp(&a.edge_distance_m))
+        });
         out.dedup_by(|a, b| a.id == b.id);
     }
 }

@@ -184,7 +184,7 @@ fn big_ten_thousand_vertex_polygon_matches_brute_force() {
     assert_eq!(verts, n + 1 + 2_001);
     let mut out = Vec::new();
     let mut inside = 0;
-    for i in 0..4_000u32 {
+    for i in 0..1_500u32 {
         // Deterministic scatter over the polygon's box, including the hole.
         let u = (i as f64 * 0.618_033_988_75).fract();
         let w = (i as f64 * 0.754_877_666_2).fract();
@@ -197,7 +197,7 @@ fn big_ten_thousand_vertex_polygon_matches_brute_force() {
         );
         inside += out.len();
     }
-    assert!(inside > 1_000 && inside < 3_500, "{inside}");
+    assert!(inside > 300 && inside < 1_400, "{inside}");
     // Exact vertices are on the boundary.
     for &(lon, lat) in outer.iter().step_by(997).chain(hole.iter().step_by(101)) {
         ix.query(lat, lon, 1.0, &mut out);

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 fn inline(max_delta: usize) -> LiveConfig {
     LiveConfig {
         max_delta,
+        recent_max: 2,
         background_merge: false,
     }
 }
@@ -82,7 +83,7 @@ fn background_merge_completes_while_queries_continue() {
         base,
         LiveConfig {
             max_delta: 8,
-            background_merge: true,
+            ..LiveConfig::default()
         },
     );
     for i in 0..20 {
@@ -117,4 +118,45 @@ fn readers_on_other_threads_see_edits_without_blocking() {
     };
     live.upsert(circle(1, 1.0, 1.0, 50.0));
     reader.join().unwrap();
+}
+
+#[test]
+fn edits_folded_into_the_mid_layer_are_still_shadowed_by_newer_edits() {
+    // recent_max 2: every second edit folds `recent` into `mid`.
+    let base = FenceIndex::build(vec![circle(1, 0.0, 0.0, 100.0)]);
+    let live = LiveIndex::with_config(base, inline(1_000));
+    live.upsert(circle(1, 5.0, 5.0, 100.0)); // moved
+    live.remove(id(1)); // folded with the move
+    assert!(at(&live, 0.0, 0.0).is_empty());
+    assert!(at(&live, 5.0, 5.0).is_empty());
+    live.upsert(circle(1, 6.0, 6.0, 100.0)); // back, in `recent` over a tombstone in `mid`
+    assert_eq!(at(&live, 6.0, 6.0), vec![id(1)]);
+    live.remove(id(1)); // tombstone in `recent` over an upsert folded into `mid`
+    live.upsert(circle(2, 6.0, 6.0, 100.0));
+    assert_eq!(at(&live, 6.0, 6.0), vec![id(2)]);
+    assert_eq!(live.len(), 1);
+}
+
+#[test]
+fn merge_now_folds_pending_edits_into_a_new_base() {
+    let live = LiveIndex::with_config(FenceIndex::build(vec![]), inline(1_000));
+    for i in 0..5 {
+        live.upsert(circle(i, 0.0, 0.0, 100.0));
+    }
+    assert_eq!(live.pending_edits(), 5);
+    live.merge_now();
+    assert_eq!(live.pending_edits(), 0);
+    assert_eq!(live.merges_completed(), 1);
+    assert!(!live.is_merging());
+    assert_eq!(at(&live, 0.0, 0.0).len(), 5);
+}
+
+#[test]
+fn invalid_upsert_is_reported_and_leaves_the_index_unchanged() {
+    let live = LiveIndex::new(FenceIndex::build(vec![circle(1, 0.0, 0.0, 100.0)]));
+    let bad = circle(1, 0.0, 0.0, -5.0);
+    assert!(live.try_upsert(bad.clone()).is_err());
+    live.upsert(bad);
+    assert_eq!(at(&live, 0.0, 0.0), vec![id(1)]);
+    assert_eq!(live.pending_edits(), 0);
 }

@@ -187,10 +187,11 @@ proptest! {
     fn live_index_after_random_edits_agrees_with_brute_force(
         initial in fences(),
         script in ops(),
-        max_delta in 1usize..6,
+        max_delta in 1usize..12,
+        recent_max in 1usize..5,
         probes in prop::collection::vec(probe(), 1..12),
     ) {
-        let config = LiveConfig { max_delta, background_merge: false };
+        let config = LiveConfig { max_delta, recent_max, background_merge: false };
         let live = LiveIndex::with_config(FenceIndex::build(initial.clone()), config);
         // The oracle's view: the plain list, edits appended (last id wins).
         let mut model: Vec<IndexedFence> = initial;
