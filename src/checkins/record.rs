@@ -101,7 +101,8 @@ impl DecisionWriter {
                         Err(_) => break,
                     }
                 }
-                let records: Vec<DecisionRecord> = batch.iter().map(|(r, _)| r.clone()).collect();
+                // Moved, not cloned: traces are tens of kilobytes of JSON and the writer is serial.
+                let (records, waiting): (Vec<DecisionRecord>, Vec<_>) = batch.drain(..).unzip();
                 let result = store
                     .save_decisions(&records)
                     .await
@@ -109,7 +110,7 @@ impl DecisionWriter {
                 if let Err(e) = &result {
                     tracing::error!(error = %e, n = records.len(), "saving decisions failed");
                 }
-                for (_, done) in batch.drain(..) {
+                for done in waiting {
                     let _ = done.send(result.clone());
                 }
             }
