@@ -178,11 +178,6 @@ impl Catalog {
     pub fn brand_name(&self, brand: &BrandId) -> Option<String> {
         read(&self.brands).get(brand).cloned()
     }
-
-    /// Number of indexed fences.
-    pub fn fence_count(&self) -> usize {
-        self.index.len()
-    }
 }
 
 // A poisoned lock means a panic while holding it; the maps are still consistent (every write is

@@ -254,12 +254,6 @@ pub trait Store: Send + Sync + 'static {
         checkin_id: &str,
     ) -> StoreResult<(Option<Consent>, Option<serde_json::Value>)>;
 
-    /// The answer already given to this check-in, if any.
-    async fn find_decision(
-        &self,
-        app: &str,
-        checkin_id: &str,
-    ) -> StoreResult<Option<serde_json::Value>>;
     /// Every recorded decision with this check-in id (one per app that used it).
     async fn decisions_by_checkin(&self, checkin_id: &str) -> StoreResult<Vec<StoredDecision>>;
     /// Records an event and applies its effect in one transaction; `Conflict` when the

@@ -321,14 +321,6 @@ impl Store for SqliteStore {
         self.profile_impl(person, since).await
     }
 
-    async fn find_decision(
-        &self,
-        app: &str,
-        checkin_id: &str,
-    ) -> StoreResult<Option<serde_json::Value>> {
-        self.find_decision_impl(app, checkin_id).await
-    }
-
     async fn decisions_by_checkin(
         &self,
         checkin_id: &str,

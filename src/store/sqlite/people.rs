@@ -134,20 +134,6 @@ impl SqliteStore {
         Ok((consent, answer))
     }
 
-    pub(super) async fn find_decision_impl(
-        &self,
-        app: &str,
-        checkin_id: &str,
-    ) -> StoreResult<Option<serde_json::Value>> {
-        let row = sqlx::query("SELECT response FROM decisions WHERE app_id = ? AND checkin_id = ?")
-            .bind(app)
-            .bind(checkin_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err)?;
-        Ok(row.and_then(|r| serde_json::from_str(&r.get::<String, _>("response")).ok()))
-    }
-
     pub(super) async fn decisions_by_checkin_impl(
         &self,
         checkin_id: &str,
