@@ -87,7 +87,7 @@ impl Default for Settings {
             bind: "127.0.0.1:8080".into(),
             database_url: Secret::new("sqlite://data/geoffer.db"),
             redis_url: None,
-            redis_key_prefix: "geoffer".into(),
+            redis_key_prefix: "geoffer:".into(),
             weather_url: "https://api.open-meteo.com".into(),
             weather_dir: None,
             weather_budget_ms: 250,

@@ -1,4 +1,4 @@
-//! Visits in Redis: one Lua script per check-in over the person's own keys.
+//! Visits in Redis: one Lua script per check-in over the person's own hash.
 
 use super::{HORIZON_MS, Habits, HabitsError, MAX_VISITS, Place, PlaceHistory, VISIT_GAP_MS};
 use async_trait::async_trait;
@@ -9,7 +9,7 @@ use std::time::Duration;
 
 static VISITS: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("visits.lua")));
 
-/// Visit history in Redis, under `{prefix}:{u:<person>}:h:…`.
+/// Visit history in Redis: one hash per person, `{prefix}{u:<person>}:hab`.
 #[derive(Clone)]
 pub struct RedisHabits {
     conn: ConnectionManager,
@@ -27,8 +27,10 @@ impl RedisHabits {
         }
     }
 
-    fn key(&self, person: &str, rest: &str) -> String {
-        format!("{}:{{u:{person}}}:h:{rest}", self.prefix)
+    /// The person's habit hash; the hash tag matches the limiter's, so one person's hot
+    /// state sits on one Redis Cluster slot.
+    fn key(&self, person: &str) -> String {
+        format!("{}{{u:{person}}}:hab", self.prefix)
     }
 
     async fn bounded<T>(
@@ -59,19 +61,15 @@ impl Habits for RedisHabits {
             return Ok(Vec::new());
         }
         let mut inv = VISITS.prepare_invoke();
-        inv.key(self.key(person, "seen"))
-            .key(self.key(person, "idx"));
-        for (place, _) in places {
-            inv.key(self.key(person, &place.key()));
-        }
-        inv.arg(at_ms)
+        inv.key(self.key(person))
+            .arg(at_ms)
             .arg(now_ms)
             .arg(HORIZON_MS)
             .arg(VISIT_GAP_MS)
             .arg(MAX_VISITS)
             .arg(HORIZON_MS + 86_400_000);
-        for (_, hour) in places {
-            inv.arg(*hour);
+        for (place, hour) in places {
+            inv.arg(place.key()).arg(*hour);
         }
         let mut conn = self.conn.clone();
         let raw: Vec<(i64, Vec<String>)> = self.bounded(inv.invoke_async(&mut conn)).await?;
@@ -91,16 +89,12 @@ impl Habits for RedisHabits {
     }
 
     async fn forget(&self, person: &str) -> Result<(), HabitsError> {
-        let index = self.key(person, "idx");
         let mut conn = self.conn.clone();
-        let keys: Vec<String> = self
-            .bounded(redis::cmd("SMEMBERS").arg(&index).query_async(&mut conn))
-            .await?;
-        let mut del = redis::cmd("DEL");
-        del.arg(&index);
-        for k in keys {
-            del.arg(k);
-        }
-        self.bounded(del.query_async::<()>(&mut conn)).await
+        self.bounded(
+            redis::cmd("DEL")
+                .arg(self.key(person))
+                .query_async::<()>(&mut conn),
+        )
+        .await
     }
 }

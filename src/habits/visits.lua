@@ -1,27 +1,39 @@
 -- Records one check-in's visits for one person and returns each place's history.
--- KEYS[1] = the person's "seen" hash (place -> "last_ms:start_ms"), KEYS[2] = the person's key
--- index (for erasure), KEYS[3..] = one sorted set of visit starts per place.
--- ARGV = at_ms, now_ms, horizon_ms, gap_ms, max_visits, ttl_ms, then one local hour per place.
--- All keys share the person's hash tag, so this runs on one Redis Cluster slot.
+--
+-- KEYS[1] = the person's habit hash: one field per place ('f:<fence>' or 'b:<brand>') holding
+-- '<last_ms> <start_ms>' and then ' <visit_start_ms>:<local_hour>' per visit, oldest first.
+-- Field 'hz' is when the hash expires. One hash per person (under the person's hash tag, so
+-- this runs on one Redis Cluster slot)
+-- means one read and one write per check-in, whatever the number of places.
+-- ARGV = at_ms, now_ms, horizon_ms, gap_ms, max_visits, ttl_ms, then per place its field
+-- and the local hour at it.
 local at = tonumber(ARGV[1])
 local now = tonumber(ARGV[2])
 local horizon = tonumber(ARGV[3])
 local gap = tonumber(ARGV[4])
 local maxv = tonumber(ARGV[5])
 local ttl = tonumber(ARGV[6])
-local seen_key, index_key = KEYS[1], KEYS[2]
-local out = {}
-for i = 3, #KEYS do
-  local zkey = KEYS[i]
-  local hour = ARGV[4 + i]
-  local s = redis.call('HGET', seen_key, zkey)
+local key = KEYS[1]
+
+local fields = {}
+for i = 7, #ARGV, 2 do fields[#fields + 1] = ARGV[i] end
+fields[#fields + 1] = 'hz'
+local values = redis.call('HMGET', key, unpack(fields))
+local expires = tonumber(values[#fields] or '0')
+fields[#fields] = nil
+
+local writes, out = {}, {}
+for n, field in ipairs(fields) do
+  local hour = ARGV[6 + 2 * n]
+  local value = values[n]
+  local visits = {}
   local last, start, new_start
-  if not s then
+  if not value then
     last, start, new_start = at, at, at
   else
-    local sep = string.find(s, ':')
-    last = tonumber(string.sub(s, 1, sep - 1))
-    start = tonumber(string.sub(s, sep + 1))
+    local l, s, rest = string.match(value, '^(%d+) (%d+)(.*)$')
+    last, start = tonumber(l), tonumber(s)
+    for t, h in string.gmatch(rest, ' (%d+):(%d+)') do visits[#visits + 1] = {tonumber(t), h} end
     if at >= last then
       if at - last >= gap then
         last, start, new_start = at, at, at
@@ -31,7 +43,9 @@ for i = 3, #KEYS do
     elseif at >= start - gap then
       -- a late report inside the current visit may move its start earlier
       if at < start then
-        redis.call('ZREMRANGEBYSCORE', zkey, start, start)
+        local kept = {}
+        for _, v in ipairs(visits) do if v[1] ~= start then kept[#kept + 1] = v end end
+        visits = kept
         start, new_start = at, at
       end
     else
@@ -39,20 +53,36 @@ for i = 3, #KEYS do
       new_start = at
     end
   end
-  redis.call('HSET', seen_key, zkey, string.format('%d:%d', last, start))
   if new_start then
-    redis.call('ZADD', zkey, new_start, string.format('%d:%s', new_start, hour))
+    local known = false
+    for _, v in ipairs(visits) do if v[1] == new_start then known = true end end
+    if not known then
+      visits[#visits + 1] = {new_start, hour}
+      table.sort(visits, function(x, y) return x[1] < y[1] end)
+    end
   end
-  redis.call('ZREMRANGEBYSCORE', zkey, '-inf', now - horizon)
-  local n = redis.call('ZCARD', zkey)
-  if n > maxv then
-    redis.call('ZREMRANGEBYRANK', zkey, 0, n - maxv - 1)
+  -- Old visits fade: only the horizon counts, and at most max_visits of them.
+  local first = 1
+  while first <= #visits and visits[first][1] <= now - horizon do first = first + 1 end
+  first = math.max(first, #visits - maxv + 1)
+  local parts, members = {string.format('%d %d', last, start)}, {}
+  for i = first, #visits do
+    local member = string.format('%d:%s', visits[i][1], visits[i][2])
+    parts[#parts + 1] = member
+    members[#members + 1] = member
   end
-  redis.call('PEXPIRE', zkey, ttl)
-  redis.call('SADD', index_key, zkey)
-  table.insert(out, { start, redis.call('ZRANGE', zkey, 0, -1) })
+  writes[#writes + 1] = field
+  writes[#writes + 1] = table.concat(parts, ' ')
+  out[n] = { start, members }
 end
-redis.call('PEXPIRE', seen_key, ttl)
-redis.call('SADD', index_key, seen_key)
-redis.call('PEXPIRE', index_key, ttl)
+-- The hash outlives the last check-in by ttl, give or take a day ('hz'): renewing its
+-- expiry once a day rather than at every check-in spares a call on most of them.
+if now + ttl > expires then
+  writes[#writes + 1] = 'hz'
+  writes[#writes + 1] = string.format('%d', now + ttl + 86400000)
+  redis.call('HSET', key, unpack(writes))
+  redis.call('PEXPIRE', key, ttl + 86400000)
+else
+  redis.call('HSET', key, unpack(writes))
+end
 return out

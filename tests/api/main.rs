@@ -5,6 +5,7 @@ mod checkins;
 mod errors;
 mod events;
 mod fences;
+mod habits;
 mod helpers;
 mod limits;
 mod offers;

@@ -3,7 +3,8 @@
 --
 -- KEYS: 1 counters (hash: total, day, day_count), 2 reservations (zset checkin -> ms)
 -- ARGV: 1 checkin_id, 2 total limit (-1: none), 3 daily limit (-1: none),
---       4 now in ms ('' = Redis TIME), 5 how long reservations are remembered (ms)
+--       4 the grant's time in ms (claim.lua read it from Redis TIME, or the test clock),
+--       5 how long reservations are remembered (ms)
 -- Returns 'OK', or a denial answer in claim.lua's format.
 
 local counters, reservations, checkin = KEYS[1], KEYS[2], ARGV[1]
@@ -12,13 +13,9 @@ local day_ms = 86400000
 
 local function int(n) return string.format('%d', n) end
 
-local now
-if ARGV[4] ~= '' then
-  now = tonumber(ARGV[4])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+-- The grant's own time: the budget day is the day the person's claim was granted, and
+-- this script needs no second clock read.
+local now = tonumber(ARGV[4])
 
 -- A retry of a check-in that already reserved must not spend the budget twice.
 if redis.call('ZSCORE', reservations, checkin) then return 'OK' end

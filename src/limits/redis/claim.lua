@@ -1,167 +1,203 @@
 -- Claims one delivery for one person: checks every cap and records it, all or nothing.
 --
--- Every key shares the person's hash tag {u:<person>}, so this script runs on one shard
--- as one atomic step: no other claim for the same person, from any replica of the
--- service, can interleave between the checks and the writes.
+-- Everything the limiter keeps about a person lives in ONE hash, {u:<person>}:lim, so this
+-- script runs on one shard as one atomic step: no other claim for the same person, from
+-- any replica of the service, can interleave between the checks and the writes. One hash
+-- instead of a sorted set per cap is what makes a claim cheap: one read (HMGET) and one
+-- write (HSET) of a single key, and no key creation per grant (docs/rate-limits.md).
 --
--- KEYS: 1 log of all grants, 2 brand log, 3 offer log, 4 fence log,
---       5 brand cool-down, 6 check-in answers (hash), 7 index of the person's keys
--- ARGV: 1 checkin_id, 2 offer_id, 3 now in ms ('' = Redis TIME; tests only pass one),
---       4..13 count and period (ms) of person-day, person-week, person-brand,
---       person-offer and person-fence, 14 idempotency TTL (ms)
+-- KEYS: 1 the person's limiter hash
+-- ARGV: 1 checkin_id, 2 offer_id, 3 brand, 4 fence, 5 now in ms ('' = Redis TIME; tests
+--       only pass one), 6..15 count and period (ms) of person-day, person-week,
+--       person-brand, person-offer and person-fence, 16 idempotency TTL (ms)
 -- Returns {answer, replayed}; answer is 'G <at_ms>' or
 --   'D <cap> <limit> <period_ms> <until_ms> <held_at_ms> <held_checkin> <held_offer>'
 --   with -1 / '-' for absent values (ids never contain whitespace).
 --
--- Check-in answers live in one hash per person (a key per check-in would cost a key
--- creation per claim): field '<checkin> a' holds '\n<offer> <answer>' per offer asked,
--- field '<checkin>' holds '<at_ms> <checkin> <offer>' once the check-in got a grant.
+-- Fields (every value that can end starts with the ms it ends at, so reads are exact and
+-- a daily sweep can drop what ended):
+--   a            grants inside the longest person-wide window, one '<at> <checkin> <offer>
+--                <brand> <fence>' per line (person-day, -week, -brand and -fence caps)
+--   o:<offer>    '<ends>' then one '\n<at> <checkin>' per grant of that offer in its window
+--   cd:<brand>   '<until>' of the brand's cool-down
+--   c:<checkin>  '<ends> <served_at> <served_offer>' then one '\n<offer> <answer>' per
+--                offer asked: the idempotency record ('-' when nothing was served)
+--   sw           when the next sweep of ended fields is due
+--   hz           the hash's expiry: at most a day after its last field ends
 
-local all_log, brand_log, offer_log, fence_log = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local cooldown, checkins, index = KEYS[5], KEYS[6], KEYS[7]
-local checkin, offer = ARGV[1], ARGV[2]
-local record_ttl = tonumber(ARGV[14])
+local key = KEYS[1]
+local checkin, offer, brand, fence = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local record_ttl = tonumber(ARGV[16])
+local SWEEP_EVERY = 86400000
 
 local function int(n) return string.format('%d', n) end
 
 local now
-if ARGV[3] ~= '' then
-  now = tonumber(ARGV[3])
+if ARGV[5] ~= '' then
+  now = tonumber(ARGV[5])
 else
   -- Redis's clock, not the caller's: replicas of the service may drift, Redis is one.
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- The index names what erasure must find (keys whose names hold brand, offer or fence
--- ids; ' <checkin>' for a check-in's fields), scored by when its life ends. Whatever
--- ended goes now, so a stale answer is never replayed and the index stays small.
--- (With TIME the keys have expired already; this keeps a test clock exact as well.)
--- At most 500 per claim bounds the work after a long absence; the rest go next time.
--- Meanwhile a leftover log only holds entries outside every window, and a leftover
--- check-in record could at worst replay its old answer, which counts nothing.
-local stale = redis.call('ZRANGEBYSCORE', index, '-inf', int(now), 'LIMIT', 0, 500)
-if #stale > 0 then
-  local fields, keys = {}, {}
-  for _, member in ipairs(stale) do
-    if string.sub(member, 1, 1) == ' ' then
-      local old = string.sub(member, 2)
-      fields[#fields + 1] = old
-      fields[#fields + 1] = old .. ' a'
-    else
-      keys[#keys + 1] = member
-    end
+local record_field, offer_field, cooldown_field = 'c:' .. checkin, 'o:' .. offer, 'cd:' .. brand
+local got = redis.call('HMGET', key, record_field, 'a', offer_field, cooldown_field, 'sw', 'hz')
+local record, all, offer_log, cooldown, sweep_at, horizon =
+  got[1], got[2], got[3], got[4], tonumber(got[5]), tonumber(got[6] or '0')
+
+-- A record that ended is as good as absent: a retry after the TTL counts as new.
+local served_at, served_offer
+if record then
+  local ends, at, o = string.match(record, '^(%d+) (%S+) (%S+)')
+  if tonumber(ends) <= now then
+    record = nil
+  elseif at ~= '-' then
+    served_at, served_offer = at, o
   end
-  if #fields > 0 then redis.call('HDEL', checkins, unpack(fields)) end
-  if #keys > 0 then redis.call('DEL', unpack(keys)) end
-  redis.call('ZREM', index, unpack(stale))
 end
 
-local remembered = {}
-local function remember(member, expires_at)
-  remembered[#remembered + 1] = int(expires_at)
-  remembered[#remembered + 1] = member
-end
-
-local answers_field = checkin .. ' a'
-local answers, served = unpack(redis.call('HMGET', checkins, answers_field, checkin))
-
--- Stores the answer for (check-in, offer) and files everything written in the index,
--- which must outlive every key it names.
-local function store(answer, served_value)
-  local value = (answers or '') .. '\n' .. offer .. ' ' .. answer
-  if served_value then
-    redis.call('HSET', checkins, answers_field, value, checkin, served_value)
+-- Writes the fields given plus the check-in's answer, renews the hash's life and, once a
+-- day, drops fields that ended (their reads already ignore them).
+local function store(answer, served, writes, ends_at)
+  local body = ''
+  if record then body = string.sub(record, (string.find(record, '\n', 1, true) or #record + 1)) end
+  local head
+  if served then
+    head = int(now + record_ttl) .. ' ' .. served
+  elseif served_at then
+    head = int(now + record_ttl) .. ' ' .. served_at .. ' ' .. served_offer
   else
-    redis.call('HSET', checkins, answers_field, value)
+    head = int(now + record_ttl) .. ' - -'
   end
-  redis.call('PEXPIRE', checkins, int(record_ttl))
-  remember(' ' .. checkin, now + record_ttl)
-  redis.call('ZADD', index, 'GT', unpack(remembered))
-  local ttl = 0
-  for i = 1, #remembered, 2 do ttl = math.max(ttl, tonumber(remembered[i]) - now) end
-  if served_value then
-    -- A grant usually pushes the horizon (its offer log): try to extend first. GT never
-    -- shortens; it treats "no TTL" as infinite, so a new index needs NX.
-    if redis.call('PEXPIRE', index, int(ttl), 'GT') == 0 then
-      redis.call('PEXPIRE', index, int(ttl), 'NX')
+  writes[#writes + 1] = record_field
+  writes[#writes + 1] = head .. body .. '\n' .. offer .. ' ' .. answer
+  -- The hash lives until its last field ends, give or take a day: renewing its expiry only
+  -- when that moves past the horizon spares a PEXPIRE on most claims.
+  local needed = math.max(now + record_ttl, ends_at or 0)
+  local new_horizon = horizon
+  if needed > horizon then new_horizon = needed + SWEEP_EVERY end
+  if not sweep_at then
+    sweep_at = now + SWEEP_EVERY
+    writes[#writes + 1] = 'sw'
+    writes[#writes + 1] = int(sweep_at)
+  elseif sweep_at <= now then
+    local flat = redis.call('HGETALL', key)
+    local ended = {}
+    for i = 1, #flat, 2 do
+      local f = flat[i]
+      if f ~= 'a' and f ~= 'sw' and f ~= 'hz' and f ~= record_field then
+        local ends = tonumber(string.match(flat[i + 1], '^(%d+)'))
+        if ends and ends <= now then ended[#ended + 1] = f end
+      end
     end
-  elseif redis.call('PTTL', index) < ttl then
-    -- A refusal only adds its check-in record, usually well inside the horizon.
-    redis.call('PEXPIRE', index, int(ttl))
+    if #ended > 0 then redis.call('HDEL', key, unpack(ended)) end
+    writes[#writes + 1] = 'sw'
+    writes[#writes + 1] = int(now + SWEEP_EVERY)
   end
+  if new_horizon ~= horizon then
+    writes[#writes + 1] = 'hz'
+    writes[#writes + 1] = int(new_horizon)
+  end
+  redis.call('HSET', key, unpack(writes))
+  if new_horizon ~= horizon then redis.call('PEXPIRE', key, int(new_horizon - now)) end
   return {answer, 0}
 end
 
 -- The first answer for (check-in, offer) is final: retries replay it and count nothing.
-if answers then
-  local _, head_end = string.find(answers, '\n' .. offer .. ' ', 1, true)
+if record then
+  local _, head_end = string.find(record, '\n' .. offer .. ' ', 1, true)
   if head_end then
-    local stop = string.find(answers, '\n', head_end + 1, true)
-    return {string.sub(answers, head_end + 1, (stop or 0) - 1), 1}
+    local stop = string.find(record, '\n', head_end + 1, true)
+    return {string.sub(record, head_end + 1, (stop or 0) - 1), 1}
   end
 end
 
 local function deny(cap, limit, period, until_ms, held_at, held)
   return store(table.concat({'D', cap, int(limit), int(period), int(until_ms),
-    int(held_at), held or '- -'}, ' '), nil)
+    int(held_at), held or '- -'}, ' '), nil, {}, nil)
 end
 
 -- One check-in yields at most one delivery, whichever offer asks.
-if served then
-  local at, held = string.match(served, '^(%S+) (.*)$')
-  return deny('checkin-already-served', 1, -1, -1, tonumber(at), held)
+if served_at then
+  return deny('checkin-already-served', 1, -1, -1, tonumber(served_at), checkin .. ' ' .. served_offer)
 end
 
-local cooldown_until = tonumber(redis.call('GET', cooldown) or '-1')
+local cooldown_until = tonumber(cooldown or '-1')
 if cooldown_until > now then
   return deny('brand-cooldown', 0, -1, cooldown_until, -1, nil)
 end
 
--- Sliding log: entries in (now - period, now] count. On a refusal, name the entry whose
--- expiry frees a slot: the (n - count + 1)-th oldest in the window.
-local function check(key, count, period, cap, n)
-  if count <= 0 then return deny(cap, 0, period, -1, -1, nil) end
-  if period <= 0 then return nil end
-  local from = '(' .. int(now - period)
-  n = n or redis.call('ZCOUNT', key, from, '+inf')
-  if n < count then return nil end
-  local e = redis.call('ZRANGEBYSCORE', key, from, '+inf', 'WITHSCORES', 'LIMIT', n - count, 1)
-  local at = tonumber(e[2])
-  return deny(cap, count, period, at + period, at, e[1])
+-- Grants that still count: entries of the all-grants log inside the longest window.
+local day_n, day_p = tonumber(ARGV[6]), tonumber(ARGV[7])
+local week_n, week_p = tonumber(ARGV[8]), tonumber(ARGV[9])
+local brand_n, brand_p = tonumber(ARGV[10]), tonumber(ARGV[11])
+local offer_n, offer_p = tonumber(ARGV[12]), tonumber(ARGV[13])
+local fence_n, fence_p = tonumber(ARGV[14]), tonumber(ARGV[15])
+local longest = math.max(day_p, week_p, brand_p, fence_p)
+local grants = {}
+for at, c, o, b, f in string.gmatch(all or '', '(%d+) (%S+) (%S+) (%S+) (%S+)') do
+  at = tonumber(at)
+  if at > now - longest then grants[#grants + 1] = {at, c, o, b, f} end
 end
 
-local day_n, day_p = tonumber(ARGV[4]), tonumber(ARGV[5])
-local week_n, week_p = tonumber(ARGV[6]), tonumber(ARGV[7])
-local brand_p, offer_p, fence_p = tonumber(ARGV[9]), tonumber(ARGV[11]), tonumber(ARGV[13])
--- Shortcut: when the week window holds the day window and has room for both caps, the
--- day window has room too (one ZCOUNT instead of two on the usual path).
-local known
-if day_p <= week_p and week_p > 0 and day_n > 0 and week_n > 0 then
-  local in_week = redis.call('ZCOUNT', all_log, '(' .. int(now - week_p), '+inf')
-  if in_week < day_n and in_week < week_n then known = in_week end
+-- Sliding window: entries in (now - period, now] count. On a refusal, name the entry whose
+-- expiry frees a slot: the (n - count + 1)-th oldest in the window (ties ordered like a
+-- sorted set: time, then '<checkin> <offer>').
+local function check(entries, count, period, cap, match_at, match)
+  if count <= 0 then return deny(cap, 0, period, -1, -1, nil) end
+  if period <= 0 or #entries < count then return nil end
+  local inside = {}
+  for _, e in ipairs(entries) do
+    if e[1] > now - period and (not match_at or e[match_at] == match) then
+      inside[#inside + 1] = e
+    end
+  end
+  if #inside < count then return nil end
+  table.sort(inside, function(x, y)
+    if x[1] ~= y[1] then return x[1] < y[1] end
+    return (x[2] .. ' ' .. x[3]) < (y[2] .. ' ' .. y[3])
+  end)
+  local e = inside[#inside - count + 1]
+  return deny(cap, count, period, e[1] + period, e[1], e[2] .. ' ' .. e[3])
 end
-local denied = check(all_log, day_n, day_p, 'person-day', known)
-  or check(all_log, week_n, week_p, 'person-week', known)
-  or check(brand_log, tonumber(ARGV[8]), brand_p, 'person-brand')
-  or check(offer_log, tonumber(ARGV[10]), offer_p, 'person-offer')
-  or check(fence_log, tonumber(ARGV[12]), fence_p, 'person-fence')
+
+local offer_grants = {}
+if offer_log then
+  for at, c in string.gmatch(offer_log, '\n(%d+) (%S+)') do
+    offer_grants[#offer_grants + 1] = {tonumber(at), c, offer}
+  end
+end
+
+local denied = check(grants, day_n, day_p, 'person-day')
+  or check(grants, week_n, week_p, 'person-week')
+  or check(grants, brand_n, brand_p, 'person-brand', 4, brand)
+  or check(offer_grants, offer_n, offer_p, 'person-offer')
+  or check(grants, fence_n, fence_p, 'person-fence', 5, fence)
 if denied then return denied end
 
--- Granted: record in every log; the key lives exactly as long as its newest entry
--- matters, so nothing lingers. Entries that left the window are trimmed, except in a
--- one-per-window log: it had no entry in the window, so the sweep above deleted it.
-local member = checkin .. ' ' .. offer
-local function log(key, period, count, indexed)
-  if period <= 0 then return end
-  redis.call('ZADD', key, int(now), member)
-  if count > 1 then redis.call('ZREMRANGEBYSCORE', key, '-inf', int(now - period)) end
-  redis.call('PEXPIRE', key, int(period))
-  if indexed then remember(key, now + period) end
+-- Granted: record it in the all-grants log and the offer's log, keeping only what can
+-- still count, and as the check-in's answer.
+local writes = {}
+local ends_at = 0
+if longest > 0 then
+  local lines = {}
+  for _, e in ipairs(grants) do
+    lines[#lines + 1] = table.concat({int(e[1]), e[2], e[3], e[4], e[5]}, ' ')
+  end
+  lines[#lines + 1] = table.concat({int(now), checkin, offer, brand, fence}, ' ')
+  writes[#writes + 1] = 'a'
+  writes[#writes + 1] = table.concat(lines, '\n')
+  ends_at = now + longest
 end
-log(all_log, math.max(day_p, week_p), 2, false)
-log(brand_log, brand_p, tonumber(ARGV[8]), true)
-log(offer_log, offer_p, tonumber(ARGV[10]), true)
-log(fence_log, fence_p, tonumber(ARGV[12]), true)
-
-return store('G ' .. int(now), int(now) .. ' ' .. member)
+if offer_p > 0 then
+  local lines = {int(now + offer_p)}
+  for _, e in ipairs(offer_grants) do
+    if e[1] > now - offer_p then lines[#lines + 1] = int(e[1]) .. ' ' .. e[2] end
+  end
+  lines[#lines + 1] = int(now) .. ' ' .. checkin
+  writes[#writes + 1] = offer_field
+  writes[#writes + 1] = table.concat(lines, '\n')
+  ends_at = math.max(ends_at, now + offer_p)
+end
+return store('G ' .. int(now), int(now) .. ' ' .. offer, writes, ends_at)

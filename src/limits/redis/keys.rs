@@ -4,7 +4,7 @@
 //! `{u:<person>}` and an offer's budget keys share `{o:<offer>}`, so each script touches
 //! a single hash slot and stays atomic on Redis Cluster.
 
-use crate::limits::{ClaimRequest, LimiterError};
+use crate::limits::LimiterError;
 
 /// Checks a key prefix: braces would move the hash tag into the prefix and put every
 /// person in one slot (and one shard).
@@ -17,7 +17,8 @@ pub(super) fn validate_prefix(prefix: &str) -> Result<(), LimiterError> {
     Ok(())
 }
 
-/// The keys of one person.
+/// The key of one person: a single hash holds every cap log, cool-down and check-in
+/// answer (`claim.lua` describes its fields).
 pub(super) struct PersonKeys {
     tag: String,
 }
@@ -29,50 +30,9 @@ impl PersonKeys {
         }
     }
 
-    /// Sliding log of every grant (person-day and person-week).
-    pub(super) fn all_log(&self) -> String {
-        format!("{}:all", self.tag)
-    }
-
-    /// Sliding log of grants for one brand.
-    pub(super) fn brand_log(&self, brand: &str) -> String {
-        format!("{}:b:{brand}", self.tag)
-    }
-
-    /// Sliding log of grants of one offer.
-    pub(super) fn offer_log(&self, offer: &str) -> String {
-        format!("{}:o:{offer}", self.tag)
-    }
-
-    /// Sliding log of grants triggered at one fence.
-    pub(super) fn fence_log(&self, fence: &str) -> String {
-        format!("{}:f:{fence}", self.tag)
-    }
-
-    /// End of the person's cool-down for one brand.
-    pub(super) fn cooldown(&self, brand: &str) -> String {
-        format!("{}:cd:{brand}", self.tag)
-    }
-
-    /// Answers given to the person's recent check-ins (idempotency records), one hash.
-    pub(super) fn checkins(&self) -> String {
-        format!("{}:ck", self.tag)
-    }
-
-    /// Index of the person's keys with variable names and of check-in records (for expiry
-    /// and erasure).
-    pub(super) fn index(&self) -> String {
-        format!("{}:idx", self.tag)
-    }
-
-    /// The four logs a claim writes, in claim.lua's KEYS order.
-    pub(super) fn logs(&self, req: &ClaimRequest) -> [String; 4] {
-        [
-            self.all_log(),
-            self.brand_log(&req.brand),
-            self.offer_log(&req.offer_id),
-            self.fence_log(&req.fence_id),
-        ]
+    /// The person's limiter hash.
+    pub(super) fn limits(&self) -> String {
+        format!("{}:lim", self.tag)
     }
 }
 
@@ -106,14 +66,7 @@ mod tests {
     #[test]
     fn every_person_key_carries_the_prefix_and_the_person_tag() {
         let keys = PersonKeys::new("geo:", "abc");
-        for key in [
-            keys.all_log(),
-            keys.brand_log("b"),
-            keys.checkins(),
-            keys.index(),
-        ] {
-            assert!(key.starts_with("geo:{u:abc}:"), "{key}");
-        }
+        assert_eq!(keys.limits(), "geo:{u:abc}:lim");
     }
 
     #[test]

@@ -33,7 +33,6 @@ struct Scripts {
     release: Script,
     budget: Script,
     cool_down: Script,
-    forget: Script,
 }
 
 static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -41,7 +40,6 @@ static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     release: Script::new(include_str!("release.lua")),
     budget: Script::new(include_str!("budget.lua")),
     cool_down: Script::new(include_str!("cool_down.lua")),
-    forget: Script::new(include_str!("forget.lua")),
 });
 
 /// The initial connection may take longer than one call (TCP, TLS, AUTH), but start-up
@@ -98,7 +96,6 @@ impl RedisLimiter {
                 &SCRIPTS.release,
                 &SCRIPTS.budget,
                 &SCRIPTS.cool_down,
-                &SCRIPTS.forget,
             ] {
                 script.load_async(&mut conn).await.map_err(unavailable)?;
             }
@@ -147,19 +144,17 @@ impl RedisLimiter {
     }
 
     async fn claim_unbounded(&self, req: &ClaimRequest) -> Result<ClaimOutcome, LimiterError> {
-        let person = PersonKeys::new(&self.prefix, &req.person);
-        let logs = person.logs(req);
+        let person = PersonKeys::new(&self.prefix, &req.person).limits();
         let now = self.now_arg();
         let caps = &req.caps;
 
         let mut claim = SCRIPTS.claim.prepare_invoke();
         claim
-            .key(&logs[..])
-            .key(person.cooldown(&req.brand))
-            .key(person.checkins())
-            .key(person.index())
+            .key(&person)
             .arg(&req.checkin_id)
             .arg(&req.offer_id)
+            .arg(&req.brand)
+            .arg(&req.fence_id)
             .arg(&now);
         for window in [
             caps.person_day,
@@ -180,6 +175,9 @@ impl RedisLimiter {
             return Ok(outcome);
         }
 
+        let ClaimOutcome::Granted { at, .. } = &outcome else {
+            return Ok(outcome);
+        };
         let offer = OfferKeys::new(&self.prefix, &req.offer_id);
         let limit = |l: Option<u64>| l.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
         let budget: String = SCRIPTS
@@ -189,7 +187,7 @@ impl RedisLimiter {
             .arg(&req.checkin_id)
             .arg(limit(req.budget.total))
             .arg(limit(req.budget.daily))
-            .arg(&now)
+            .arg(at.timestamp_millis())
             .arg(millis(IDEMPOTENCY_TTL))
             .invoke_async(&mut self.conn.clone())
             .await
@@ -201,8 +199,7 @@ impl RedisLimiter {
         let refusal = wire::parse_answer(&budget, false)?;
         let released: Result<i64, RedisError> = SCRIPTS
             .release
-            .key(&logs[..])
-            .key(person.checkins())
+            .key(&person)
             .arg(&req.checkin_id)
             .arg(&req.offer_id)
             .arg(&budget)
@@ -236,12 +233,12 @@ impl Limiter for RedisLimiter {
         if duration_ms <= 0 {
             return Ok(());
         }
-        let keys = PersonKeys::new(&self.prefix, person);
+        let key = PersonKeys::new(&self.prefix, person).limits();
         let call = async {
             SCRIPTS
                 .cool_down
-                .key(keys.cooldown(brand))
-                .key(keys.index())
+                .key(key)
+                .arg(brand)
                 .arg(duration_ms)
                 .arg(self.now_arg())
                 .invoke_async::<i64>(&mut self.conn.clone())
@@ -254,14 +251,11 @@ impl Limiter for RedisLimiter {
 
     async fn forget_person(&self, person: &str) -> Result<(), LimiterError> {
         validate_person(person)?;
-        let keys = PersonKeys::new(&self.prefix, person);
+        let key = PersonKeys::new(&self.prefix, person).limits();
         let call = async {
-            SCRIPTS
-                .forget
-                .key(keys.all_log())
-                .key(keys.checkins())
-                .key(keys.index())
-                .invoke_async::<i64>(&mut self.conn.clone())
+            ::redis::cmd("DEL")
+                .arg(key)
+                .query_async::<i64>(&mut self.conn.clone())
                 .await
                 .map(drop)
                 .map_err(unavailable)

@@ -2,26 +2,46 @@
 -- Removes exactly the log entries that claim added and turns its stored answer into
 -- the budget denial, so the person's caps are as if the claim never happened.
 --
--- KEYS: 1 log of all grants, 2 brand log, 3 offer log, 4 fence log, 5 check-in answers
+-- KEYS: 1 the person's limiter hash (claim.lua describes its fields)
 -- ARGV: 1 checkin_id, 2 offer_id, 3 denial answer to store
 -- Returns 1 when something was released, 0 when there was nothing to undo.
 
-local checkins, checkin, offer = KEYS[5], ARGV[1], ARGV[2]
-local answers = redis.call('HGET', checkins, checkin .. ' a')
+local key, checkin, offer = KEYS[1], ARGV[1], ARGV[2]
+local record_field, offer_field = 'c:' .. checkin, 'o:' .. offer
+local got = redis.call('HMGET', key, record_field, 'a', offer_field)
+local record, all, offer_log = got[1], got[2], got[3]
 -- Erased, expired or never granted: nothing to undo, and nothing to recreate.
-if not answers then return 0 end
-local _, head_end = string.find(answers, '\n' .. offer .. ' ', 1, true)
-if not head_end then return 0 end
-local stop = string.find(answers, '\n', head_end + 1, true)
-if string.sub(answers, head_end + 1, head_end + 1) ~= 'G' then return 0 end
-
-local member = checkin .. ' ' .. offer
-for i = 1, 4 do redis.call('ZREM', KEYS[i], member) end
+if not record then return 0 end
+local _, head_end = string.find(record, '\n' .. offer .. ' ', 1, true)
+if not head_end or string.sub(record, head_end + 1, head_end + 1) ~= 'G' then return 0 end
+local stop = string.find(record, '\n', head_end + 1, true)
 local rest = ''
-if stop then rest = string.sub(answers, stop) end
-redis.call('HSET', checkins, checkin .. ' a', string.sub(answers, 1, head_end) .. ARGV[3] .. rest)
-local served = redis.call('HGET', checkins, checkin)
-if served and string.sub(served, -(#member + 1)) == ' ' .. member then
-  redis.call('HDEL', checkins, checkin)
+if stop then rest = string.sub(record, stop) end
+record = string.sub(record, 1, head_end) .. ARGV[3] .. rest
+-- The check-in no longer holds a delivery of this offer.
+local ends, served_offer = string.match(record, '^(%d+) %S+ (%S+)')
+if served_offer == offer then
+  record = ends .. ' - -' .. string.sub(record, (string.find(record, '\n', 1, true)))
 end
+
+-- Keeps the lines of a log that are not this claim's entry.
+local function without(log, pattern)
+  local kept = {}
+  for line in string.gmatch(log, '[^\n]+') do
+    if not string.find(line, pattern) then kept[#kept + 1] = line end
+  end
+  return table.concat(kept, '\n')
+end
+local writes = {record_field, record}
+local escaped = string.gsub(checkin, '%p', '%%%0')
+local escaped_offer = string.gsub(offer, '%p', '%%%0')
+if all then
+  writes[#writes + 1] = 'a'
+  writes[#writes + 1] = without(all, '^%d+ ' .. escaped .. ' ' .. escaped_offer .. ' ')
+end
+if offer_log then
+  writes[#writes + 1] = offer_field
+  writes[#writes + 1] = without(offer_log, '^%d+ ' .. escaped .. '$')
+end
+redis.call('HSET', key, unpack(writes))
 return 1
