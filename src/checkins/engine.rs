@@ -180,16 +180,19 @@ impl Engine {
                 .finish(app, &person, &c, now, started, answer, trace, None)
                 .await;
         }
-        let profile = match consent.personalization {
-            true => Some(
-                self.store
-                    .profile(&person, now - Duration::days(self.config.profile_days))
-                    .await?,
-            ),
-            false => None,
-        };
         // 6. Candidates: the brands' offers attached to the fences that are not in quiet hours.
         let mut candidates = self.candidates(&matched);
+        // The profile is a store read: only when personalization allows it and an offer uses it.
+        let profile =
+            if consent.personalization && candidates.iter().any(|x| x.offer.reads_profile()) {
+                Some(
+                    self.store
+                        .profile(&person, now - Duration::days(self.config.profile_days))
+                        .await?,
+                )
+            } else {
+                None
+            };
         let weather = if candidates
             .iter()
             .any(|x| x.offer.spec.targeting.weather.is_some())

@@ -284,6 +284,20 @@ pub struct Offer {
     pub version: i64,
 }
 
+impl Offer {
+    /// Whether deciding or writing this offer reads the person's profile (follows,
+    /// interests, purchases): audience and exclusion rules, retargeting, "the usual" in its
+    /// copy. The check-in reads the profile only when some candidate does.
+    pub fn reads_profile(&self) -> bool {
+        let s = &self.spec;
+        s.targeting.audience.is_some()
+            || s.targeting.exclude.is_some()
+            || s.product.is_some()
+            || s.title.contains("usual_item")
+            || s.body.contains("usual_item")
+    }
+}
+
 /// An offer as the API returns it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OfferView {

@@ -1,12 +1,12 @@
 //! Consent, profile reads, decisions and deliveries.
 
 use super::{SqliteStore, db_err, from_ms, ms};
-use crate::checkins::record::DecisionRecord;
+use crate::checkins::record::{DecisionRecord, DeliveryRecord};
 use crate::domain::BrandId;
 use crate::people::{Consent, ConsentInput, PersonId, Profile, Purchase};
 use crate::store::{StoreResult, StoredDecision};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::{QueryBuilder, Row, Sqlite};
 
 impl SqliteStore {
     pub(super) async fn get_consent_impl(
@@ -171,64 +171,94 @@ impl SqliteStore {
     }
 
     pub(super) async fn save_decisions_impl(&self, batch: &[DecisionRecord]) -> StoreResult<()> {
+        // Multi-row statements: sqlx runs every statement on the SQLite worker thread, so a
+        // statement per row was a thread hand-off per row. A batch is now a handful of them.
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        for d in batch {
+        for chunk in batch.chunks(ROWS_PER_STATEMENT) {
             // A concurrent retry of the same checkin_id computed the same answer; keep the first.
-            sqlx::query(
-                "INSERT OR IGNORE INTO decisions (app_id, checkin_id, person, user_id, at, decision, reason, offer_id,
-                   delivery_id, response, trace, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&d.app)
-            .bind(&d.checkin_id)
-            .bind(&d.person)
-            .bind(&d.user_id)
-            .bind(ms(d.at))
-            .bind(d.decision)
-            .bind(&d.reason)
-            .bind(d.offer_id.map(|o| o.to_string()))
-            .bind(d.delivery.as_ref().map(|x| x.id.to_string()))
-            .bind(d.response.to_string())
-            .bind(d.trace.to_string())
-            .bind(d.latency_us)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            for brand in d.brands() {
-                sqlx::query(
-                    "INSERT OR IGNORE INTO decision_brands (app_id, checkin_id, brand_id) VALUES (?, ?, ?)",
-                )
-                .bind(&d.app)
-                .bind(&d.checkin_id)
-                .bind(brand)
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT OR IGNORE INTO decisions (app_id, checkin_id, person, user_id, at, decision,
+                   reason, offer_id, delivery_id, response, trace, latency_us) ",
+            );
+            q.push_values(chunk, |mut row, d| {
+                row.push_bind(&d.app)
+                    .push_bind(&d.checkin_id)
+                    .push_bind(&d.person)
+                    .push_bind(&d.user_id)
+                    .push_bind(ms(d.at))
+                    .push_bind(d.decision)
+                    .push_bind(&d.reason)
+                    .push_bind(d.offer_id.map(|o| o.to_string()))
+                    .push_bind(d.delivery.as_ref().map(|x| x.id.to_string()))
+                    .push_bind(d.response.to_string())
+                    .push_bind(d.trace.to_string())
+                    .push_bind(d.latency_us);
+            });
+            q.build()
+                .persistent(false)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
+
+            let brands: Vec<(&DecisionRecord, &str)> = chunk
+                .iter()
+                .flat_map(|d| d.brands().into_iter().map(move |b| (d, b)))
+                .collect();
+            for rows in brands.chunks(ROWS_PER_STATEMENT) {
+                let mut q = QueryBuilder::<Sqlite>::new(
+                    "INSERT OR IGNORE INTO decision_brands (app_id, checkin_id, brand_id) ",
+                );
+                q.push_values(rows, |mut row, (d, brand)| {
+                    row.push_bind(&d.app)
+                        .push_bind(&d.checkin_id)
+                        .push_bind(*brand);
+                });
+                q.build()
+                    .persistent(false)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
             }
-            if let Some(x) = &d.delivery {
-                sqlx::query(
-                    "INSERT OR IGNORE INTO deliveries (id, app_id, checkin_id, person, user_id, device_id, brand_id, offer_id,
-                       fence_id, title, body, redemption_code, expires_at, status, created_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'delivered', ?)",
-                )
-                .bind(x.id.to_string())
-                .bind(&d.app)
-                .bind(&d.checkin_id)
-                .bind(&d.person)
-                .bind(&d.user_id)
-                .bind(&x.device_id)
-                .bind(&x.brand)
-                .bind(x.offer_id.to_string())
-                .bind(x.fence_id.to_string())
-                .bind(&x.title)
-                .bind(&x.body)
-                .bind(&x.redemption_code)
-                .bind(x.expires_at.map(ms))
-                .bind(ms(d.at))
+
+            let delivered: Vec<(&DecisionRecord, &DeliveryRecord)> = chunk
+                .iter()
+                .filter_map(|d| d.delivery.as_ref().map(|x| (d, x)))
+                .collect();
+            if delivered.is_empty() {
+                continue;
+            }
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT OR IGNORE INTO deliveries (id, app_id, checkin_id, person, user_id, device_id,
+                   brand_id, offer_id, fence_id, title, body, redemption_code, expires_at, status,
+                   created_at) ",
+            );
+            q.push_values(delivered, |mut row, (d, x)| {
+                row.push_bind(x.id.to_string())
+                    .push_bind(&d.app)
+                    .push_bind(&d.checkin_id)
+                    .push_bind(&d.person)
+                    .push_bind(&d.user_id)
+                    .push_bind(&x.device_id)
+                    .push_bind(&x.brand)
+                    .push_bind(x.offer_id.to_string())
+                    .push_bind(x.fence_id.to_string())
+                    .push_bind(&x.title)
+                    .push_bind(&x.body)
+                    .push_bind(&x.redemption_code)
+                    .push_bind(x.expires_at.map(ms))
+                    .push_bind("delivered")
+                    .push_bind(ms(d.at));
+            });
+            q.build()
+                .persistent(false)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
-            }
         }
         tx.commit().await.map_err(db_err)
     }
 }
+
+/// Rows per multi-row INSERT: 64 rows of at most 15 columns stay under SQLite's oldest
+/// default bound of 999 parameters.
+const ROWS_PER_STATEMENT: usize = 64;
