@@ -10,6 +10,7 @@ use crate::checkins::{Engine, EngineConfig, EngineMetrics};
 use crate::habits::{Habits, InProcessHabits, RedisHabits};
 use crate::limits::{Clock, InProcessLimiter, Limiter, RedisLimiter, SystemClock};
 use crate::metrics::Metrics;
+use crate::people::gate::{ConsentGate, InProcessGate, RedisGate};
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::store::Store;
@@ -45,12 +46,12 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     }
 }
 
-/// The limiter and the habit state, from the same backend: Redis when configured, else the
-/// in-process twins (strict within this process only).
-async fn limits(
-    settings: &Settings,
-    clock: Arc<dyn Clock>,
-) -> anyhow::Result<(Arc<dyn Limiter>, Arc<dyn Habits>)> {
+/// The person's hot state beside the durable store: caps, habits and the consent gate.
+type HotState = (Arc<dyn Limiter>, Arc<dyn Habits>, Arc<dyn ConsentGate>);
+
+/// The limiter, the habit state and the consent gate, from the same backend: Redis when
+/// configured, else the in-process twins (strict within this process only).
+async fn limits(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<HotState> {
     let timeout = Duration::from_millis(settings.limiter_timeout_ms);
     match &settings.redis_url {
         Some(url) => {
@@ -68,9 +69,11 @@ async fn limits(
                 .await
                 .context("connecting habit state to Redis")?;
             tracing::info!("rate limiter: Redis (strict across replicas)");
+            let prefix = &settings.redis_key_prefix;
             Ok((
                 Arc::new(limiter),
-                Arc::new(RedisHabits::new(conn, &settings.redis_key_prefix, timeout)),
+                Arc::new(RedisHabits::new(conn.clone(), prefix, timeout)),
+                Arc::new(RedisGate::new(conn, prefix, timeout)),
             ))
         }
         None => {
@@ -80,6 +83,7 @@ async fn limits(
             Ok((
                 Arc::new(InProcessLimiter::new(clock)),
                 Arc::new(InProcessHabits::new()),
+                Arc::new(InProcessGate::default()),
             ))
         }
     }
@@ -124,7 +128,7 @@ impl Application {
                 .context("loading fences and offers")?,
         );
         let follower = catalog.clone().follow(&feed, store.clone());
-        let (limiter, habits) = limits(&settings, clock.clone()).await?;
+        let (limiter, habits, consents) = limits(&settings, clock.clone()).await?;
         let (writer, writer_task) = DecisionWriter::start(store.clone());
         let config = EngineConfig {
             quiet_hours: settings.quiet_hours_minutes()?,
@@ -143,6 +147,7 @@ impl Application {
             catalog,
             store: store.clone(),
             limiter,
+            consents,
             habits,
             weather: weather(&settings)?,
             writer,

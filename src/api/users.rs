@@ -4,6 +4,7 @@ use super::extract::ValidJson;
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
 use crate::people::erasure::erase;
+use crate::people::gate::Allowed;
 use crate::people::{Consent, ConsentInput, PersonId, check_user_id};
 use crate::state::AppState;
 use crate::store::Erase;
@@ -25,7 +26,19 @@ pub async fn put_consent(
     let app = app_user(&who, &path)?;
     let person = PersonId::of(app, &path);
     // Record the withdrawal first: from this moment nothing new is processed.
+    let gate = &state.engine.consents;
+    gate.begin_change(&person)
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("could not record consent, try again: {e}")))?;
     let consent = state.store.put_consent(app, &path, &body.0).await?;
+    gate.publish(
+        &person,
+        Some(Allowed {
+            location: consent.location,
+            personalization: consent.personalization,
+        }),
+    )
+    .await;
     if !body.0.location {
         erase(&state, &person, Erase::History).await?;
     } else if !body.0.personalization {
@@ -69,7 +82,14 @@ pub async fn delete(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let app = app_user(&who, &path)?;
-    erase(&state, &PersonId::of(app, &path), Erase::Everything).await?;
+    let person = PersonId::of(app, &path);
+    // The consent record goes with everything else: later check-ins are unconsented.
+    let gate = &state.engine.consents;
+    gate.begin_change(&person)
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("could not erase, try again: {e}")))?;
+    erase(&state, &person, Erase::Everything).await?;
+    gate.publish(&person, None).await;
     let receipt = uuid::Uuid::new_v4().to_string();
     state.store.record_erasure(&receipt).await?;
     Ok(HttpResponse::Accepted().json(ErasureReceipt { receipt }))

@@ -13,6 +13,7 @@ use crate::fences::index::FenceMatch;
 use crate::habits::{HabitFeatures, Habits, Place, features};
 use crate::limits::{Budget, Cap, Caps, ClaimOutcome, ClaimRequest, Clock, Limiter, Window};
 use crate::offers::{Offer, creative};
+use crate::people::gate::{Allowed, ConsentGate, Lookup};
 use crate::people::{PersonId, Profile};
 use crate::store::Store;
 use crate::weather::{WeatherLookup, WeatherProvider};
@@ -68,6 +69,8 @@ pub struct Engine {
     pub store: Arc<dyn Store>,
     /// Strict caps.
     pub limiter: Arc<dyn Limiter>,
+    /// Consent without a store round trip (beside the limiter: Redis or in-process).
+    pub consents: Arc<dyn ConsentGate>,
     /// Visits and habits.
     pub habits: Arc<dyn Habits>,
     /// Weather at the spot.
@@ -110,22 +113,18 @@ impl Engine {
         let now = self.clock.now();
         // 1. Consent first: without it nothing is processed or stored.
         crate::people::check_user_id(&c.user_id).map_err(|e| ApiError::invalid("/user_id", e))?;
-        let (consent, previous) = self
-            .store
-            .consent_and_answer(app, &c.user_id, &c.checkin_id)
-            .await?;
-        let Some(consent) = consent.filter(|c| c.location) else {
+        let person = PersonId::of(app, &c.user_id);
+        let consent = self.consent(app, &c.user_id, &person).await?;
+        if !consent.location {
             self.metrics.count("none", "consent-required");
             return Err(ApiError::ConsentRequired(format!(
                 "user `{}` has not given location consent; PUT /v1/users/{{user_id}}/consent first",
                 c.user_id
             )));
-        };
-        // 2. Validation.
-        validate(&c, now)?;
-        if let Some(previous) = previous {
-            return Ok(CheckinAnswer(previous));
         }
+        // 2. Validation. A retry of a check-in decided before is recognised when its record
+        // is saved (step 8), which then answers what was answered first.
+        validate(&c, now)?;
         // 3. Place. No fence: answer and keep nothing about the location.
         let mut hits = Vec::new();
         self.catalog.lookup(c.lat, c.lon, c.accuracy_m, &mut hits);
@@ -155,7 +154,6 @@ impl Engine {
                 json!({ "decision": "none", "reason": "no-fence", "checkin_id": c.checkin_id }),
             ));
         }
-        let person = PersonId::of(app, &c.user_id);
         let mut trace = Trace::new(&c, now, consent.personalization);
         // 4. Visits and habits, only with personalization consent.
         if consent.personalization {
@@ -258,6 +256,31 @@ impl Engine {
         trace.candidates(&candidates, &matched);
         self.finish(app, &person, &c, now, started, answer, trace, delivery)
             .await
+    }
+
+    /// What the person allows: from the consent gate, or from the store (filling the gate).
+    async fn consent(
+        &self,
+        app: &str,
+        user_id: &str,
+        person: &PersonId,
+    ) -> Result<Allowed, ApiError> {
+        let ticket = match self.consents.get(person).await {
+            Lookup::Known(allowed) => return Ok(allowed),
+            Lookup::Ask(ticket) => ticket,
+        };
+        let allowed = self
+            .store
+            .get_consent(app, user_id)
+            .await?
+            .map_or(Allowed::NOTHING, |c| Allowed {
+                location: c.location,
+                personalization: c.personalization,
+            });
+        if let Some(ticket) = ticket {
+            self.consents.fill(person, ticket, allowed).await;
+        }
+        Ok(allowed)
     }
 
     async fn observe_visits(
@@ -539,12 +562,15 @@ impl Engine {
             trace: trace.finish(&answer, latency_us),
             latency_us,
         };
-        // The delivery is durable before the response that carries it leaves.
-        self.writer
+        // The delivery is durable before the response that carries it leaves. A retry gets
+        // the first answer back, whatever this attempt computed (its claims replayed, so it
+        // counted nothing).
+        let saved = self
+            .writer
             .write(record)
             .await
             .map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))?;
-        Ok(CheckinAnswer(answer))
+        Ok(CheckinAnswer(saved.unwrap_or(answer)))
     }
 }
 

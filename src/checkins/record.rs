@@ -78,7 +78,11 @@ pub struct DeliveryRecord {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-type Job = (DecisionRecord, oneshot::Sender<Result<(), String>>);
+/// What saving a decision found: it is new, or the check-in was decided before (a retry) and
+/// this is the response recorded then, to replay.
+pub type Saved = Option<Value>;
+
+type Job = (DecisionRecord, oneshot::Sender<Result<Saved, String>>);
 
 /// Batches decision writes into few transactions; each caller waits for its own commit.
 #[derive(Clone)]
@@ -103,23 +107,27 @@ impl DecisionWriter {
                 }
                 // Moved, not cloned: traces are tens of kilobytes of JSON and the writer is serial.
                 let (records, waiting): (Vec<DecisionRecord>, Vec<_>) = batch.drain(..).unzip();
-                let result = store
-                    .save_decisions(&records)
-                    .await
-                    .map_err(|e| format!("{e:#}"));
-                if let Err(e) = &result {
-                    tracing::error!(error = %e, n = records.len(), "saving decisions failed");
-                }
-                for done in waiting {
-                    let _ = done.send(result.clone());
+                match store.save_decisions(&records).await {
+                    Ok(replays) => {
+                        for (done, replay) in waiting.into_iter().zip(replays) {
+                            let _ = done.send(Ok(replay));
+                        }
+                    }
+                    Err(e) => {
+                        let e = format!("{e:#}");
+                        tracing::error!(error = %e, n = records.len(), "saving decisions failed");
+                        for done in waiting {
+                            let _ = done.send(Err(e.clone()));
+                        }
+                    }
                 }
             }
         });
         (Self { tx }, task)
     }
 
-    /// Queues a record and waits until it is committed.
-    pub async fn write(&self, record: DecisionRecord) -> Result<(), String> {
+    /// Queues a record and waits until it is committed (or found decided before).
+    pub async fn write(&self, record: DecisionRecord) -> Result<Saved, String> {
         let (done, wait) = oneshot::channel();
         self.tx
             .send((record, done))

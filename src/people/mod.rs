@@ -2,6 +2,7 @@
 
 mod consent;
 pub mod erasure;
+pub mod gate;
 mod profile;
 
 pub use consent::{Consent, ConsentInput};

@@ -246,14 +246,6 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Consent>;
     /// Follows, interests and purchases since `since`.
     async fn profile(&self, person: &PersonId, since: DateTime<Utc>) -> StoreResult<Profile>;
-    /// Consent and any answer already given to this check-in, in one round trip (the hot path).
-    async fn consent_and_answer(
-        &self,
-        app: &str,
-        user_id: &str,
-        checkin_id: &str,
-    ) -> StoreResult<(Option<Consent>, Option<serde_json::Value>)>;
-
     /// Every recorded decision with this check-in id (one per app that used it).
     async fn decisions_by_checkin(&self, checkin_id: &str) -> StoreResult<Vec<StoredDecision>>;
     /// Records an event and applies its effect in one transaction; `Conflict` when the
@@ -275,8 +267,13 @@ pub trait Store: Send + Sync + 'static {
         offer: Uuid,
         window: chrono::Duration,
     ) -> StoreResult<ResultCounts>;
-    /// Persists decisions (and their deliveries) in one transaction; retries are ignored.
-    async fn save_decisions(&self, batch: &[DecisionRecord]) -> StoreResult<()>;
+    /// Persists decisions (and their deliveries) in one transaction. A decision whose
+    /// (app, check-in) is already recorded (a retry) is not saved again: its slot in the
+    /// answer holds the response recorded first, to replay; new decisions get `None`.
+    async fn save_decisions(
+        &self,
+        batch: &[DecisionRecord],
+    ) -> StoreResult<Vec<Option<serde_json::Value>>>;
     /// Replaces the trace of every decision made before `before` with null, noting `now` as
     /// the purge time; the decision rows and deliveries stay. Returns how many were purged.
     async fn purge_traces(&self, before: DateTime<Utc>, now: DateTime<Utc>) -> StoreResult<u64>;

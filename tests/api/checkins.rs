@@ -396,6 +396,40 @@ async fn a_retried_checkin_gets_the_same_answer_one_record_and_one_cap_use() {
 }
 
 #[tokio::test]
+async fn a_retried_checkin_gets_the_first_answer_even_when_the_retry_would_decide_otherwise() {
+    let w = world(Options::default(), &[place_only_offer(1.0)]).await;
+    w.app.consent(&w.app_key, "u-1", true, true).await;
+    let driving = w
+        .app
+        .checkin(
+            &w.app_key,
+            "same-id",
+            "u-1",
+            NEAR.0,
+            NEAR.1,
+            json!({"activity": "automotive"}),
+        )
+        .await;
+    assert_eq!(driving.body["reason"], "in-motion", "{}", driving.body);
+    // A retry that says "walking" now would get an offer as a new check-in; as a retry it
+    // gets the first answer, and nothing is delivered.
+    let retry = w
+        .app
+        .checkin(
+            &w.app_key,
+            "same-id",
+            "u-1",
+            NEAR.0,
+            NEAR.1,
+            json!({"activity": "walking"}),
+        )
+        .await;
+    assert_eq!(retry.body, driving.body);
+    assert_eq!(w.app.count_rows("decisions").await, 1);
+    assert_eq!(w.app.count_rows("deliveries").await, 0);
+}
+
+#[tokio::test]
 async fn a_stale_checkin_feeds_habits_but_never_triggers_an_offer() {
     let w = world(Options::default(), &[place_only_offer(1.0)]).await;
     w.app.consent(&w.app_key, "u-1", true, true).await;

@@ -140,3 +140,33 @@ async fn with_redis_down_nothing_is_delivered_and_service_returns_when_it_is_bac
         back.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_consent_withdrawn_at_one_replica_stops_check_ins_at_every_replica_at_once() {
+    let redis = RedisServer::start();
+    let (apps, key) = replicas(&redis).await;
+    let (a, b) = (&apps[0], &apps[1]);
+    // u-1 consented through the first replica; the second one learns it on first use.
+    let before = b
+        .checkin(&key, "w-1", "u-1", NEAR.0, NEAR.1, json!({}))
+        .await;
+    assert_eq!(before.status, 200, "{}", before.body);
+    a.consent(&key, "u-1", false, false).await;
+    let after = b
+        .checkin(&key, "w-2", "u-1", NEAR.0, NEAR.1, json!({}))
+        .await;
+    assert_problem(&after, 403);
+    // Consent given again, then the person erased: refused everywhere again.
+    a.consent(&key, "u-1", true, true).await;
+    let again = b
+        .checkin(&key, "w-3", "u-1", NEAR.0, NEAR.1, json!({}))
+        .await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(a.delete("/v1/users/u-1", &key).await.status, 202);
+    for app in &apps {
+        let gone = app
+            .checkin(&key, "w-4", "u-1", NEAR.0, NEAR.1, json!({}))
+            .await;
+        assert_problem(&gone, 403);
+    }
+}

@@ -155,6 +155,7 @@ async fn main() -> anyhow::Result<()> {
         catalog,
         store: dyn_store,
         limiter: Arc::new(InProcessLimiter::new(Arc::new(SystemClock))),
+        consents: Arc::new(geoffer::people::gate::InProcessGate::default()),
         habits: Arc::new(InProcessHabits::new()),
         weather: Arc::new(Sunny),
         writer,

@@ -354,16 +354,10 @@ impl Store for SqliteStore {
         self.offer_results_impl(offer, window).await
     }
 
-    async fn consent_and_answer(
+    async fn save_decisions(
         &self,
-        app: &str,
-        user_id: &str,
-        checkin_id: &str,
-    ) -> StoreResult<(Option<Consent>, Option<serde_json::Value>)> {
-        self.consent_and_answer_impl(app, user_id, checkin_id).await
-    }
-
-    async fn save_decisions(&self, batch: &[DecisionRecord]) -> StoreResult<()> {
+        batch: &[DecisionRecord],
+    ) -> StoreResult<Vec<Option<serde_json::Value>>> {
         self.save_decisions_impl(batch).await
     }
 

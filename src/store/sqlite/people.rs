@@ -7,6 +7,7 @@ use crate::people::{Consent, ConsentInput, PersonId, Profile, Purchase};
 use crate::store::{StoreResult, StoredDecision};
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite};
+use std::collections::{HashMap, HashSet};
 
 impl SqliteStore {
     pub(super) async fn get_consent_impl(
@@ -105,35 +106,6 @@ impl SqliteStore {
         Ok(p)
     }
 
-    pub(super) async fn consent_and_answer_impl(
-        &self,
-        app: &str,
-        user: &str,
-        checkin_id: &str,
-    ) -> StoreResult<(Option<Consent>, Option<serde_json::Value>)> {
-        let r = sqlx::query(
-            "SELECT c.location, c.personalization, c.updated_at,
-                    (SELECT response FROM decisions d WHERE d.app_id = ?1 AND d.checkin_id = ?3) AS response
-             FROM (SELECT 1) LEFT JOIN consents c ON c.app_id = ?1 AND c.user_id = ?2",
-        )
-        .bind(app)
-        .bind(user)
-        .bind(checkin_id)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db_err)?;
-        let consent = r.get::<Option<i64>, _>("location").map(|location| Consent {
-            user_id: user.to_string(),
-            location: location != 0,
-            personalization: r.get::<Option<i64>, _>("personalization").unwrap_or(0) != 0,
-            updated_at: r.get::<Option<i64>, _>("updated_at").map(from_ms),
-        });
-        let answer = r
-            .get::<Option<String>, _>("response")
-            .and_then(|s| serde_json::from_str(&s).ok());
-        Ok((consent, answer))
-    }
-
     pub(super) async fn decisions_by_checkin_impl(
         &self,
         checkin_id: &str,
@@ -170,17 +142,31 @@ impl SqliteStore {
             .collect())
     }
 
-    pub(super) async fn save_decisions_impl(&self, batch: &[DecisionRecord]) -> StoreResult<()> {
+    pub(super) async fn save_decisions_impl(
+        &self,
+        batch: &[DecisionRecord],
+    ) -> StoreResult<Vec<Option<serde_json::Value>>> {
         // Multi-row statements: sqlx runs every statement on the SQLite worker thread, so a
         // statement per row was a thread hand-off per row. A batch is now a handful of them.
+        let mut replays: Vec<Option<serde_json::Value>> = vec![None; batch.len()];
+        // A retry queued in the same batch as its first attempt replays that attempt.
+        let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+        for (i, d) in batch.iter().enumerate() {
+            if let Some(&j) = first.get(&(d.app.as_str(), d.checkin_id.as_str())) {
+                replays[i] = Some(batch[j].response.clone());
+            } else {
+                first.insert((&d.app, &d.checkin_id), i);
+            }
+        }
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        for chunk in batch.chunks(ROWS_PER_STATEMENT) {
-            // A concurrent retry of the same checkin_id computed the same answer; keep the first.
+        let fresh: Vec<usize> = (0..batch.len()).filter(|&i| replays[i].is_none()).collect();
+        for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT OR IGNORE INTO decisions (app_id, checkin_id, person, user_id, at, decision,
                    reason, offer_id, delivery_id, response, trace, latency_us) ",
             );
-            q.push_values(chunk, |mut row, d| {
+            q.push_values(chunk, |mut row, &i| {
+                let d = &batch[i];
                 row.push_bind(&d.app)
                     .push_bind(&d.checkin_id)
                     .push_bind(&d.person)
@@ -194,69 +180,98 @@ impl SqliteStore {
                     .push_bind(d.trace.to_string())
                     .push_bind(d.latency_us);
             });
-            q.build()
+            // Only rows actually inserted come back; the others were decided before.
+            q.push(" RETURNING app_id, checkin_id");
+            let inserted: HashSet<(String, String)> = q
+                .build()
                 .persistent(false)
-                .execute(&mut *tx)
+                .fetch_all(&mut *tx)
                 .await
-                .map_err(db_err)?;
-
-            let brands: Vec<(&DecisionRecord, &str)> = chunk
+                .map_err(db_err)?
                 .iter()
-                .flat_map(|d| d.brands().into_iter().map(move |b| (d, b)))
+                .map(|r| (r.get("app_id"), r.get("checkin_id")))
                 .collect();
-            for rows in brands.chunks(ROWS_PER_STATEMENT) {
-                let mut q = QueryBuilder::<Sqlite>::new(
-                    "INSERT OR IGNORE INTO decision_brands (app_id, checkin_id, brand_id) ",
-                );
-                q.push_values(rows, |mut row, (d, brand)| {
-                    row.push_bind(&d.app)
-                        .push_bind(&d.checkin_id)
-                        .push_bind(*brand);
-                });
-                q.build()
-                    .persistent(false)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-            }
-
-            let delivered: Vec<(&DecisionRecord, &DeliveryRecord)> = chunk
-                .iter()
-                .filter_map(|d| d.delivery.as_ref().map(|x| (d, x)))
-                .collect();
-            if delivered.is_empty() {
-                continue;
-            }
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT OR IGNORE INTO deliveries (id, app_id, checkin_id, person, user_id, device_id,
-                   brand_id, offer_id, fence_id, title, body, redemption_code, expires_at, status,
-                   created_at) ",
-            );
-            q.push_values(delivered, |mut row, (d, x)| {
-                row.push_bind(x.id.to_string())
-                    .push_bind(&d.app)
-                    .push_bind(&d.checkin_id)
-                    .push_bind(&d.person)
-                    .push_bind(&d.user_id)
-                    .push_bind(&x.device_id)
-                    .push_bind(&x.brand)
-                    .push_bind(x.offer_id.to_string())
-                    .push_bind(x.fence_id.to_string())
-                    .push_bind(&x.title)
-                    .push_bind(&x.body)
-                    .push_bind(&x.redemption_code)
-                    .push_bind(x.expires_at.map(ms))
-                    .push_bind("delivered")
-                    .push_bind(ms(d.at));
+            let (new, old): (Vec<usize>, Vec<usize>) = chunk.iter().partition(|&&i| {
+                inserted.contains(&(batch[i].app.clone(), batch[i].checkin_id.clone()))
             });
-            q.build()
-                .persistent(false)
-                .execute(&mut *tx)
+            for i in old {
+                let d = &batch[i];
+                let stored: String = sqlx::query_scalar(
+                    "SELECT response FROM decisions WHERE app_id = ? AND checkin_id = ?",
+                )
+                .bind(&d.app)
+                .bind(&d.checkin_id)
+                .fetch_one(&mut *tx)
                 .await
                 .map_err(db_err)?;
+                replays[i] = Some(serde_json::from_str(&stored).map_err(anyhow::Error::new)?);
+            }
+            save_details(&mut tx, batch, &new).await?;
         }
-        tx.commit().await.map_err(db_err)
+        tx.commit().await.map_err(db_err)?;
+        Ok(replays)
     }
+}
+
+/// The brands and the delivery of newly recorded decisions.
+async fn save_details(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    batch: &[DecisionRecord],
+    new: &[usize],
+) -> StoreResult<()> {
+    let brands: Vec<(&DecisionRecord, &str)> = new
+        .iter()
+        .flat_map(|&i| batch[i].brands().into_iter().map(move |b| (&batch[i], b)))
+        .collect();
+    for rows in brands.chunks(ROWS_PER_STATEMENT) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT OR IGNORE INTO decision_brands (app_id, checkin_id, brand_id) ",
+        );
+        q.push_values(rows, |mut row, (d, brand)| {
+            row.push_bind(&d.app)
+                .push_bind(&d.checkin_id)
+                .push_bind(*brand);
+        });
+        q.build()
+            .persistent(false)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+    }
+    let delivered: Vec<(&DecisionRecord, &DeliveryRecord)> = new
+        .iter()
+        .filter_map(|&i| batch[i].delivery.as_ref().map(|x| (&batch[i], x)))
+        .collect();
+    for rows in delivered.chunks(ROWS_PER_STATEMENT) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT OR IGNORE INTO deliveries (id, app_id, checkin_id, person, user_id, device_id,
+               brand_id, offer_id, fence_id, title, body, redemption_code, expires_at, status,
+               created_at) ",
+        );
+        q.push_values(rows, |mut row, (d, x)| {
+            row.push_bind(x.id.to_string())
+                .push_bind(&d.app)
+                .push_bind(&d.checkin_id)
+                .push_bind(&d.person)
+                .push_bind(&d.user_id)
+                .push_bind(&x.device_id)
+                .push_bind(&x.brand)
+                .push_bind(x.offer_id.to_string())
+                .push_bind(x.fence_id.to_string())
+                .push_bind(&x.title)
+                .push_bind(&x.body)
+                .push_bind(&x.redemption_code)
+                .push_bind(x.expires_at.map(ms))
+                .push_bind("delivered")
+                .push_bind(ms(d.at));
+        });
+        q.build()
+            .persistent(false)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(())
 }
 
 /// Rows per multi-row INSERT: 64 rows of at most 15 columns stay under SQLite's oldest
