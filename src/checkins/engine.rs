@@ -18,6 +18,7 @@ use crate::people::{PersonId, Profile};
 use crate::store::Store;
 use crate::weather::{WeatherLookup, WeatherProvider};
 use chrono::{DateTime, Duration, Timelike, Utc};
+use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -538,6 +539,13 @@ impl Engine {
         delivery: Option<DeliveryRecord>,
     ) -> Result<CheckinAnswer, ApiError> {
         let latency_us = started.elapsed().as_micros() as i64;
+        let (trace, mut brands) = trace.finish(&answer, latency_us);
+        // The delivered offer's brand too, whichever fence it was triggered at.
+        if let Some(d) = &delivery
+            && !brands.contains(&d.brand)
+        {
+            brands.push(d.brand.clone());
+        }
         let reason = answer["reason"].as_str().map(str::to_string);
         let decision = if delivery.is_some() { "offer" } else { "none" };
         self.metrics
@@ -559,7 +567,8 @@ impl Engine {
             }),
             delivery,
             response: answer.clone(),
-            trace: trace.finish(&answer, latency_us),
+            trace,
+            brands,
             latency_us,
         };
         // The delivery is durable before the response that carries it leaves. A retry gets
@@ -636,37 +645,115 @@ fn redemption_code(prefix: &str, delivery: &Uuid) -> String {
     format!("{prefix}-{code}")
 }
 
-/// The decision trace, built as the steps run.
+/// The decision trace, built as the steps run. Each part is serialized from typed, borrowed
+/// structs as soon as it is known (no `serde_json::Value` trees: building, cloning and
+/// dropping them was the largest cost of a decision in a dense place), and the document is
+/// assembled from the parts at the end.
 struct Trace {
-    doc: serde_json::Map<String, Value>,
-    notes: Vec<String>,
+    context: String,
+    fences: Option<String>,
+    weather: Option<String>,
+    candidates: Option<String>,
     limiter: Vec<Value>,
+    notes: Vec<String>,
+    /// Brands whose fences matched: brand keys read the decision through these.
+    brands: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct TraceContext<'a> {
+    decided_at: DateTime<Utc>,
+    recorded_at: DateTime<Utc>,
+    report_age_s: i64,
+    location_rounded: [f64; 2],
+    accuracy_m: f64,
+    speed_mps: Option<f64>,
+    activity: Option<super::input::Activity>,
+    app_state: Option<super::input::AppState>,
+    device_id: &'a Option<String>,
+    personalization: bool,
+}
+
+#[derive(Serialize)]
+struct TraceFence<'a> {
+    id: Uuid,
+    name: &'a str,
+    brand: &'a str,
+    edge_distance_m: f64,
+    center_distance_m: Option<f64>,
+    local_time: String,
+    timezone: &'a str,
+    quiet_hours: bool,
+    habit_fence: &'a Option<HabitFeatures>,
+    habit_brand: &'a Option<HabitFeatures>,
+}
+
+#[derive(Serialize)]
+struct TraceCandidate<'a> {
+    offer_id: Uuid,
+    offer_name: &'a str,
+    brand: &'a str,
+    fence_id: Uuid,
+    eligible: bool,
+    failed: Vec<&'a str>,
+    rules: &'a [RuleOutcome],
+    relevance: f64,
+    value: f64,
+    score: f64,
+    outcome: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum TraceWeather<'a> {
+    Known {
+        known: bool,
+        temp_c: f64,
+        feels_like_c: f64,
+        condition: &'a str,
+        precipitation_mm: f64,
+        is_day: bool,
+    },
+    Unknown {
+        known: bool,
+        reason: &'a str,
+    },
+}
+
+/// JSON text of a value whose serialization cannot fail (plain structs, no maps with
+/// non-string keys).
+fn json_text(v: &impl Serialize) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+fn tenth(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
 }
 
 impl Trace {
     fn new(c: &CheckinInput, now: DateTime<Utc>, personalization: bool) -> Self {
-        let mut doc = serde_json::Map::new();
         // Location rounded to about 100 m: enough to explain, too coarse to track.
         let round = |v: f64| (v * 1000.0).round() / 1000.0;
-        doc.insert(
-            "context".into(),
-            json!({
-                "decided_at": now,
-                "recorded_at": c.recorded_at,
-                "report_age_s": (now - c.recorded_at).num_seconds(),
-                "location_rounded": [round(c.lat), round(c.lon)],
-                "accuracy_m": c.accuracy_m,
-                "speed_mps": c.speed_mps,
-                "activity": c.activity,
-                "app_state": c.app_state,
-                "device_id": c.device_id,
-                "personalization": personalization,
-            }),
-        );
+        let context = json_text(&TraceContext {
+            decided_at: now,
+            recorded_at: c.recorded_at,
+            report_age_s: (now - c.recorded_at).num_seconds(),
+            location_rounded: [round(c.lat), round(c.lon)],
+            accuracy_m: c.accuracy_m,
+            speed_mps: c.speed_mps,
+            activity: c.activity,
+            app_state: c.app_state,
+            device_id: &c.device_id,
+            personalization,
+        });
         Self {
-            doc,
-            notes: Vec::new(),
+            context,
+            fences: None,
+            weather: None,
+            candidates: None,
             limiter: Vec::new(),
+            notes: Vec::new(),
+            brands: Vec::new(),
         }
     }
 
@@ -675,24 +762,43 @@ impl Trace {
     }
 
     fn fences(&mut self, matched: &[Matched]) {
-        let v: Vec<Value> = matched.iter().map(|m| json!({
-            "id": m.info.id, "name": m.info.name, "brand": m.info.brand,
-            "edge_distance_m": (m.hit.edge_distance_m * 10.0).round() / 10.0,
-            "center_distance_m": m.hit.center_distance_m.map(|d| (d * 10.0).round() / 10.0),
-            "local_time": m.local.to_rfc3339(), "timezone": m.info.timezone.name(), "quiet_hours": m.quiet,
-            "habit_fence": m.fence_habit, "habit_brand": m.brand_habit,
-        })).collect();
-        self.doc.insert("fences".into(), Value::Array(v));
+        let v: Vec<TraceFence> = matched
+            .iter()
+            .map(|m| TraceFence {
+                id: m.info.id,
+                name: &m.info.name,
+                brand: m.info.brand.as_str(),
+                edge_distance_m: tenth(m.hit.edge_distance_m),
+                center_distance_m: m.hit.center_distance_m.map(tenth),
+                local_time: m.local.to_rfc3339(),
+                timezone: m.info.timezone.name(),
+                quiet_hours: m.quiet,
+                habit_fence: &m.fence_habit,
+                habit_brand: &m.brand_habit,
+            })
+            .collect();
+        self.fences = Some(json_text(&v));
+        self.brands = matched.iter().map(|m| m.info.brand.to_string()).collect();
+        self.brands.sort_unstable();
+        self.brands.dedup();
     }
 
     fn weather(&mut self, w: &WeatherLookup) {
         let v = match w {
-            WeatherLookup::Known(k) => {
-                json!({"known": true, "temp_c": k.temp_c, "feels_like_c": k.feels_like_c, "condition": k.condition.as_str(), "precipitation_mm": k.precipitation_mm, "is_day": k.is_day})
-            }
-            WeatherLookup::Unknown { reason } => json!({"known": false, "reason": reason}),
+            WeatherLookup::Known(k) => TraceWeather::Known {
+                known: true,
+                temp_c: k.temp_c,
+                feels_like_c: k.feels_like_c,
+                condition: k.condition.as_str(),
+                precipitation_mm: k.precipitation_mm,
+                is_day: k.is_day,
+            },
+            WeatherLookup::Unknown { reason } => TraceWeather::Unknown {
+                known: false,
+                reason,
+            },
         };
-        self.doc.insert("weather".into(), v);
+        self.weather = Some(json_text(&v));
     }
 
     fn limiter(&mut self, v: Value) {
@@ -700,22 +806,61 @@ impl Trace {
     }
 
     fn candidates(&mut self, cands: &[Candidate], matched: &[Matched]) {
-        let v: Vec<Value> = cands.iter().map(|x| json!({
-            "offer_id": x.offer.id, "offer_name": x.offer.spec.name, "brand": x.offer.brand,
-            "fence_id": matched[x.fence].info.id, "eligible": x.eligible,
-            "failed": x.rules.iter().filter(|r| !r.passed).map(|r| r.text.clone()).collect::<Vec<_>>(),
-            "rules": x.rules, "relevance": x.relevance, "value": x.offer.spec.value, "score": x.score, "outcome": x.outcome,
-        })).collect();
-        self.doc.insert("candidates".into(), Value::Array(v));
+        let v: Vec<TraceCandidate> = cands
+            .iter()
+            .map(|x| TraceCandidate {
+                offer_id: x.offer.id,
+                offer_name: &x.offer.spec.name,
+                brand: x.offer.brand.as_str(),
+                fence_id: matched[x.fence].info.id,
+                eligible: x.eligible,
+                failed: x
+                    .rules
+                    .iter()
+                    .filter(|r| !r.passed)
+                    .map(|r| r.text.as_str())
+                    .collect(),
+                rules: &x.rules,
+                relevance: x.relevance,
+                value: x.offer.spec.value,
+                score: x.score,
+                outcome: &x.outcome,
+            })
+            .collect();
+        self.candidates = Some(json_text(&v));
     }
 
-    fn finish(mut self, answer: &Value, latency_us: i64) -> Value {
-        self.doc
-            .insert("limiter".into(), Value::Array(self.limiter));
-        self.doc.insert("notes".into(), json!(self.notes));
-        self.doc.insert("answer".into(), answer.clone());
-        self.doc.insert("latency_us".into(), json!(latency_us));
-        Value::Object(self.doc)
+    /// The whole document, and the brands it involves.
+    fn finish(self, answer: &Value, latency_us: i64) -> (String, Vec<String>) {
+        let mut doc = String::with_capacity(
+            256 + self.context.len()
+                + self.fences.as_ref().map_or(0, String::len)
+                + self.candidates.as_ref().map_or(0, String::len),
+        );
+        doc.push_str("{\"context\":");
+        doc.push_str(&self.context);
+        for (name, part) in [
+            ("fences", &self.fences),
+            ("weather", &self.weather),
+            ("candidates", &self.candidates),
+        ] {
+            if let Some(part) = part {
+                doc.push_str(",\"");
+                doc.push_str(name);
+                doc.push_str("\":");
+                doc.push_str(part);
+            }
+        }
+        doc.push_str(",\"limiter\":");
+        doc.push_str(&json_text(&self.limiter));
+        doc.push_str(",\"notes\":");
+        doc.push_str(&json_text(&self.notes));
+        doc.push_str(",\"answer\":");
+        doc.push_str(&json_text(answer));
+        doc.push_str(",\"latency_us\":");
+        doc.push_str(&latency_us.to_string());
+        doc.push('}');
+        (doc, self.brands)
     }
 }
 

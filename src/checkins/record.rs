@@ -32,27 +32,13 @@ pub struct DecisionRecord {
     pub delivery: Option<DeliveryRecord>,
     /// The exact response body, replayed for retries.
     pub response: Value,
-    /// The full trace.
-    pub trace: Value,
+    /// The full trace, as JSON text.
+    pub trace: String,
+    /// The brands this decision involved: those whose fences the check-in matched (their
+    /// offers were the candidates) and the delivered offer's. Brand keys read it through these.
+    pub brands: Vec<String>,
     /// Time spent deciding.
     pub latency_us: i64,
-}
-
-impl DecisionRecord {
-    /// The brands this decision involved: those whose fences the check-in matched (their offers
-    /// were the candidates) and the delivered offer's. Brand keys read a decision through these.
-    pub fn brands(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = self.trace["fences"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|f| f["brand"].as_str())
-            .chain(self.delivery.as_ref().map(|d| d.brand.as_str()))
-            .collect();
-        out.sort_unstable();
-        out.dedup();
-        out
-    }
 }
 
 /// An offer sent to a device.

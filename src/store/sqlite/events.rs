@@ -16,7 +16,7 @@ impl SqliteStore {
         ev: &Event,
         body: &serde_json::Value,
     ) -> StoreResult<Applied> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
         let inserted = sqlx::query(
             "INSERT INTO events (app_id, event_id, person, kind, occurred_at, received_at, brand_id, delivery_id, body)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (app_id, event_id) DO NOTHING",
@@ -130,7 +130,7 @@ impl SqliteStore {
 
     pub(super) async fn erase_impl(&self, person: &PersonId, what: Erase) -> StoreResult<()> {
         let p = person.as_str();
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
         let profile = [
             "DELETE FROM follows WHERE person = ?",
             "DELETE FROM interests WHERE person = ?",
@@ -216,7 +216,7 @@ impl SqliteStore {
         sqlx::query("INSERT INTO erasures (receipt, at) VALUES (?, ?)")
             .bind(receipt)
             .bind(ms(Utc::now()))
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(db_err)?;
         Ok(())

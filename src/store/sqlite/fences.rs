@@ -26,7 +26,7 @@ impl SqliteStore {
         drafts: Vec<FenceDraft>,
         upsert: bool,
     ) -> StoreResult<Vec<(Fence, Upserted)>> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
         let existing = if upsert {
             existing_by_external_id(&mut tx, brand).await?
         } else {
@@ -150,7 +150,7 @@ impl SqliteStore {
         let Some(old) = self.get_fence_impl(brand, id).await? else {
             return Ok(None);
         };
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
         let new = Fence {
             draft,
             updated_at: Utc::now(),
@@ -188,7 +188,7 @@ impl SqliteStore {
         let Some(old) = self.get_fence_impl(brand, id).await? else {
             return Ok(None);
         };
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
         let done = sqlx::query("DELETE FROM geofences WHERE id = ? AND brand_id = ?")
             .bind(id.to_string())
             .bind(brand.as_str())

@@ -30,7 +30,7 @@ impl SqliteStore {
             updated_at: now,
             version: 1,
         };
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
         sqlx::query("INSERT INTO offers (id, brand_id, spec_version, spec, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?)")
             .bind(offer.id.to_string())
             .bind(brand.as_str())
@@ -108,7 +108,7 @@ impl SqliteStore {
             version: old.version + 1,
             ..old.clone()
         };
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
         let done = sqlx::query("UPDATE offers SET spec_version = ?, spec = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?")
             .bind(SPEC_VERSION)
             .bind(spec_json(&new.spec))
@@ -148,7 +148,7 @@ impl SqliteStore {
         let Some(old) = self.get_offer_impl(brand, id).await? else {
             return Ok(None);
         };
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
         sqlx::query("UPDATE offers SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL")
             .bind(ms(Utc::now()))
             .bind(id.to_string())

@@ -37,7 +37,7 @@ impl SqliteStore {
     ) -> StoreResult<Consent> {
         let now = Utc::now();
         let person = PersonId::of(app, user);
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
         sqlx::query(
             "INSERT INTO consents (app_id, user_id, person, location, personalization, updated_at) VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (app_id, user_id) DO UPDATE SET location = excluded.location,
@@ -158,7 +158,7 @@ impl SqliteStore {
                 first.insert((&d.app, &d.checkin_id), i);
             }
         }
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
         let fresh: Vec<usize> = (0..batch.len()).filter(|&i| replays[i].is_none()).collect();
         for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
             let mut q = QueryBuilder::<Sqlite>::new(
@@ -177,7 +177,7 @@ impl SqliteStore {
                     .push_bind(d.offer_id.map(|o| o.to_string()))
                     .push_bind(d.delivery.as_ref().map(|x| x.id.to_string()))
                     .push_bind(d.response.to_string())
-                    .push_bind(d.trace.to_string())
+                    .push_bind(&d.trace)
                     .push_bind(d.latency_us);
             });
             // Only rows actually inserted come back; the others were decided before.
@@ -221,7 +221,7 @@ async fn save_details(
 ) -> StoreResult<()> {
     let brands: Vec<(&DecisionRecord, &str)> = new
         .iter()
-        .flat_map(|&i| batch[i].brands().into_iter().map(move |b| (&batch[i], b)))
+        .flat_map(|&i| batch[i].brands.iter().map(move |b| (&batch[i], b.as_str())))
         .collect();
     for rows in brands.chunks(ROWS_PER_STATEMENT) {
         let mut q = QueryBuilder::<Sqlite>::new(

@@ -183,7 +183,7 @@ impl SqliteStore {
             .bind(ms(now))
             .bind(ms(before))
             .bind(PURGE_BATCH)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(db_err)?
             .rows_affected();

@@ -138,7 +138,8 @@ pub fn delivered(brand: &str, user: &str, at: DateTime<Utc>, title: &str) -> Dec
             expires_at: Some(at + Duration::hours(4)),
         }),
         response: json!({"decision": "offer"}),
-        trace: json!({"fences": [{"brand": brand}]}),
+        trace: json!({"fences": [{"brand": brand}]}).to_string(),
+        brands: vec![brand.to_string()],
         latency_us: 1,
     }
 }
