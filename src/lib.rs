@@ -19,6 +19,7 @@ pub mod limits;
 pub mod metrics;
 pub mod offers;
 pub mod people;
+pub mod redis_conns;
 pub mod settings;
 pub mod startup;
 pub mod state;

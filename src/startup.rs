@@ -11,6 +11,7 @@ use crate::habits::{Habits, InProcessHabits, RedisHabits};
 use crate::limits::{Clock, InProcessLimiter, Limiter, RedisLimiter, SystemClock};
 use crate::metrics::Metrics;
 use crate::people::gate::{ConsentGate, InProcessGate, RedisGate};
+use crate::redis_conns::{self, PerThread};
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::store::Store;
@@ -60,20 +61,17 @@ async fn limits(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Ho
                 .context("connecting the rate limiter to Redis")?;
             let client = redis::Client::open(url.expose())
                 .map_err(|_| anyhow::anyhow!("invalid Redis URL"))?;
-            let config = redis::aio::ConnectionManagerConfig::new()
-                .set_response_timeout(Some(timeout))
-                .set_connection_timeout(Some(Duration::from_secs(1)))
-                .set_max_delay(Duration::from_millis(200))
-                .set_number_of_retries(3);
-            let conn = redis::aio::ConnectionManager::new_with_config(client, config)
-                .await
-                .context("connecting habit state to Redis")?;
+            let conns = Arc::new(
+                PerThread::connect(client, redis_conns::config(timeout), timeout)
+                    .await
+                    .context("connecting habit state to Redis")?,
+            );
             tracing::info!("rate limiter: Redis (strict across replicas)");
             let prefix = &settings.redis_key_prefix;
             Ok((
                 Arc::new(limiter),
-                Arc::new(RedisHabits::new(conn.clone(), prefix, timeout)),
-                Arc::new(RedisGate::new(conn, prefix, timeout)),
+                Arc::new(RedisHabits::new(conns.clone(), prefix, timeout)),
+                Arc::new(RedisGate::new(conns, prefix, timeout)),
             ))
         }
         None => {
@@ -129,7 +127,7 @@ impl Application {
         );
         let follower = catalog.clone().follow(&feed, store.clone());
         let (limiter, habits, consents) = limits(&settings, clock.clone()).await?;
-        let (writer, writer_task) = DecisionWriter::start(store.clone());
+        let (writer, writer_task) = DecisionWriter::start(store.clone(), &metrics);
         let config = EngineConfig {
             quiet_hours: settings.quiet_hours_minutes()?,
             min_relevance: settings.min_relevance,

@@ -1,9 +1,10 @@
 //! Visits in Redis: one Lua script per check-in over the person's own hash.
 
 use super::{HORIZON_MS, Habits, HabitsError, MAX_VISITS, Place, PlaceHistory, VISIT_GAP_MS};
+use crate::redis_conns::PerThread;
 use async_trait::async_trait;
 use redis::Script;
-use redis::aio::ConnectionManager;
+use std::sync::Arc;
 use std::sync::LazyLock;
 use std::time::Duration;
 
@@ -12,16 +13,16 @@ static VISITS: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("vis
 /// Visit history in Redis: one hash per person, `{prefix}{u:<person>}:hab`.
 #[derive(Clone)]
 pub struct RedisHabits {
-    conn: ConnectionManager,
+    conns: Arc<PerThread>,
     prefix: String,
     timeout: Duration,
 }
 
 impl RedisHabits {
-    /// Uses an existing connection manager (shared with the limiter).
-    pub fn new(conn: ConnectionManager, prefix: &str, timeout: Duration) -> Self {
+    /// Uses connections shared with the consent gate.
+    pub fn new(conns: Arc<PerThread>, prefix: &str, timeout: Duration) -> Self {
         Self {
-            conn,
+            conns,
             prefix: prefix.to_string(),
             timeout,
         }
@@ -71,7 +72,7 @@ impl Habits for RedisHabits {
         for (place, hour) in places {
             inv.arg(place.key()).arg(*hour);
         }
-        let mut conn = self.conn.clone();
+        let mut conn = self.conns.get().await;
         let raw: Vec<(i64, Vec<String>)> = self.bounded(inv.invoke_async(&mut conn)).await?;
         Ok(raw
             .into_iter()
@@ -89,7 +90,7 @@ impl Habits for RedisHabits {
     }
 
     async fn forget(&self, person: &str) -> Result<(), HabitsError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.conns.get().await;
         self.bounded(
             redis::cmd("DEL")
                 .arg(self.key(person))

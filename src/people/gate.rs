@@ -19,9 +19,10 @@
 //! [`CHANGING_TTL`]; when Redis cannot be asked, readers ask the store.
 
 use super::PersonId;
+use crate::redis_conns::PerThread;
 use async_trait::async_trait;
-use redis::aio::ConnectionManager;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -111,7 +112,7 @@ static FILL: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
 
 /// The gate in Redis, under the person's hash tag: `<prefix>{u:<person>}:consent`.
 pub struct RedisGate {
-    conn: ConnectionManager,
+    conns: Arc<PerThread>,
     prefix: String,
     timeout: Duration,
 }
@@ -121,10 +122,10 @@ fn ms(d: Duration) -> u64 {
 }
 
 impl RedisGate {
-    /// Uses an existing connection manager (shared with habits).
-    pub fn new(conn: ConnectionManager, prefix: &str, timeout: Duration) -> Self {
+    /// Uses connections shared with habits.
+    pub fn new(conns: Arc<PerThread>, prefix: &str, timeout: Duration) -> Self {
         Self {
-            conn,
+            conns,
             prefix: prefix.to_string(),
             timeout,
         }
@@ -136,7 +137,7 @@ impl RedisGate {
 
     /// Runs one command within the gate's time budget.
     async fn run<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, String> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.conns.get().await;
         match tokio::time::timeout(self.timeout, cmd.query_async::<T>(&mut conn)).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(e.to_string()),
@@ -173,7 +174,7 @@ impl ConsentGate for RedisGate {
     }
 
     async fn fill(&self, person: &PersonId, ticket: Ticket, allowed: Allowed) {
-        let mut conn = self.conn.clone();
+        let mut conn = self.conns.get().await;
         let mut fill = FILL.prepare_invoke();
         fill.key(self.key(person))
             .arg(&ticket.0)

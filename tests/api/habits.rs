@@ -5,6 +5,8 @@ use crate::support::redis_server::RedisServer;
 use geoffer::habits::{
     HORIZON_MS, Habits, InProcessHabits, MAX_VISITS, Place, PlaceHistory, RedisHabits, VISIT_GAP_MS,
 };
+use geoffer::redis_conns::{self, PerThread};
+use std::sync::Arc;
 use std::time::Duration;
 
 const H: i64 = 3_600_000;
@@ -13,10 +15,11 @@ const T0: i64 = 1_772_442_000_000; // 2026-03-02T09:00:00Z
 
 async fn redis_habits(server: &RedisServer) -> RedisHabits {
     let client = redis::Client::open(server.url()).expect("url");
-    let conn = redis::aio::ConnectionManager::new(client)
+    let timeout = Duration::from_secs(5);
+    let conns = PerThread::connect(client, redis_conns::config(timeout), timeout)
         .await
         .expect("connect");
-    RedisHabits::new(conn, "habits-test:", Duration::from_secs(5))
+    RedisHabits::new(Arc::new(conns), "habits-test:", timeout)
 }
 
 fn places(n: usize) -> Vec<(Place, u8)> {

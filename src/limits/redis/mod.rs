@@ -17,7 +17,6 @@ use std::future::Future;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use ::redis::{RedisError, Script};
 
 use self::keys::{OfferKeys, PersonKeys};
@@ -25,6 +24,7 @@ use super::{
     ClaimOutcome, ClaimRequest, Clock, IDEMPOTENCY_TTL, Limiter, LimiterError, validate_id,
     validate_person,
 };
+use crate::redis_conns::{self, MIN_CONNECT_TIMEOUT, PerThread};
 
 /// The scripts, hashed once; `invoke_async` sends EVALSHA and, on NOSCRIPT (after a
 /// Redis restart or failover), loads the script and retries once.
@@ -42,15 +42,11 @@ static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     cool_down: Script::new(include_str!("cool_down.lua")),
 });
 
-/// The initial connection may take longer than one call (TCP, TLS, AUTH), but start-up
-/// must still fail fast when Redis is not there.
-const MIN_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-
 /// Rate limiter backed by Redis (standalone or Cluster); share it as `Arc<dyn Limiter>`.
 pub struct RedisLimiter {
-    // ConnectionManager multiplexes every caller over one connection and reconnects by
-    // itself after errors, so the limiter survives a Redis restart without rebuilding.
-    conn: ConnectionManager,
+    // One multiplexed connection per thread (see redis_conns); each reconnects by itself
+    // after errors, so the limiter survives a Redis restart without rebuilding.
+    conns: PerThread,
     prefix: String,
     timeout: Duration,
     clock: Option<Arc<dyn Clock>>,
@@ -78,19 +74,12 @@ impl RedisLimiter {
         // The URL may carry a password: never echo it.
         let client = ::redis::Client::open(url)
             .map_err(|_| LimiterError::InvalidConfig("invalid Redis URL".into()))?;
-        let config = ConnectionManagerConfig::new()
-            .set_response_timeout(Some(timeout))
-            .set_connection_timeout(Some(timeout.max(MIN_CONNECT_TIMEOUT)))
-            // Short, capped back-off: after an outage the limiter must come back within
-            // a second or two, and each call is bounded by `timeout` anyway.
-            .set_min_delay(Duration::from_millis(10))
-            .set_max_delay(Duration::from_millis(200))
-            .set_number_of_retries(3);
         let connect = async {
-            let mut conn = ConnectionManager::new_with_config(client, config)
+            let conns = PerThread::connect(client, redis_conns::config(timeout), timeout)
                 .await
                 .map_err(unavailable)?;
             // Loading up front spares the first claims a NOSCRIPT round trip.
+            let mut conn = conns.get().await;
             for script in [
                 &SCRIPTS.claim,
                 &SCRIPTS.release,
@@ -99,13 +88,13 @@ impl RedisLimiter {
             ] {
                 script.load_async(&mut conn).await.map_err(unavailable)?;
             }
-            Ok(conn)
+            Ok(conns)
         };
-        let conn = tokio::time::timeout(timeout.max(MIN_CONNECT_TIMEOUT), connect)
+        let conns = tokio::time::timeout(timeout.max(MIN_CONNECT_TIMEOUT), connect)
             .await
             .map_err(|_| LimiterError::Unavailable("connecting to Redis timed out".into()))??;
         Ok(Self {
-            conn,
+            conns,
             prefix: key_prefix.to_owned(),
             timeout,
             clock: None,
@@ -167,7 +156,7 @@ impl RedisLimiter {
         }
         claim.arg(millis(IDEMPOTENCY_TTL));
         let (answer, replayed): (String, i64) = claim
-            .invoke_async(&mut self.conn.clone())
+            .invoke_async(&mut self.conns.get().await)
             .await
             .map_err(unavailable)?;
         let outcome = wire::parse_answer(&answer, replayed == 1)?;
@@ -189,7 +178,7 @@ impl RedisLimiter {
             .arg(limit(req.budget.daily))
             .arg(at.timestamp_millis())
             .arg(millis(IDEMPOTENCY_TTL))
-            .invoke_async(&mut self.conn.clone())
+            .invoke_async(&mut self.conns.get().await)
             .await
             .map_err(unavailable)?;
         if budget == "OK" {
@@ -203,7 +192,7 @@ impl RedisLimiter {
             .arg(&req.checkin_id)
             .arg(&req.offer_id)
             .arg(&budget)
-            .invoke_async(&mut self.conn.clone())
+            .invoke_async(&mut self.conns.get().await)
             .await;
         if let Err(e) = released {
             // The answer stays a refusal; the person's slot stays taken until its window
@@ -241,7 +230,7 @@ impl Limiter for RedisLimiter {
                 .arg(brand)
                 .arg(duration_ms)
                 .arg(self.now_arg())
-                .invoke_async::<i64>(&mut self.conn.clone())
+                .invoke_async::<i64>(&mut self.conns.get().await)
                 .await
                 .map(drop)
                 .map_err(unavailable)
@@ -255,7 +244,7 @@ impl Limiter for RedisLimiter {
         let call = async {
             ::redis::cmd("DEL")
                 .arg(key)
-                .query_async::<i64>(&mut self.conn.clone())
+                .query_async::<i64>(&mut self.conns.get().await)
                 .await
                 .map(drop)
                 .map_err(unavailable)
@@ -266,7 +255,7 @@ impl Limiter for RedisLimiter {
     async fn ping(&self) -> Result<(), LimiterError> {
         let call = async {
             ::redis::cmd("PING")
-                .query_async::<String>(&mut self.conn.clone())
+                .query_async::<String>(&mut self.conns.get().await)
                 .await
                 .map(drop)
                 .map_err(unavailable)
