@@ -3,6 +3,7 @@
 
 use crate::store::Store;
 use chrono::{DateTime, Utc};
+use prometheus::{Histogram, HistogramOpts};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
@@ -78,8 +79,28 @@ pub struct DecisionWriter {
 
 impl DecisionWriter {
     /// Starts the writer task. It ends (after flushing) when every writer handle is dropped.
-    pub fn start(store: Arc<dyn Store>) -> (Self, tokio::task::JoinHandle<()>) {
+    pub fn start(
+        store: Arc<dyn Store>,
+        metrics: &crate::metrics::Metrics,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
+        let seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                "decision_batch_seconds",
+                "Time to save one batch of decisions (every check-in in it waits for it)",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+            ]),
+        )
+        .expect("valid metric");
+        let sizes = Histogram::with_opts(
+            HistogramOpts::new("decision_batch_size", "Decisions per saved batch")
+                .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0]),
+        )
+        .expect("valid metric");
+        metrics.register(Box::new(seconds.clone()));
+        metrics.register(Box::new(sizes.clone()));
         let task = tokio::spawn(async move {
             let mut batch: Vec<Job> = Vec::with_capacity(256);
             while let Some(first) = rx.recv().await {
@@ -93,7 +114,11 @@ impl DecisionWriter {
                 }
                 // Moved, not cloned: traces are tens of kilobytes of JSON and the writer is serial.
                 let (records, waiting): (Vec<DecisionRecord>, Vec<_>) = batch.drain(..).unzip();
-                match store.save_decisions(&records).await {
+                sizes.observe(records.len() as f64);
+                let timer = seconds.start_timer();
+                let saved = store.save_decisions(&records).await;
+                timer.observe_duration();
+                match saved {
                     Ok(replays) => {
                         for (done, replay) in waiting.into_iter().zip(replays) {
                             let _ = done.send(Ok(replay));

@@ -7,7 +7,7 @@ use crate::people::{Consent, ConsentInput, PersonId, Profile, Purchase};
 use crate::store::{StoreResult, StoredDecision};
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 impl SqliteStore {
     pub(super) async fn get_consent_impl(
@@ -146,8 +146,6 @@ impl SqliteStore {
         &self,
         batch: &[DecisionRecord],
     ) -> StoreResult<Vec<Option<serde_json::Value>>> {
-        // Multi-row statements: sqlx runs every statement on the SQLite worker thread, so a
-        // statement per row was a thread hand-off per row. A batch is now a handful of them.
         let mut replays: Vec<Option<serde_json::Value>> = vec![None; batch.len()];
         // A retry queued in the same batch as its first attempt replays that attempt.
         let mut first: HashMap<(&str, &str), usize> = HashMap::new();
@@ -158,100 +156,107 @@ impl SqliteStore {
                 first.insert((&d.app, &d.checkin_id), i);
             }
         }
-        let mut tx = self.writer.begin().await.map_err(db_err)?;
         let fresh: Vec<usize> = (0..batch.len()).filter(|&i| replays[i].is_none()).collect();
+        let mut conn = self.writer.acquire().await.map_err(db_err)?;
         for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT OR IGNORE INTO decisions (app_id, checkin_id, person, user_id, at, decision,
-                   reason, offer_id, delivery_id, response, trace, latency_us) ",
-            );
-            q.push_values(chunk, |mut row, &i| {
-                let d = &batch[i];
-                row.push_bind(&d.app)
-                    .push_bind(&d.checkin_id)
-                    .push_bind(&d.person)
-                    .push_bind(&d.user_id)
-                    .push_bind(ms(d.at))
-                    .push_bind(d.decision)
-                    .push_bind(&d.reason)
-                    .push_bind(d.offer_id.map(|o| o.to_string()))
-                    .push_bind(d.delivery.as_ref().map(|x| x.id.to_string()))
-                    .push_bind(d.response.to_string())
-                    .push_bind(&d.trace)
-                    .push_bind(d.latency_us);
-            });
-            // Only rows actually inserted come back; the others were decided before.
-            q.push(" RETURNING app_id, checkin_id");
-            let inserted: HashSet<(String, String)> = q
-                .build()
-                .persistent(false)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(db_err)?
-                .iter()
-                .map(|r| (r.get("app_id"), r.get("checkin_id")))
-                .collect();
-            let (new, old): (Vec<usize>, Vec<usize>) = chunk.iter().partition(|&&i| {
-                inserted.contains(&(batch[i].app.clone(), batch[i].checkin_id.clone()))
-            });
-            for i in old {
-                let d = &batch[i];
-                let stored: String = sqlx::query_scalar(
-                    "SELECT response FROM decisions WHERE app_id = ? AND checkin_id = ?",
-                )
-                .bind(&d.app)
-                .bind(&d.checkin_id)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db_err)?;
-                replays[i] = Some(serde_json::from_str(&stored).map_err(anyhow::Error::new)?);
+            let mut q = save_statements(batch, chunk);
+            match q.build().persistent(false).fetch_all(&mut *conn).await {
+                Ok(rows) => {
+                    let by_key: HashMap<(&str, &str), usize> = chunk
+                        .iter()
+                        .map(|&i| ((batch[i].app.as_str(), batch[i].checkin_id.as_str()), i))
+                        .collect();
+                    for r in rows {
+                        let (app, checkin): (String, String) =
+                            (r.get("app_id"), r.get("checkin_id"));
+                        if let Some(&i) = by_key.get(&(app.as_str(), checkin.as_str())) {
+                            let stored: String = r.get("response");
+                            replays[i] =
+                                Some(serde_json::from_str(&stored).map_err(anyhow::Error::new)?);
+                        }
+                    }
+                }
+                Err(e) => {
+                    // The statements stopped inside the transaction: end it, keep nothing.
+                    let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                    return Err(db_err(e));
+                }
             }
-            save_details(&mut tx, batch, &new).await?;
         }
-        tx.commit().await.map_err(db_err)?;
         Ok(replays)
     }
 }
 
-/// The brands and the delivery of newly recorded decisions.
-async fn save_details(
-    tx: &mut sqlx::Transaction<'_, Sqlite>,
-    batch: &[DecisionRecord],
-    new: &[usize],
-) -> StoreResult<()> {
-    let brands: Vec<(&DecisionRecord, &str)> = new
+/// One batch of decisions as ONE round trip to the SQLite worker: sqlx runs a query string
+/// of several statements in one call, binding each statement's parameters in turn. (A call
+/// per statement was a thread hand-off each, and under load each hand-off waited for the
+/// worker thread to be scheduled: milliseconds per batch, which every check-in in the batch
+/// waited for.)
+///
+/// A decision whose (app, check-in) is already recorded is a retry: `INSERT OR IGNORE`
+/// leaves the first record, its brands and its delivery are not added (they only join a
+/// decision row that is this very attempt: same `at` and `latency_us`), and the closing
+/// `SELECT` returns the response recorded first for each such retry.
+fn save_statements(batch: &[DecisionRecord], rows: &[usize]) -> QueryBuilder<Sqlite> {
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "BEGIN IMMEDIATE; INSERT OR IGNORE INTO decisions (app_id, checkin_id, person, user_id,
+           at, decision, reason, offer_id, delivery_id, response, trace, latency_us) ",
+    );
+    q.push_values(rows, |mut row, &i| {
+        let d = &batch[i];
+        row.push_bind(&d.app)
+            .push_bind(&d.checkin_id)
+            .push_bind(&d.person)
+            .push_bind(&d.user_id)
+            .push_bind(ms(d.at))
+            .push_bind(d.decision)
+            .push_bind(&d.reason)
+            .push_bind(d.offer_id.map(|o| o.to_string()))
+            .push_bind(d.delivery.as_ref().map(|x| x.id.to_string()))
+            .push_bind(d.response.to_string())
+            .push_bind(&d.trace)
+            .push_bind(d.latency_us);
+    });
+    // This attempt's own row: (app, check-in) with its `at` and `latency_us`.
+    const MINE: &str = "EXISTS (SELECT 1 FROM decisions d WHERE d.app_id = v.column1
+        AND d.checkin_id = v.column2 AND d.at = v.column3 AND d.latency_us = v.column4)";
+    let brands: Vec<(&DecisionRecord, &str)> = rows
         .iter()
         .flat_map(|&i| batch[i].brands.iter().map(move |b| (&batch[i], b.as_str())))
         .collect();
-    for rows in brands.chunks(ROWS_PER_STATEMENT) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT OR IGNORE INTO decision_brands (app_id, checkin_id, brand_id) ",
+    if !brands.is_empty() {
+        q.push(
+            "; INSERT OR IGNORE INTO decision_brands (app_id, checkin_id, brand_id)
+               SELECT v.column1, v.column2, v.column5 FROM (",
         );
-        q.push_values(rows, |mut row, (d, brand)| {
+        q.push_values(brands, |mut row, (d, brand)| {
             row.push_bind(&d.app)
                 .push_bind(&d.checkin_id)
-                .push_bind(*brand);
+                .push_bind(ms(d.at))
+                .push_bind(d.latency_us)
+                .push_bind(brand);
         });
-        q.build()
-            .persistent(false)
-            .execute(&mut **tx)
-            .await
-            .map_err(db_err)?;
+        q.push(") AS v WHERE ").push(MINE);
     }
-    let delivered: Vec<(&DecisionRecord, &DeliveryRecord)> = new
+    let delivered: Vec<(&DecisionRecord, &DeliveryRecord)> = rows
         .iter()
         .filter_map(|&i| batch[i].delivery.as_ref().map(|x| (&batch[i], x)))
         .collect();
-    for rows in delivered.chunks(ROWS_PER_STATEMENT) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT OR IGNORE INTO deliveries (id, app_id, checkin_id, person, user_id, device_id,
-               brand_id, offer_id, fence_id, title, body, redemption_code, expires_at, status,
-               created_at) ",
+    if !delivered.is_empty() {
+        q.push(
+            "; INSERT OR IGNORE INTO deliveries (app_id, checkin_id, created_at, id, person,
+               user_id, device_id, brand_id, offer_id, fence_id, title, body, redemption_code,
+               expires_at, status)
+               SELECT v.column1, v.column2, v.column3, v.column5, v.column6, v.column7,
+                 v.column8, v.column9, v.column10, v.column11, v.column12, v.column13,
+                 v.column14, v.column15, 'delivered' FROM (",
         );
-        q.push_values(rows, |mut row, (d, x)| {
-            row.push_bind(x.id.to_string())
-                .push_bind(&d.app)
+        q.push_values(delivered, |mut row, (d, x)| {
+            row.push_bind(&d.app)
                 .push_bind(&d.checkin_id)
+                .push_bind(ms(d.at))
+                .push_bind(d.latency_us)
+                .push_bind(x.id.to_string())
                 .push_bind(&d.person)
                 .push_bind(&d.user_id)
                 .push_bind(&x.device_id)
@@ -261,19 +266,25 @@ async fn save_details(
                 .push_bind(&x.title)
                 .push_bind(&x.body)
                 .push_bind(&x.redemption_code)
-                .push_bind(x.expires_at.map(ms))
-                .push_bind("delivered")
-                .push_bind(ms(d.at));
+                .push_bind(x.expires_at.map(ms));
         });
-        q.build()
-            .persistent(false)
-            .execute(&mut **tx)
-            .await
-            .map_err(db_err)?;
+        q.push(") AS v WHERE ").push(MINE);
     }
-    Ok(())
+    q.push("; SELECT d.app_id, d.checkin_id, d.response FROM decisions d JOIN (");
+    q.push_values(rows, |mut row, &i| {
+        let d = &batch[i];
+        row.push_bind(&d.app)
+            .push_bind(&d.checkin_id)
+            .push_bind(ms(d.at))
+            .push_bind(d.latency_us);
+    });
+    q.push(
+        ") AS v ON d.app_id = v.column1 AND d.checkin_id = v.column2
+         WHERE NOT (d.at = v.column3 AND d.latency_us = v.column4); COMMIT",
+    );
+    q
 }
 
-/// Rows per multi-row INSERT: 64 rows of at most 15 columns stay under SQLite's oldest
-/// default bound of 999 parameters.
-const ROWS_PER_STATEMENT: usize = 64;
+/// Decisions per round trip: the writer batches at most 256; the deliveries statement then
+/// binds 15 × 256 parameters, far below SQLite's bound of 32,766 per statement.
+const ROWS_PER_STATEMENT: usize = 256;
