@@ -307,6 +307,54 @@ async fn nonsensical_transitions_are_conflicts() {
 }
 
 #[tokio::test]
+async fn racing_events_on_one_delivery_apply_once_each_and_end_redeemed() {
+    let c = city(Options::default(), vec![]).await;
+    c.app.consent(&c.key, "u-1", true, true).await;
+    let a = c
+        .app
+        .checkin(&c.key, "c-1", "u-1", CHILL.0, CHILL.1, json!({}))
+        .await;
+    let d = a.body["offer"]["delivery_id"].as_str().unwrap().to_string();
+    let open = |id: &str| json!([{"event_id": id, "user_id": "u-1", "occurred_at": c.at(0), "type": "offer_opened", "delivery_id": d}]);
+    let redeem = json!([{"event_id": "r-1", "user_id": "u-1", "occurred_at": c.at(0), "type": "offer_redeemed", "delivery_id": d}]);
+    // The same open sent four times at once, another open and the redemption, all racing.
+    let answers = futures_util::future::join_all(vec![
+        c.events(open("o-1")),
+        c.events(open("o-1")),
+        c.events(open("o-1")),
+        c.events(open("o-1")),
+        c.events(open("o-2")),
+        c.events(redeem.clone()),
+    ])
+    .await;
+    let status = |a: &Value| {
+        a["results"][0]["status"]
+            .as_str()
+            .unwrap_or("?")
+            .to_string()
+    };
+    let o1: Vec<String> = answers[..4].iter().map(status).collect();
+    // An open that loses the race to the redemption is a conflict (nothing can be opened
+    // once redeemed); otherwise exactly one copy is applied and the others are duplicates.
+    let applied = o1.iter().filter(|s| *s == "accepted").count();
+    assert!(applied <= 1, "applied twice: {o1:?}");
+    if applied == 0 {
+        assert!(o1.iter().all(|s| s == "rejected"), "{o1:?}");
+    } else {
+        assert!(o1.iter().all(|s| s != "rejected"), "{o1:?}");
+    }
+    assert_eq!(status(&answers[5]), "accepted", "{}", answers[5]);
+    let o2 = status(&answers[4]);
+    assert!(["accepted", "rejected"].contains(&o2.as_str()), "{o2}");
+    // Every accepted event is kept once; rejected ones are not kept.
+    let kept = applied + usize::from(o2 == "accepted") + 1;
+    assert_eq!(c.app.count_rows("events").await, kept as i64);
+    let support = c.app.key("support", None).await;
+    let delivery = c.app.get(&format!("/v1/deliveries/{d}"), &support).await;
+    assert_eq!(delivery.body["status"], "redeemed", "{}", delivery.body);
+}
+
+#[tokio::test]
 async fn results_and_lift_equal_a_hand_computation() {
     let mut held = simple_offer("Half held out", "showroom", 1.0);
     held["holdout_pct"] = json!(50);

@@ -1,11 +1,12 @@
-//! Events and their effects (one transaction each), erasure, and offer results.
+//! Events and their effects (one transaction each, most in one round trip), erasure, and
+//! offer results.
 
-use super::{SqliteStore, Tx, db_err, from_ms, ms};
+use super::{SqliteStore, db_err, from_ms, ms};
 use crate::events::{DeliveryState, Event, EventKind, Status, transition};
 use crate::people::PersonId;
 use crate::store::{Applied, Erase, ResultCounts, StoreError, StoreResult};
 use chrono::{Duration, Utc};
-use sqlx::Row;
+use sqlx::{QueryBuilder, Row, Sqlite};
 use uuid::Uuid;
 
 impl SqliteStore {
@@ -16,10 +17,194 @@ impl SqliteStore {
         ev: &Event,
         body: &serde_json::Value,
     ) -> StoreResult<Applied> {
+        if let EventKind::Traits { .. } = ev.kind {
+            return self.apply_traits(app, person, ev, body).await;
+        }
+        // A delivery that changes between the read and the write is read again.
+        for _ in 0..3 {
+            if let Some(applied) = self.try_apply_event(app, person, ev, body).await? {
+                return Ok(applied);
+            }
+        }
+        Err(StoreError::Conflict(
+            "the delivery changed while this event was applied; send it again".into(),
+        ))
+    }
+
+    /// One event in one round trip to the writer: what must be read (a duplicate, the
+    /// delivery's state) is read first from the read pool, and the write is a single call of
+    /// `BEGIN IMMEDIATE; INSERT event ... RETURNING; <effect> WHERE changes() = 1; COMMIT`.
+    /// The event row is inserted only while the delivery still has the state the transition
+    /// was computed from, and the effect only when the event row was inserted, so the two
+    /// stay one. `None`: the delivery changed meanwhile; try again.
+    async fn try_apply_event(
+        &self,
+        app: &str,
+        person: &PersonId,
+        ev: &Event,
+        body: &serde_json::Value,
+    ) -> StoreResult<Option<Applied>> {
+        let seen = sqlx::query("SELECT 1 FROM events WHERE app_id = ? AND event_id = ?")
+            .bind(app)
+            .bind(&ev.event_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        if seen.is_some() {
+            return Ok(Some(Applied::Duplicate));
+        }
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "BEGIN IMMEDIATE; INSERT INTO events (app_id, event_id, person, kind, occurred_at,
+               received_at, brand_id, delivery_id, body) SELECT ",
+        );
+        {
+            let mut v = q.separated(", ");
+            v.push_bind(app)
+                .push_bind(&ev.event_id)
+                .push_bind(person.as_str())
+                .push_bind(ev.kind.name())
+                .push_bind(ms(ev.occurred_at))
+                .push_bind(ms(Utc::now()))
+                .push_bind(ev.kind.brand().map(|b| b.as_str().to_string()))
+                .push_bind(ev.kind.delivery().map(|d| d.to_string()))
+                .push_bind(body.to_string());
+        }
+        let brand = match &ev.kind {
+            EventKind::Opened { delivery_id }
+            | EventKind::Dismissed { delivery_id }
+            | EventKind::Redeemed { delivery_id, .. } => {
+                let (to, code) = match &ev.kind {
+                    EventKind::Opened { .. } => (Status::Opened, None),
+                    EventKind::Dismissed { .. } => (Status::Dismissed, None),
+                    EventKind::Redeemed {
+                        redemption_code, ..
+                    } => (Status::Redeemed, redemption_code.as_deref()),
+                    _ => unreachable!("matched above"),
+                };
+                let (state, brand) = self.delivery_state(*delivery_id).await?;
+                let next = transition(&state, person.as_str(), to, code, ev.occurred_at)
+                    .map_err(StoreError::Conflict)?;
+                q.push(" WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = ")
+                    .push_bind(delivery_id.to_string())
+                    .push(" AND status = ")
+                    .push_bind(state.status.as_str())
+                    .push(") ON CONFLICT (app_id, event_id) DO NOTHING RETURNING 1");
+                if let Some(next) = next {
+                    let column = match next {
+                        Status::Opened => "opened_at",
+                        Status::Dismissed => "dismissed_at",
+                        Status::Redeemed => "redeemed_at",
+                        Status::Delivered => "created_at",
+                    };
+                    q.push("; UPDATE deliveries SET status = ")
+                        .push_bind(next.as_str())
+                        .push(format!(", {column} = COALESCE({column}, "))
+                        .push_bind(ms(ev.occurred_at))
+                        .push(") WHERE id = ")
+                        .push_bind(delivery_id.to_string())
+                        .push(" AND changes() = 1");
+                }
+                Some(brand)
+            }
+            EventKind::Purchase(p) => {
+                q.push(" WHERE true ON CONFLICT (app_id, event_id) DO NOTHING RETURNING 1");
+                q.push(
+                    "; INSERT INTO purchases (person, brand_id, sku, category, amount, currency,
+                       channel, fence_id, at) SELECT ",
+                );
+                let mut v = q.separated(", ");
+                v.push_bind(person.as_str())
+                    .push_bind(p.brand.as_str())
+                    .push_bind(p.sku.clone())
+                    .push_bind(p.category.clone())
+                    .push_bind(p.amount)
+                    .push_bind(p.currency.clone())
+                    .push_bind(
+                        serde_json::to_value(p.channel)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string)),
+                    )
+                    .push_bind(p.fence_id.map(|f| f.to_string()))
+                    .push_bind(ms(ev.occurred_at));
+                q.push(" WHERE changes() = 1");
+                Some(p.brand.to_string())
+            }
+            EventKind::Follow { brand } => {
+                q.push(" WHERE true ON CONFLICT (app_id, event_id) DO NOTHING RETURNING 1");
+                q.push("; INSERT OR IGNORE INTO follows (person, brand_id, since) SELECT ")
+                    .push_bind(person.as_str())
+                    .push(", ")
+                    .push_bind(brand.as_str())
+                    .push(", ")
+                    .push_bind(ms(ev.occurred_at))
+                    .push(" WHERE changes() = 1");
+                Some(brand.to_string())
+            }
+            EventKind::Unfollow { brand } => {
+                q.push(" WHERE true ON CONFLICT (app_id, event_id) DO NOTHING RETURNING 1");
+                q.push("; DELETE FROM follows WHERE person = ")
+                    .push_bind(person.as_str())
+                    .push(" AND brand_id = ")
+                    .push_bind(brand.as_str())
+                    .push(" AND changes() = 1");
+                Some(brand.to_string())
+            }
+            EventKind::Traits { .. } => unreachable!("applied by apply_traits"),
+        };
+        q.push("; COMMIT");
+        let mut conn = self.writer.acquire().await.map_err(db_err)?;
+        let inserted = match q.build().persistent(false).fetch_all(&mut *conn).await {
+            Ok(rows) => !rows.is_empty(),
+            Err(e) => {
+                // The statements stopped inside the transaction: end it, keep nothing.
+                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                return Err(db_err(e));
+            }
+        };
+        if inserted {
+            return Ok(Some(Applied::Accepted { brand }));
+        }
+        // Not inserted: a duplicate that raced with this one, or (for a delivery event) the
+        // delivery changed since it was read. The next try tells which.
+        Ok(None)
+    }
+
+    /// The state of a delivery, and its brand, from the read pool.
+    async fn delivery_state(&self, id: Uuid) -> StoreResult<(DeliveryState, String)> {
+        let row = sqlx::query(
+            "SELECT person, status, redemption_code, expires_at, brand_id FROM deliveries WHERE id = ?",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let Some(r) = row else {
+            return Err(StoreError::NotFound(format!("delivery `{id}` not found")));
+        };
+        let state = DeliveryState {
+            person: r.get("person"),
+            status: Status::parse(&r.get::<String, _>("status")).unwrap_or(Status::Delivered),
+            redemption_code: r.get("redemption_code"),
+            expires_at: r.get::<Option<i64>, _>("expires_at").map(from_ms),
+        };
+        Ok((state, r.get("brand_id")))
+    }
+
+    /// Traits replace a person's interests: several statements, one transaction.
+    async fn apply_traits(
+        &self,
+        app: &str,
+        person: &PersonId,
+        ev: &Event,
+        body: &serde_json::Value,
+    ) -> StoreResult<Applied> {
+        let EventKind::Traits { interests, tier } = &ev.kind else {
+            return Err(StoreError::Other(anyhow::anyhow!("not a traits event")));
+        };
         let mut tx = self.writer.begin().await.map_err(db_err)?;
         let inserted = sqlx::query(
             "INSERT INTO events (app_id, event_id, person, kind, occurred_at, received_at, brand_id, delivery_id, body)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (app_id, event_id) DO NOTHING",
+             VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?) ON CONFLICT (app_id, event_id) DO NOTHING",
         )
         .bind(app)
         .bind(&ev.event_id)
@@ -27,8 +212,6 @@ impl SqliteStore {
         .bind(ev.kind.name())
         .bind(ms(ev.occurred_at))
         .bind(ms(Utc::now()))
-        .bind(ev.kind.brand().map(|b| b.as_str().to_string()))
-        .bind(ev.kind.delivery().map(|d| d.to_string()))
         .bind(body.to_string())
         .execute(&mut *tx)
         .await
@@ -36,96 +219,31 @@ impl SqliteStore {
         if inserted.rows_affected() == 0 {
             return Ok(Applied::Duplicate);
         }
-        let brand = match &ev.kind {
-            EventKind::Opened { delivery_id } => {
-                delivery_step(&mut tx, person, *delivery_id, Status::Opened, None, ev).await?
-            }
-            EventKind::Dismissed { delivery_id } => {
-                delivery_step(&mut tx, person, *delivery_id, Status::Dismissed, None, ev).await?
-            }
-            EventKind::Redeemed {
-                delivery_id,
-                redemption_code,
-            } => {
-                delivery_step(
-                    &mut tx,
-                    person,
-                    *delivery_id,
-                    Status::Redeemed,
-                    redemption_code.as_deref(),
-                    ev,
-                )
-                .await?
-            }
-            EventKind::Purchase(p) => {
-                sqlx::query(
-                    "INSERT INTO purchases (person, brand_id, sku, category, amount, currency, channel, fence_id, at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                )
+        sqlx::query("DELETE FROM interests WHERE person = ?")
+            .bind(person.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        for i in interests {
+            sqlx::query("INSERT OR IGNORE INTO interests (person, interest) VALUES (?, ?)")
                 .bind(person.as_str())
-                .bind(p.brand.as_str())
-                .bind(&p.sku)
-                .bind(&p.category)
-                .bind(p.amount)
-                .bind(&p.currency)
-                .bind(serde_json::to_value(p.channel).ok().and_then(|v| v.as_str().map(str::to_string)))
-                .bind(p.fence_id.map(|f| f.to_string()))
-                .bind(ms(ev.occurred_at))
+                .bind(i)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
-                Some(p.brand.to_string())
-            }
-            EventKind::Follow { brand } => {
-                sqlx::query(
-                    "INSERT OR IGNORE INTO follows (person, brand_id, since) VALUES (?, ?, ?)",
-                )
-                .bind(person.as_str())
-                .bind(brand.as_str())
-                .bind(ms(ev.occurred_at))
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-                Some(brand.to_string())
-            }
-            EventKind::Unfollow { brand } => {
-                sqlx::query("DELETE FROM follows WHERE person = ? AND brand_id = ?")
-                    .bind(person.as_str())
-                    .bind(brand.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-                Some(brand.to_string())
-            }
-            EventKind::Traits { interests, tier } => {
-                sqlx::query("DELETE FROM interests WHERE person = ?")
-                    .bind(person.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-                for i in interests {
-                    sqlx::query("INSERT OR IGNORE INTO interests (person, interest) VALUES (?, ?)")
-                        .bind(person.as_str())
-                        .bind(i)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
-                }
-                sqlx::query(
-                    "INSERT INTO traits (person, tier, updated_at) VALUES (?, ?, ?)
-                     ON CONFLICT (person) DO UPDATE SET tier = excluded.tier, updated_at = excluded.updated_at",
-                )
-                .bind(person.as_str())
-                .bind(tier)
-                .bind(ms(ev.occurred_at))
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-                None
-            }
-        };
+        }
+        sqlx::query(
+            "INSERT INTO traits (person, tier, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT (person) DO UPDATE SET tier = excluded.tier, updated_at = excluded.updated_at",
+        )
+        .bind(person.as_str())
+        .bind(tier)
+        .bind(ms(ev.occurred_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
-        Ok(Applied::Accepted { brand })
+        Ok(Applied::Accepted { brand: None })
     }
 
     pub(super) async fn erase_impl(&self, person: &PersonId, what: Erase) -> StoreResult<()> {
@@ -265,52 +383,4 @@ impl SqliteStore {
             holdout_conversions: get(&control, "converted"),
         })
     }
-}
-
-/// Moves a delivery along its lifecycle inside the event's transaction; returns its brand.
-async fn delivery_step(
-    tx: &mut Tx<'_>,
-    person: &PersonId,
-    id: Uuid,
-    to: Status,
-    code: Option<&str>,
-    ev: &Event,
-) -> StoreResult<Option<String>> {
-    let row = sqlx::query(
-        "SELECT person, status, redemption_code, expires_at, brand_id FROM deliveries WHERE id = ?",
-    )
-    .bind(id.to_string())
-    .fetch_optional(&mut **tx)
-    .await
-    .map_err(db_err)?;
-    let Some(r) = row else {
-        return Err(StoreError::NotFound(format!("delivery `{id}` not found")));
-    };
-    let state = DeliveryState {
-        person: r.get("person"),
-        status: Status::parse(&r.get::<String, _>("status")).unwrap_or(Status::Delivered),
-        redemption_code: r.get("redemption_code"),
-        expires_at: r.get::<Option<i64>, _>("expires_at").map(from_ms),
-    };
-    let Some(next) = transition(&state, person.as_str(), to, code, ev.occurred_at)
-        .map_err(StoreError::Conflict)?
-    else {
-        return Ok(Some(r.get("brand_id")));
-    };
-    let column = match next {
-        Status::Opened => "opened_at",
-        Status::Dismissed => "dismissed_at",
-        Status::Redeemed => "redeemed_at",
-        Status::Delivered => "created_at",
-    };
-    let sql =
-        format!("UPDATE deliveries SET status = ?, {column} = COALESCE({column}, ?) WHERE id = ?");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(next.as_str())
-        .bind(ms(ev.occurred_at))
-        .bind(id.to_string())
-        .execute(&mut **tx)
-        .await
-        .map_err(db_err)?;
-    Ok(Some(r.get("brand_id")))
 }
