@@ -74,6 +74,7 @@ for ((i = 0; i < ${#ARGS[@]}; i++)); do [[ ${ARGS[i]} == --report ]] && REPORT=$
 {
   echo
   echo "Redis after the run: $(redis-cli -p "$REDIS_PORT" dbsize) keys, used_memory $(redis-cli -p "$REDIS_PORT" info memory | sed -n 's/^used_memory_human://p' | tr -d '\r'), $(redis-cli -p "$REDIS_PORT" info memory | sed -n 's/^number_of_cached_scripts://p' | tr -d '\r') cached scripts."
+  echo "SQLite after the run: database $(du -m "$WORK/geoffer.db" | cut -f1) MiB, WAL $(du -m "$WORK/geoffer.db-wal" 2>/dev/null | cut -f1 || echo 0) MiB."
   echo "Sample of key names: $(redis-cli -p "$REDIS_PORT" --scan | head -2000 | sed -E 's/\{u:[^}]*\}/{u:*}/; s/:[0-9a-f-]{20,}$/:<id>/' | sort | uniq -c | sort -rn | head -8 | awk '{printf "%s x%s; ", $2, $1}')"
 } | tee -a "${REPORT:-/dev/null}"
 exit $STATUS

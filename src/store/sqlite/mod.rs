@@ -79,7 +79,7 @@ impl SqliteStore {
             .with_context(|| "opening the SQLite database for writing")?;
         let store = Self { pool, writer };
         if tokio::runtime::Handle::try_current().is_ok() {
-            tokio::spawn(checkpoints(store.pool.clone()));
+            tokio::spawn(checkpoints(store.writer.clone()));
         }
         store.migrate().await?;
         Ok(store)
@@ -100,10 +100,13 @@ impl SqliteStore {
 }
 
 /// How often the background checkpoint runs.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
-/// Moves committed pages from the WAL into the database file off the commit path. PASSIVE
-/// never waits for readers or the writer; what it cannot copy now, it copies next time. Ends
+/// Moves committed pages from the WAL into the database file off the commit path. It runs
+/// on the writer connection, between two writes: with no write in between, the checkpoint
+/// catches up with the whole WAL, and the next write starts the WAL over, so it stays small
+/// (a checkpoint beside a stream of writes never catches up, and the WAL grows without
+/// bound). PASSIVE never waits for readers; what they still use is copied next time. Ends
 /// when the store is closed.
 async fn checkpoints(pool: SqlitePool) {
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
