@@ -1,11 +1,16 @@
 -- Reserves one delivery of an offer's budget for a check-in, idempotently.
 -- Runs on the offer's own keys ({o:<offer>}) after the person's claim was granted.
 --
--- KEYS: 1 counters (hash: total, day, day_count), 2 reservations (zset checkin -> ms)
+-- KEYS: 1 counters (hash: total, day, day_count), 2 the reservations of the grant's UTC day
+--       (hash: checkin -> 1)
 -- ARGV: 1 checkin_id, 2 total limit (-1: none), 3 daily limit (-1: none),
 --       4 the grant's time in ms (claim.lua read it from Redis TIME, or the test clock),
 --       5 how long reservations are remembered (ms)
 -- Returns 'OK', or a denial answer in claim.lua's format.
+--
+-- Reservations are kept per UTC day of the grant: a retry replays its grant, with the
+-- grant's time, so it finds its reservation in the same day's hash. One HSETNX both asks
+-- "reserved before?" and reserves (a sorted set needed ZSCORE and ZADD, and a trim).
 
 local counters, reservations, checkin = KEYS[1], KEYS[2], ARGV[1]
 local total_limit, daily_limit, keep = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[5])
@@ -18,7 +23,7 @@ local function int(n) return string.format('%d', n) end
 local now = tonumber(ARGV[4])
 
 -- A retry of a check-in that already reserved must not spend the budget twice.
-if redis.call('ZSCORE', reservations, checkin) then return 'OK' end
+if redis.call('HSETNX', reservations, checkin, '1') == 0 then return 'OK' end
 
 local today = math.floor(now / day_ms)
 local c = redis.call('HMGET', counters, 'total', 'day', 'day_count')
@@ -26,21 +31,23 @@ local total = tonumber(c[1] or '0')
 local day_count = 0
 if tonumber(c[2] or '-1') == today then day_count = tonumber(c[3] or '0') end
 
+local denial
 if total_limit >= 0 and total >= total_limit then
-  return 'D budget-total ' .. int(total_limit) .. ' -1 -1 -1 - -'
-end
-if daily_limit >= 0 and day_count >= daily_limit then
-  return 'D budget-daily ' .. int(daily_limit) .. ' ' .. int(day_ms) .. ' '
+  denial = 'D budget-total ' .. int(total_limit) .. ' -1 -1 -1 - -'
+elseif daily_limit >= 0 and day_count >= daily_limit then
+  denial = 'D budget-daily ' .. int(daily_limit) .. ' ' .. int(day_ms) .. ' '
     .. int((today + 1) * day_ms) .. ' -1 - -'
+end
+if denial then
+  -- Refused: not reserved (the person's claim is released and stores the refusal).
+  redis.call('HDEL', reservations, checkin)
+  return denial
 end
 
 -- The counters have no TTL on purpose: a total budget that expired would be spent again.
 redis.call('HSET', counters, 'total', int(total + 1), 'day', int(today), 'day_count', int(day_count + 1))
-redis.call('ZADD', reservations, int(now), checkin)
--- Housekeeping once per UTC day is enough: reservations then hold at most keep + 1 day,
--- and the set outlives its newest entry by at least `keep`.
+-- The first reservation of a day gives that day's hash its life: the day, then `keep`.
 if tonumber(c[2] or '-1') ~= today then
-  redis.call('ZREMRANGEBYSCORE', reservations, '-inf', int(now - keep))
-  redis.call('PEXPIRE', reservations, int(keep + day_ms))
+  redis.call('PEXPIRE', reservations, int((today + 1) * day_ms + keep - now))
 end
 return 'OK'

@@ -53,9 +53,10 @@ impl OfferKeys {
         format!("{}:budget", self.tag)
     }
 
-    /// Check-ins that reserved budget recently (retries must not spend twice).
-    pub(super) fn reservations(&self) -> String {
-        format!("{}:budget:ck", self.tag)
+    /// Check-ins that reserved budget on one UTC day (`day` = days since the epoch), so
+    /// that retries do not spend twice.
+    pub(super) fn reservations(&self, day: i64) -> String {
+        format!("{}:budget:ck:{day}", self.tag)
     }
 }
 

@@ -26,6 +26,9 @@ use super::{
 };
 use crate::redis_conns::{self, MIN_CONNECT_TIMEOUT, PerThread};
 
+/// A UTC day in ms (budgets count per UTC day).
+const DAY_MS: i64 = 86_400_000;
+
 /// The scripts, hashed once; `invoke_async` sends EVALSHA and, on NOSCRIPT (after a
 /// Redis restart or failover), loads the script and retries once.
 struct Scripts {
@@ -172,7 +175,7 @@ impl RedisLimiter {
         let budget: String = SCRIPTS
             .budget
             .key(offer.counters())
-            .key(offer.reservations())
+            .key(offer.reservations(at.timestamp_millis().div_euclid(DAY_MS)))
             .arg(&req.checkin_id)
             .arg(limit(req.budget.total))
             .arg(limit(req.budget.daily))

@@ -9,6 +9,11 @@ use chrono::{Duration, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite};
 use uuid::Uuid;
 
+/// Ends the event INSERT of an event that does not depend on a delivery's state. (`WHERE
+/// true` lets SQLite parse the upsert after `INSERT ... SELECT`.) A row comes back only
+/// when the event was new.
+const UNGUARDED_EVENT: &str = " WHERE true ON CONFLICT (app_id, event_id) DO NOTHING RETURNING 1";
+
 impl SqliteStore {
     pub(super) async fn apply_event_impl(
         &self,
@@ -107,7 +112,7 @@ impl SqliteStore {
                 Some(brand)
             }
             EventKind::Purchase(p) => {
-                q.push(" WHERE true ON CONFLICT (app_id, event_id) DO NOTHING RETURNING 1");
+                q.push(UNGUARDED_EVENT);
                 q.push(
                     "; INSERT INTO purchases (person, brand_id, sku, category, amount, currency,
                        channel, fence_id, at) SELECT ",
@@ -130,7 +135,7 @@ impl SqliteStore {
                 Some(p.brand.to_string())
             }
             EventKind::Follow { brand } => {
-                q.push(" WHERE true ON CONFLICT (app_id, event_id) DO NOTHING RETURNING 1");
+                q.push(UNGUARDED_EVENT);
                 q.push("; INSERT OR IGNORE INTO follows (person, brand_id, since) SELECT ")
                     .push_bind(person.as_str())
                     .push(", ")
@@ -141,7 +146,7 @@ impl SqliteStore {
                 Some(brand.to_string())
             }
             EventKind::Unfollow { brand } => {
-                q.push(" WHERE true ON CONFLICT (app_id, event_id) DO NOTHING RETURNING 1");
+                q.push(UNGUARDED_EVENT);
                 q.push("; DELETE FROM follows WHERE person = ")
                     .push_bind(person.as_str())
                     .push(" AND brand_id = ")
