@@ -147,13 +147,18 @@ end
 local function check(entries, count, period, cap, match_at, match)
   if count <= 0 then return deny(cap, 0, period, -1, -1, nil) end
   if period <= 0 or #entries < count then return nil end
+  -- Count first; only a refusal needs the entries themselves (to name the holder).
+  local from, n = now - period, 0
+  for _, e in ipairs(entries) do
+    if e[1] > from and (not match_at or e[match_at] == match) then n = n + 1 end
+  end
+  if n < count then return nil end
   local inside = {}
   for _, e in ipairs(entries) do
-    if e[1] > now - period and (not match_at or e[match_at] == match) then
+    if e[1] > from and (not match_at or e[match_at] == match) then
       inside[#inside + 1] = e
     end
   end
-  if #inside < count then return nil end
   table.sort(inside, function(x, y)
     if x[1] ~= y[1] then return x[1] < y[1] end
     return (x[2] .. ' ' .. x[3]) < (y[2] .. ' ' .. y[3])
