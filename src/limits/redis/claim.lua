@@ -114,8 +114,8 @@ if record then
 end
 
 local function deny(cap, limit, period, until_ms, held_at, held)
-  return store(table.concat({'D', cap, int(limit), int(period), int(until_ms),
-    int(held_at), held or '- -'}, ' '), nil, {}, nil)
+  return store('D ' .. cap .. ' ' .. int(limit) .. ' ' .. int(period) .. ' ' .. int(until_ms)
+    .. ' ' .. int(held_at) .. ' ' .. (held or '- -'), nil, {}, nil)
 end
 
 -- One check-in yields at most one delivery, whichever offer asks.
@@ -185,12 +185,13 @@ if denied then return denied end
 -- still count, and as the check-in's answer.
 local writes = {}
 local ends_at = 0
+local now_s = int(now)
 if longest > 0 then
   local lines = {}
   for _, e in ipairs(grants) do
-    lines[#lines + 1] = table.concat({int(e[1]), e[2], e[3], e[4], e[5]}, ' ')
+    lines[#lines + 1] = int(e[1]) .. ' ' .. e[2] .. ' ' .. e[3] .. ' ' .. e[4] .. ' ' .. e[5]
   end
-  lines[#lines + 1] = table.concat({int(now), checkin, offer, brand, fence}, ' ')
+  lines[#lines + 1] = now_s .. ' ' .. checkin .. ' ' .. offer .. ' ' .. brand .. ' ' .. fence
   writes[#writes + 1] = 'a'
   writes[#writes + 1] = table.concat(lines, '\n')
   ends_at = now + longest
@@ -200,9 +201,9 @@ if offer_p > 0 then
   for _, e in ipairs(offer_grants) do
     if e[1] > now - offer_p then lines[#lines + 1] = int(e[1]) .. ' ' .. e[2] end
   end
-  lines[#lines + 1] = int(now) .. ' ' .. checkin
+  lines[#lines + 1] = now_s .. ' ' .. checkin
   writes[#writes + 1] = offer_field
   writes[#writes + 1] = table.concat(lines, '\n')
   ends_at = math.max(ends_at, now + offer_p)
 end
-return store('G ' .. int(now), int(now) .. ' ' .. offer, writes, ends_at)
+return store('G ' .. now_s, now_s .. ' ' .. offer, writes, ends_at)
