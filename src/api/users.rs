@@ -31,14 +31,7 @@ pub async fn put_consent(
         .await
         .map_err(|e| ApiError::Unavailable(format!("could not record consent, try again: {e}")))?;
     let consent = state.store.put_consent(app, &path, &body.0).await?;
-    gate.publish(
-        &person,
-        Some(Allowed {
-            location: consent.location,
-            personalization: consent.personalization,
-        }),
-    )
-    .await;
+    gate.publish(&person, Some(Allowed::from(&consent))).await;
     if !body.0.location {
         erase(&state, &person, Erase::History).await?;
     } else if !body.0.personalization {

@@ -274,10 +274,7 @@ impl Engine {
             .store
             .get_consent(app, user_id)
             .await?
-            .map_or(Allowed::NOTHING, |c| Allowed {
-                location: c.location,
-                personalization: c.personalization,
-            });
+            .map_or(Allowed::NOTHING, |c| Allowed::from(&c));
         if let Some(ticket) = ticket {
             self.consents.fill(person, ticket, allowed).await;
         }

@@ -40,6 +40,15 @@ pub struct Allowed {
     pub personalization: bool,
 }
 
+impl From<&super::Consent> for Allowed {
+    fn from(c: &super::Consent) -> Self {
+        Allowed {
+            location: c.location,
+            personalization: c.personalization,
+        }
+    }
+}
+
 impl Allowed {
     /// Nothing allowed: never answered, or erased.
     pub const NOTHING: Allowed = Allowed {
