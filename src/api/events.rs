@@ -128,23 +128,23 @@ async fn one(
             );
         }
     };
-    let consent = match state.store.get_consent(app, &ev.user_id).await {
+    let person = PersonId::of(app, &ev.user_id);
+    let consent = match state.engine.consent(app, &ev.user_id, &person).await {
         Ok(c) => c,
         Err(e) => {
+            tracing::error!(error = ?e, "event failed");
             return rejected(
                 id,
                 problem(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",
-                    internal(e),
+                    "internal error".to_string(),
                     vec![],
                 ),
             );
         }
     };
-    let allowed = consent
-        .as_ref()
-        .is_some_and(|c| c.location && (c.personalization || !ev.kind.is_personal()));
+    let allowed = consent.location && (consent.personalization || !ev.kind.is_personal());
     if !allowed {
         let need = if ev.kind.is_personal() {
             "personalization"
@@ -161,7 +161,6 @@ async fn one(
             problem(StatusCode::FORBIDDEN, "consent-required", detail, vec![]),
         );
     }
-    let person = PersonId::of(app, &ev.user_id);
     match state.store.apply_event(app, &person, &ev, raw).await {
         Ok(Applied::Duplicate) => EventResult {
             event_id: id,

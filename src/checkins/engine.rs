@@ -260,7 +260,8 @@ impl Engine {
     }
 
     /// What the person allows: from the consent gate, or from the store (filling the gate).
-    async fn consent(
+    /// Check-ins and events both ask here.
+    pub async fn consent(
         &self,
         app: &str,
         user_id: &str,
