@@ -565,7 +565,7 @@ impl Engine {
             }),
             delivery,
             response: answer.clone(),
-            trace,
+            trace: super::record::pack_trace(&trace),
             brands,
             latency_us,
         };

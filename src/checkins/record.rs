@@ -33,8 +33,8 @@ pub struct DecisionRecord {
     pub delivery: Option<DeliveryRecord>,
     /// The exact response body, replayed for retries.
     pub response: Value,
-    /// The full trace, as JSON text.
-    pub trace: String,
+    /// The full trace: its JSON text compressed by [`pack_trace`].
+    pub trace: Vec<u8>,
     /// The brands this decision involved: those whose fences the check-in matched (their
     /// offers were the candidates) and the delivered offer's. Brand keys read it through these.
     pub brands: Vec<String>,
@@ -63,6 +63,54 @@ pub struct DeliveryRecord {
     pub redemption_code: Option<String>,
     /// When the code expires.
     pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// zstd level for traces: the fastest level already shrinks a trace about tenfold.
+const TRACE_LEVEL: i32 = 1;
+
+thread_local! {
+    /// One compression context per thread: making one allocates hundreds of kilobytes.
+    static TRACE_PACKER: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Compresses a trace's JSON text for storage (a zstd frame).
+///
+/// A trace lists every matched fence and every candidate with every rule's outcome and
+/// sentence: 5–30 KB of repetitive JSON in a dense place, written once and rarely read.
+/// The decision writer is serial, so its time grows with the bytes it writes; compressed,
+/// a trace is about a tenth of that, and the work is done here, on the deciding thread.
+pub fn pack_trace(json: &str) -> Vec<u8> {
+    TRACE_PACKER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = zstd::bulk::Compressor::new(TRACE_LEVEL).ok();
+        }
+        match slot.as_mut().map(|c| c.compress(json.as_bytes())) {
+            Some(Ok(packed)) => packed,
+            // Compression cannot fail for a buffer this size; if it ever does, the plain
+            // text is kept instead ([`unpack_trace`] reads both).
+            _ => json.as_bytes().to_vec(),
+        }
+    })
+}
+
+/// The trace as stored, read back: a zstd frame from [`pack_trace`], or plain JSON text
+/// (decisions recorded before traces were compressed, and purged traces, which are `null`).
+/// Unreadable bytes give `null`, with an error in the log.
+pub fn unpack_trace(stored: &[u8]) -> Value {
+    const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+    let parsed = if stored.starts_with(&ZSTD_MAGIC) {
+        zstd::stream::decode_all(stored)
+            .map_err(anyhow::Error::from)
+            .and_then(|text| Ok(serde_json::from_slice(&text)?))
+    } else {
+        serde_json::from_slice(stored).map_err(anyhow::Error::from)
+    };
+    parsed.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "a stored decision trace could not be read");
+        Value::Null
+    })
 }
 
 /// What saving a decision found: it is new, or the check-in was decided before (a retry) and
@@ -114,7 +162,8 @@ impl DecisionWriter {
                 }
                 // Moved, not cloned: traces are tens of kilobytes of JSON and the writer is serial.
                 let (records, waiting): (Vec<DecisionRecord>, Vec<_>) = batch.drain(..).unzip();
-                sizes.observe(records.len() as f64);
+                let n = records.len();
+                sizes.observe(n as f64);
                 let timer = seconds.start_timer();
                 let saved = store.save_decisions(&records).await;
                 timer.observe_duration();
@@ -126,7 +175,7 @@ impl DecisionWriter {
                     }
                     Err(e) => {
                         let e = format!("{e:#}");
-                        tracing::error!(error = %e, n = records.len(), "saving decisions failed");
+                        tracing::error!(error = %e, n, "saving decisions failed");
                         for done in waiting {
                             let _ = done.send(Err(e.clone()));
                         }
@@ -149,5 +198,44 @@ impl DecisionWriter {
             Ok(Err(_)) => Err("decision writer dropped the record".into()),
             Err(_) => Err("decision write timed out".into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_packed_trace_reads_back_as_the_same_json_and_is_much_smaller() {
+        let rule = json!({"rule": "valid_from", "passed": true,
+            "expected": "2026-11-29T13:29:13.251015027Z", "actual": "2026-11-30T13:29:43.638326309Z",
+            "text": "validity: valid from 2026-11-29T13:29:13.251015027+00:00"});
+        let candidates: Vec<Value> = (0..12)
+            .map(|i| json!({"offer_id": format!("offer-{i}"), "eligible": i % 3 == 0, "rules": vec![rule.clone(); 6]}))
+            .collect();
+        let trace = json!({"context": {"activity": "walking"}, "candidates": candidates});
+        let text = trace.to_string();
+        let packed = pack_trace(&text);
+        assert!(
+            packed.len() * 5 < text.len(),
+            "{} bytes packed from {}",
+            packed.len(),
+            text.len()
+        );
+        assert_eq!(unpack_trace(&packed), trace);
+    }
+
+    #[test]
+    fn plain_json_traces_and_purged_ones_still_read() {
+        assert_eq!(
+            unpack_trace(br#"{"fences":[{"brand":"b"}]}"#),
+            json!({"fences": [{"brand": "b"}]})
+        );
+        assert_eq!(unpack_trace(b"null"), Value::Null);
+        assert_eq!(
+            unpack_trace(&[0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3]),
+            Value::Null
+        );
     }
 }

@@ -71,16 +71,25 @@ impl SqliteStore {
             .with_context(|| "opening the SQLite database")?;
         // No checkpoint inside a commit: it copies the WAL into the database and syncs it,
         // which made the commit (and every check-in waiting on it) wait milliseconds. A
-        // background task checkpoints instead (see `checkpoints`).
+        // background task checkpoints instead (see `checkpoints`). The writer's page cache is
+        // larger than SQLite's 2 MB default: every decision inserts into indexes keyed by
+        // random ids (person, check-in), and a miss there is a read on the writer's path.
         let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(
+                opts.clone()
+                    .pragma("wal_autocheckpoint", "0")
+                    .pragma("cache_size", WRITER_CACHE_KIB),
+            )
+            .await
+            .with_context(|| "opening the SQLite database for writing")?;
+        let checkpointer = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(opts.pragma("wal_autocheckpoint", "0"))
             .await
-            .with_context(|| "opening the SQLite database for writing")?;
+            .with_context(|| "opening the SQLite database for checkpoints")?;
         let store = Self { pool, writer };
-        if tokio::runtime::Handle::try_current().is_ok() {
-            tokio::spawn(checkpoints(store.writer.clone()));
-        }
+        tokio::spawn(checkpoints(checkpointer, store.writer.clone()));
         store.migrate().await?;
         Ok(store)
     }
@@ -102,25 +111,39 @@ impl SqliteStore {
 /// How often the background checkpoint runs.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
-/// Moves committed pages from the WAL into the database file off the commit path. It runs
-/// on the writer connection, between two writes: with no write in between, the checkpoint
-/// catches up with the whole WAL, and the next write starts the WAL over, so it stays small
-/// (a checkpoint beside a stream of writes never catches up, and the WAL grows without
-/// bound). PASSIVE never waits for readers; what they still use is copied next time. Ends
-/// when the store is closed.
-async fn checkpoints(pool: SqlitePool) {
+/// The writer connection's page cache: a negative `cache_size` is KiB (32 MiB).
+const WRITER_CACHE_KIB: &str = "-32768";
+
+/// Moves committed pages from the WAL into the database file, off the commit path, in two
+/// steps every [`CHECKPOINT_EVERY`]:
+///
+/// 1. on a connection of its own, beside the writes: this copies (and syncs) nearly all of
+///    the WAL while the writer goes on committing;
+/// 2. on the writer connection, between two writes: only what was committed during step 1
+///    is left, so this is short, and afterwards the whole WAL is in the database, so the
+///    next write starts the WAL over and it stays small. (Step 1 alone never catches up
+///    with a stream of writes, and the WAL grows without bound; step 2 alone copies
+///    everything while every write waits.)
+///
+/// PASSIVE never waits for readers; what they still use is copied next time. Ends when the
+/// store is closed.
+async fn checkpoints(bulk: SqlitePool, writer: SqlitePool) {
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if pool.is_closed() {
+        if writer.is_closed() {
+            bulk.close().await;
             return;
         }
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&pool)
-            .await
-        {
-            tracing::warn!(error = %e, "SQLite checkpoint failed; the WAL grows until one succeeds");
+        for pool in [&bulk, &writer] {
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(pool)
+                .await
+            {
+                tracing::warn!(error = %e, "SQLite checkpoint failed; the WAL grows until one succeeds");
+                break;
+            }
         }
     }
 }

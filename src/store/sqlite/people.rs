@@ -1,7 +1,7 @@
 //! Consent, profile reads, decisions and deliveries.
 
 use super::{SqliteStore, db_err, from_ms, ms};
-use crate::checkins::record::{DecisionRecord, DeliveryRecord};
+use crate::checkins::record::{DecisionRecord, DeliveryRecord, unpack_trace};
 use crate::domain::BrandId;
 use crate::people::{Consent, ConsentInput, PersonId, Profile, Purchase};
 use crate::store::{StoreResult, StoredDecision};
@@ -111,7 +111,8 @@ impl SqliteStore {
         checkin_id: &str,
     ) -> StoreResult<Vec<StoredDecision>> {
         let rows = sqlx::query(
-            "SELECT app_id, checkin_id, user_id, at, decision, reason, response, trace, latency_us,
+            "SELECT app_id, checkin_id, user_id, at, decision, reason, response,
+                    CAST(trace AS BLOB) AS trace, latency_us,
                     offer_id, delivery_id, trace_purged_at,
                     (SELECT json_group_array(brand_id) FROM decision_brands b
                      WHERE b.app_id = d.app_id AND b.checkin_id = d.checkin_id) AS brands
@@ -132,7 +133,7 @@ impl SqliteStore {
                 decision: r.get("decision"),
                 reason: r.get("reason"),
                 response: json(r.get("response")),
-                trace: json(r.get("trace")),
+                trace: unpack_trace(&r.get::<Vec<u8>, _>("trace")),
                 latency_us: r.get("latency_us"),
                 offer_id: r.get("offer_id"),
                 delivery_id: r.get("delivery_id"),

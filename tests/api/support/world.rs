@@ -3,7 +3,7 @@
 
 use crate::helpers::*;
 use chrono::{DateTime, Duration, Utc};
-use geoffer::checkins::record::{DecisionRecord, DeliveryRecord};
+use geoffer::checkins::record::{DecisionRecord, DeliveryRecord, pack_trace};
 use geoffer::people::PersonId;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -138,7 +138,7 @@ pub fn delivered(brand: &str, user: &str, at: DateTime<Utc>, title: &str) -> Dec
             expires_at: Some(at + Duration::hours(4)),
         }),
         response: json!({"decision": "offer"}),
-        trace: json!({"fences": [{"brand": brand}]}).to_string(),
+        trace: pack_trace(&json!({"fences": [{"brand": brand}]}).to_string()),
         brands: vec![brand.to_string()],
         latency_us: 1,
     }
