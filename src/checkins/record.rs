@@ -165,7 +165,7 @@ impl DecisionWriter {
                 let n = records.len();
                 sizes.observe(n as f64);
                 let timer = seconds.start_timer();
-                let saved = store.save_decisions(&records).await;
+                let saved = store.save_decisions(records).await;
                 timer.observe_duration();
                 match saved {
                     Ok(replays) => {

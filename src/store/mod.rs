@@ -272,7 +272,7 @@ pub trait Store: Send + Sync + 'static {
     /// answer holds the response recorded first, to replay; new decisions get `None`.
     async fn save_decisions(
         &self,
-        batch: &[DecisionRecord],
+        batch: Vec<DecisionRecord>,
     ) -> StoreResult<Vec<Option<serde_json::Value>>>;
     /// Replaces the trace of every decision made before `before` with null, noting `now` as
     /// the purge time; the decision rows and deliveries stay. Returns how many were purged.

@@ -284,6 +284,16 @@ async fn nonsensical_transitions_are_conflicts() {
             ("rejected".into(), Some(409))
         ]
     );
+    // Resent after the delivery moved on, the accepted events are duplicates, not conflicts.
+    let resent = c
+        .events(json!([ev("o-1", "u-1", "offer_opened", 0),
+            {"event_id": "r-1", "user_id": "u-1", "occurred_at": c.at(0), "type": "offer_redeemed", "delivery_id": d, "redemption_code": code}]))
+        .await;
+    assert_eq!(
+        (resent["duplicates"].as_u64(), resent["rejected"].as_u64()),
+        (Some(2), Some(0)),
+        "{resent}"
+    );
     // An expired code cannot be redeemed.
     c.app
         .clock

@@ -1,6 +1,7 @@
 //! Events and their effects (one transaction each, most in one round trip), erasure, and
 //! offer results.
 
+use super::commit::Statements;
 use super::{SqliteStore, db_err, from_ms, ms};
 use crate::events::{DeliveryState, Event, EventKind, Status, transition};
 use crate::people::PersonId;
@@ -8,11 +9,6 @@ use crate::store::{Applied, Erase, ResultCounts, StoreError, StoreResult};
 use chrono::{Duration, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite};
 use uuid::Uuid;
-
-/// Ends the event INSERT of an event that does not depend on a delivery's state. (`WHERE
-/// true` lets SQLite parse the upsert after `INSERT ... SELECT`.) A row comes back only
-/// when the event was new.
-const UNGUARDED_EVENT: &str = " WHERE true ON CONFLICT (app_id, event_id) DO NOTHING RETURNING 1";
 
 impl SqliteStore {
     pub(super) async fn apply_event_impl(
@@ -25,9 +21,14 @@ impl SqliteStore {
         if let EventKind::Traits { .. } = ev.kind {
             return self.apply_traits(app, person, ev, body).await;
         }
-        // A delivery that changes between the read and the write is read again.
-        for _ in 0..3 {
-            if let Some(applied) = self.try_apply_event(app, person, ev, body).await? {
+        // A delivery that changes between the read and the write is read again. The first
+        // try does not look for a duplicate first: the INSERT skips one anyway, and the
+        // look-up happens when something did not go through.
+        for attempt in 0..3 {
+            if let Some(applied) = self
+                .try_apply_event(app, person, ev, body, attempt > 0)
+                .await?
+            {
                 return Ok(applied);
             }
         }
@@ -36,45 +37,25 @@ impl SqliteStore {
         ))
     }
 
-    /// One event in one round trip to the writer: what must be read (a duplicate, the
-    /// delivery's state) is read first from the read pool, and the write is a single call of
-    /// `BEGIN IMMEDIATE; INSERT event ... RETURNING; <effect> WHERE changes() = 1; COMMIT`.
-    /// The event row is inserted only while the delivery still has the state the transition
-    /// was computed from, and the effect only when the event row was inserted, so the two
-    /// stay one. `None`: the delivery changed meanwhile; try again.
+    /// One event, written in one round trip through the group commit: what must be read (the
+    /// delivery's state; a duplicate when `look_first`) is read first from the read pool, and
+    /// the write is
+    /// `INSERT event ... RETURNING; <effect> WHERE changes() = 1` inside the group's
+    /// transaction. The event row is inserted only while the delivery still has the state
+    /// the transition was computed from, and the effect only when the event row was
+    /// inserted, so the two stay one. `None`: the delivery changed meanwhile; try again.
     async fn try_apply_event(
         &self,
         app: &str,
         person: &PersonId,
         ev: &Event,
         body: &serde_json::Value,
+        look_first: bool,
     ) -> StoreResult<Option<Applied>> {
-        let seen = sqlx::query("SELECT 1 FROM events WHERE app_id = ? AND event_id = ?")
-            .bind(app)
-            .bind(&ev.event_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err)?;
-        if seen.is_some() {
+        if look_first && self.seen(app, &ev.event_id).await? {
             return Ok(Some(Applied::Duplicate));
         }
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "BEGIN IMMEDIATE; INSERT INTO events (app_id, event_id, person, kind, occurred_at,
-               received_at, brand_id, delivery_id, body) SELECT ",
-        );
-        {
-            let mut v = q.separated(", ");
-            v.push_bind(app)
-                .push_bind(&ev.event_id)
-                .push_bind(person.as_str())
-                .push_bind(ev.kind.name())
-                .push_bind(ms(ev.occurred_at))
-                .push_bind(ms(Utc::now()))
-                .push_bind(ev.kind.brand().map(|b| b.as_str().to_string()))
-                .push_bind(ev.kind.delivery().map(|d| d.to_string()))
-                .push_bind(body.to_string());
-        }
-        let brand = match &ev.kind {
+        let (guard, brand) = match &ev.kind {
             EventKind::Opened { delivery_id }
             | EventKind::Dismissed { delivery_id }
             | EventKind::Redeemed { delivery_id, .. } => {
@@ -86,92 +67,62 @@ impl SqliteStore {
                     } => (Status::Redeemed, redemption_code.as_deref()),
                     _ => unreachable!("matched above"),
                 };
-                let (state, brand) = self.delivery_state(*delivery_id).await?;
-                let next = transition(&state, person.as_str(), to, code, ev.occurred_at)
-                    .map_err(StoreError::Conflict)?;
-                q.push(" WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = ")
-                    .push_bind(delivery_id.to_string())
-                    .push(" AND status = ")
-                    .push_bind(state.status.as_str())
-                    .push(") ON CONFLICT (app_id, event_id) DO NOTHING RETURNING 1");
-                if let Some(next) = next {
-                    let column = match next {
-                        Status::Opened => "opened_at",
-                        Status::Dismissed => "dismissed_at",
-                        Status::Redeemed => "redeemed_at",
-                        Status::Delivered => "created_at",
-                    };
-                    q.push("; UPDATE deliveries SET status = ")
-                        .push_bind(next.as_str())
-                        .push(format!(", {column} = COALESCE({column}, "))
-                        .push_bind(ms(ev.occurred_at))
-                        .push(") WHERE id = ")
-                        .push_bind(delivery_id.to_string())
-                        .push(" AND changes() = 1");
-                }
-                Some(brand)
+                let checked = self
+                    .delivery_state(*delivery_id)
+                    .await
+                    .and_then(|(state, brand)| {
+                        let next = transition(&state, person.as_str(), to, code, ev.occurred_at)
+                            .map_err(StoreError::Conflict)?;
+                        Ok((state, brand, next))
+                    });
+                let (state, brand, next) = match checked {
+                    Ok(checked) => checked,
+                    // A resent event whose delivery has moved on since (or was erased with
+                    // it) is a duplicate, not a conflict.
+                    Err(e) if look_first || !self.seen(app, &ev.event_id).await? => return Err(e),
+                    Err(_) => return Ok(Some(Applied::Duplicate)),
+                };
+                let guard = DeliveryGuard {
+                    id: delivery_id.to_string(),
+                    from: state.status,
+                    to: next,
+                };
+                (Some(guard), Some(brand))
             }
-            EventKind::Purchase(p) => {
-                q.push(UNGUARDED_EVENT);
-                q.push(
-                    "; INSERT INTO purchases (person, brand_id, sku, category, amount, currency,
-                       channel, fence_id, at) SELECT ",
-                );
-                let mut v = q.separated(", ");
-                v.push_bind(person.as_str())
-                    .push_bind(p.brand.as_str())
-                    .push_bind(p.sku.clone())
-                    .push_bind(p.category.clone())
-                    .push_bind(p.amount)
-                    .push_bind(p.currency.clone())
-                    .push_bind(
-                        serde_json::to_value(p.channel)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_string)),
-                    )
-                    .push_bind(p.fence_id.map(|f| f.to_string()))
-                    .push_bind(ms(ev.occurred_at));
-                q.push(" WHERE changes() = 1");
-                Some(p.brand.to_string())
-            }
-            EventKind::Follow { brand } => {
-                q.push(UNGUARDED_EVENT);
-                q.push("; INSERT OR IGNORE INTO follows (person, brand_id, since) SELECT ")
-                    .push_bind(person.as_str())
-                    .push(", ")
-                    .push_bind(brand.as_str())
-                    .push(", ")
-                    .push_bind(ms(ev.occurred_at))
-                    .push(" WHERE changes() = 1");
-                Some(brand.to_string())
-            }
-            EventKind::Unfollow { brand } => {
-                q.push(UNGUARDED_EVENT);
-                q.push("; DELETE FROM follows WHERE person = ")
-                    .push_bind(person.as_str())
-                    .push(" AND brand_id = ")
-                    .push_bind(brand.as_str())
-                    .push(" AND changes() = 1");
-                Some(brand.to_string())
+            EventKind::Purchase(p) => (None, Some(p.brand.to_string())),
+            EventKind::Follow { brand } | EventKind::Unfollow { brand } => {
+                (None, Some(brand.to_string()))
             }
             EventKind::Traits { .. } => unreachable!("applied by apply_traits"),
         };
-        q.push("; COMMIT");
-        let mut conn = self.writer.acquire().await.map_err(db_err)?;
-        let inserted = match q.build().persistent(false).fetch_all(&mut *conn).await {
-            Ok(rows) => !rows.is_empty(),
-            Err(e) => {
-                // The statements stopped inside the transaction: end it, keep nothing.
-                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-                return Err(db_err(e));
-            }
-        };
-        if inserted {
+        let rows = self
+            .commit
+            .write(EventWrite {
+                app: app.to_string(),
+                person: person.as_str().to_string(),
+                ev: ev.clone(),
+                body: body.to_string(),
+                received_at: ms(Utc::now()),
+                guard,
+            })
+            .await?;
+        if !rows.is_empty() {
             return Ok(Some(Applied::Accepted { brand }));
         }
         // Not inserted: a duplicate that raced with this one, or (for a delivery event) the
         // delivery changed since it was read. The next try tells which.
         Ok(None)
+    }
+
+    /// Whether this app already sent an event with this id.
+    async fn seen(&self, app: &str, event_id: &str) -> StoreResult<bool> {
+        let row = sqlx::query("SELECT 1 FROM events WHERE app_id = ? AND event_id = ?")
+            .bind(app)
+            .bind(event_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(row.is_some())
     }
 
     /// The state of a delivery, and its brand, from the read pool.
@@ -387,5 +338,116 @@ impl SqliteStore {
             holdout: get(&control, "n"),
             holdout_conversions: get(&control, "converted"),
         })
+    }
+}
+
+/// The delivery state a delivery event was checked against, and where it moves it.
+struct DeliveryGuard {
+    id: String,
+    from: Status,
+    to: Option<Status>,
+}
+
+/// An event's row and effect, as a write for the group commit. The event's `INSERT` returns
+/// one row when it inserted the event; its effect runs only then (`changes() = 1`).
+struct EventWrite {
+    app: String,
+    person: String,
+    ev: Event,
+    body: String,
+    received_at: i64,
+    /// For a delivery event: the state it was checked against.
+    guard: Option<DeliveryGuard>,
+}
+
+impl Statements for EventWrite {
+    fn push(&self, q: &mut QueryBuilder<Sqlite>, job: i64) {
+        let ev = &self.ev;
+        q.push(
+            "INSERT INTO events (app_id, event_id, person, kind, occurred_at, received_at,
+               brand_id, delivery_id, body) SELECT ",
+        );
+        {
+            let mut v = q.separated(", ");
+            v.push_bind(self.app.clone())
+                .push_bind(ev.event_id.clone())
+                .push_bind(self.person.clone())
+                .push_bind(ev.kind.name())
+                .push_bind(ms(ev.occurred_at))
+                .push_bind(self.received_at)
+                .push_bind(ev.kind.brand().map(|b| b.as_str().to_string()))
+                .push_bind(ev.kind.delivery().map(|d| d.to_string()))
+                .push_bind(self.body.clone());
+        }
+        // A row comes back only when the event was new. (`WHERE true` lets SQLite parse the
+        // upsert after `INSERT ... SELECT`.)
+        let returning =
+            format!(" ON CONFLICT (app_id, event_id) DO NOTHING RETURNING {job} AS job");
+        if let Some(g) = &self.guard {
+            q.push(" WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = ")
+                .push_bind(g.id.clone())
+                .push(" AND status = ")
+                .push_bind(g.from.as_str())
+                .push(")")
+                .push(&returning);
+            if let Some(next) = g.to {
+                let column = match next {
+                    Status::Opened => "opened_at",
+                    Status::Dismissed => "dismissed_at",
+                    Status::Redeemed => "redeemed_at",
+                    Status::Delivered => "created_at",
+                };
+                q.push("; UPDATE deliveries SET status = ")
+                    .push_bind(next.as_str())
+                    .push(format!(", {column} = COALESCE({column}, "))
+                    .push_bind(ms(ev.occurred_at))
+                    .push(") WHERE id = ")
+                    .push_bind(g.id.clone())
+                    .push(" AND changes() = 1");
+            }
+            return;
+        }
+        q.push(" WHERE true").push(&returning);
+        match &ev.kind {
+            EventKind::Purchase(p) => {
+                q.push(
+                    "; INSERT INTO purchases (person, brand_id, sku, category, amount, currency,
+                       channel, fence_id, at) SELECT ",
+                );
+                let mut v = q.separated(", ");
+                v.push_bind(self.person.clone())
+                    .push_bind(p.brand.as_str().to_string())
+                    .push_bind(p.sku.clone())
+                    .push_bind(p.category.clone())
+                    .push_bind(p.amount)
+                    .push_bind(p.currency.clone())
+                    .push_bind(
+                        serde_json::to_value(p.channel)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string)),
+                    )
+                    .push_bind(p.fence_id.map(|f| f.to_string()))
+                    .push_bind(ms(ev.occurred_at));
+                q.push(" WHERE changes() = 1");
+            }
+            EventKind::Follow { brand } => {
+                q.push("; INSERT OR IGNORE INTO follows (person, brand_id, since) SELECT ")
+                    .push_bind(self.person.clone())
+                    .push(", ")
+                    .push_bind(brand.as_str().to_string())
+                    .push(", ")
+                    .push_bind(ms(ev.occurred_at))
+                    .push(" WHERE changes() = 1");
+            }
+            EventKind::Unfollow { brand } => {
+                q.push("; DELETE FROM follows WHERE person = ")
+                    .push_bind(self.person.clone())
+                    .push(" AND brand_id = ")
+                    .push_bind(brand.as_str().to_string())
+                    .push(" AND changes() = 1");
+            }
+            // Delivery events carry a guard (above); traits are not written here.
+            _ => {}
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The embedded SQLite store (WAL mode), the default for one-box deployments.
 
 mod audit;
+mod commit;
 mod events;
 mod fences;
 mod offers;
@@ -42,6 +43,8 @@ pub struct SqliteStore {
     /// 10 ms ...) while the CPU idles. Here they queue for the connection instead and start
     /// the moment it is free.
     writer: SqlitePool,
+    /// The check-in path's writes (decisions, events), committed in groups on `writer`.
+    commit: commit::GroupCommit,
 }
 
 impl SqliteStore {
@@ -88,7 +91,11 @@ impl SqliteStore {
             .connect_with(opts.pragma("wal_autocheckpoint", "0"))
             .await
             .with_context(|| "opening the SQLite database for checkpoints")?;
-        let store = Self { pool, writer };
+        let store = Self {
+            pool,
+            commit: commit::GroupCommit::start(writer.clone()),
+            writer,
+        };
         tokio::spawn(checkpoints(checkpointer, store.writer.clone()));
         store.migrate().await?;
         Ok(store)
@@ -422,7 +429,7 @@ impl Store for SqliteStore {
 
     async fn save_decisions(
         &self,
-        batch: &[DecisionRecord],
+        batch: Vec<DecisionRecord>,
     ) -> StoreResult<Vec<Option<serde_json::Value>>> {
         self.save_decisions_impl(batch).await
     }

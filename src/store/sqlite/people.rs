@@ -1,5 +1,6 @@
 //! Consent, profile reads, decisions and deliveries.
 
+use super::commit::Statements;
 use super::{SqliteStore, db_err, from_ms, ms};
 use crate::checkins::record::{DecisionRecord, DeliveryRecord, unpack_trace};
 use crate::domain::BrandId;
@@ -8,6 +9,7 @@ use crate::store::{StoreResult, StoredDecision};
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 impl SqliteStore {
     pub(super) async fn get_consent_impl(
@@ -145,7 +147,7 @@ impl SqliteStore {
 
     pub(super) async fn save_decisions_impl(
         &self,
-        batch: &[DecisionRecord],
+        batch: Vec<DecisionRecord>,
     ) -> StoreResult<Vec<Option<serde_json::Value>>> {
         let mut replays: Vec<Option<serde_json::Value>> = vec![None; batch.len()];
         // A retry queued in the same batch as its first attempt replays that attempt.
@@ -158,49 +160,68 @@ impl SqliteStore {
             }
         }
         let fresh: Vec<usize> = (0..batch.len()).filter(|&i| replays[i].is_none()).collect();
-        let mut conn = self.writer.acquire().await.map_err(db_err)?;
-        for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
-            let mut q = save_statements(batch, chunk);
-            match q.build().persistent(false).fetch_all(&mut *conn).await {
-                Ok(rows) => {
-                    let by_key: HashMap<(&str, &str), usize> = chunk
-                        .iter()
-                        .map(|&i| ((batch[i].app.as_str(), batch[i].checkin_id.as_str()), i))
-                        .collect();
-                    for r in rows {
-                        let (app, checkin): (String, String) =
-                            (r.get("app_id"), r.get("checkin_id"));
-                        if let Some(&i) = by_key.get(&(app.as_str(), checkin.as_str())) {
-                            let stored: String = r.get("response");
-                            replays[i] =
-                                Some(serde_json::from_str(&stored).map_err(anyhow::Error::new)?);
-                        }
-                    }
-                }
-                Err(e) => {
-                    // The statements stopped inside the transaction: end it, keep nothing.
-                    let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-                    return Err(db_err(e));
-                }
+        drop(first);
+        if fresh.is_empty() {
+            return Ok(replays);
+        }
+        let batch = Arc::new(batch);
+        let rows = self
+            .commit
+            .write(DecisionRows {
+                batch: batch.clone(),
+                fresh: fresh.clone(),
+            })
+            .await?;
+        let by_key: HashMap<(&str, &str), usize> = fresh
+            .iter()
+            .map(|&i| ((batch[i].app.as_str(), batch[i].checkin_id.as_str()), i))
+            .collect();
+        for r in rows {
+            let (app, checkin): (String, String) = (r.get("app_id"), r.get("checkin_id"));
+            if let Some(&i) = by_key.get(&(app.as_str(), checkin.as_str())) {
+                let stored: String = r.get("response");
+                replays[i] = Some(serde_json::from_str(&stored).map_err(anyhow::Error::new)?);
             }
         }
         Ok(replays)
     }
 }
 
-/// One batch of decisions as ONE round trip to the SQLite worker: sqlx runs a query string
-/// of several statements in one call, binding each statement's parameters in turn. (A call
-/// per statement was a thread hand-off each, and under load each hand-off waited for the
-/// worker thread to be scheduled: milliseconds per batch, which every check-in in the batch
-/// waited for.)
+/// The new decisions of a batch (`fresh` indexes `batch`), as a write for the group commit.
+struct DecisionRows {
+    batch: Arc<Vec<DecisionRecord>>,
+    fresh: Vec<usize>,
+}
+
+impl Statements for DecisionRows {
+    fn push(&self, q: &mut QueryBuilder<Sqlite>, job: i64) {
+        for (n, chunk) in self.fresh.chunks(ROWS_PER_STATEMENT).enumerate() {
+            if n > 0 {
+                q.push("; ");
+            }
+            save_statements(q, &self.batch, chunk, job);
+        }
+    }
+}
+
+/// A batch of decisions as statements of one round trip to the SQLite worker: sqlx runs a
+/// query string of several statements in one call, binding each statement's parameters in
+/// turn. (A call per statement was a thread hand-off each, and under load each hand-off
+/// waited for the worker thread to be scheduled: milliseconds per batch, which every
+/// check-in in the batch waited for.) The group commit wraps them in its transaction.
 ///
 /// A decision whose (app, check-in) is already recorded is a retry: `INSERT OR IGNORE`
 /// leaves the first record, its brands and its delivery are not added (they only join a
 /// decision row that is this very attempt: same `at` and `latency_us`), and the closing
 /// `SELECT` returns the response recorded first for each such retry.
-fn save_statements(batch: &[DecisionRecord], rows: &[usize]) -> QueryBuilder<Sqlite> {
-    let mut q = QueryBuilder::<Sqlite>::new(
-        "BEGIN IMMEDIATE; INSERT OR IGNORE INTO decisions (app_id, checkin_id, person, user_id,
+fn save_statements(
+    q: &mut QueryBuilder<Sqlite>,
+    batch: &[DecisionRecord],
+    rows: &[usize],
+    job: i64,
+) {
+    q.push(
+        "INSERT OR IGNORE INTO decisions (app_id, checkin_id, person, user_id,
            at, decision, reason, offer_id, delivery_id, response, trace, latency_us) ",
     );
     q.push_values(rows, |mut row, &i| {
@@ -271,7 +292,9 @@ fn save_statements(batch: &[DecisionRecord], rows: &[usize]) -> QueryBuilder<Sql
         });
         q.push(") AS v WHERE ").push(MINE);
     }
-    q.push("; SELECT d.app_id, d.checkin_id, d.response FROM decisions d JOIN (");
+    q.push(format!(
+        "; SELECT {job} AS job, d.app_id, d.checkin_id, d.response FROM decisions d JOIN ("
+    ));
     q.push_values(rows, |mut row, &i| {
         let d = &batch[i];
         row.push_bind(&d.app)
@@ -281,9 +304,8 @@ fn save_statements(batch: &[DecisionRecord], rows: &[usize]) -> QueryBuilder<Sql
     });
     q.push(
         ") AS v ON d.app_id = v.column1 AND d.checkin_id = v.column2
-         WHERE NOT (d.at = v.column3 AND d.latency_us = v.column4); COMMIT",
+         WHERE NOT (d.at = v.column3 AND d.latency_us = v.column4)",
     );
-    q
 }
 
 /// Decisions per round trip: the writer batches at most 256; the deliveries statement then

@@ -20,7 +20,7 @@ async fn seed(app: &TestApp, start: DateTime<Utc>) -> Vec<String> {
             )
         })
         .collect();
-    app.state.store.save_decisions(&batch).await.unwrap();
+    app.state.store.save_decisions(batch.clone()).await.unwrap();
     batch
         .iter()
         .map(|d| d.delivery.as_ref().unwrap().id.to_string())
@@ -57,7 +57,7 @@ async fn pages_neither_repeat_nor_skip_while_new_deliveries_arrive() {
         for i in 0..60 {
             let at = start + Duration::seconds(99 + i64::from(i % 2 == 0) * 1_000);
             store
-                .save_decisions(&[delivered("chillco", "u-new", at, "Late")])
+                .save_decisions(vec![delivered("chillco", "u-new", at, "Late")])
                 .await
                 .unwrap();
             tokio::task::yield_now().await;

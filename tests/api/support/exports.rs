@@ -82,7 +82,7 @@ async fn csv_and_ndjson_exports_round_trip_to_the_rows_of_the_json_pages() {
             )
         })
         .collect();
-    app.state.store.save_decisions(&batch).await.unwrap();
+    app.state.store.save_decisions(batch).await.unwrap();
 
     for query in ["", "brand=beanline"] {
         let json = pages(&app, &key, query).await;
