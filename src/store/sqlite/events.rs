@@ -1,5 +1,5 @@
-//! Events and their effects (one transaction each, most in one round trip), erasure, and
-//! offer results.
+//! Events and their effects (written through the group commit, each with its effect in one
+//! transaction), erasure, and offer results.
 
 use super::commit::Statements;
 use super::{SqliteStore, db_err, from_ms, ms};
@@ -39,9 +39,8 @@ impl SqliteStore {
 
     /// One event, written in one round trip through the group commit: what must be read (the
     /// delivery's state; a duplicate when `look_first`) is read first from the read pool, and
-    /// the write is
-    /// `INSERT event ... RETURNING; <effect> WHERE changes() = 1` inside the group's
-    /// transaction. The event row is inserted only while the delivery still has the state
+    /// the write is `INSERT event ... RETURNING; <effect> WHERE changes() = 1` inside the
+    /// group's transaction. The event row is inserted only while the delivery still has the state
     /// the transition was computed from, and the effect only when the event row was
     /// inserted, so the two stay one. `None`: the delivery changed meanwhile; try again.
     async fn try_apply_event(
