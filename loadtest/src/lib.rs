@@ -1,7 +1,9 @@
 //! Shared pieces of geoffer's benchmarks and load generator: seeded worlds, simulated people,
-//! the load loops, the cap checker and latency reports.
+//! the load loops, the cap checker, latency reports and
+//! CPU per request.
 #![forbid(unsafe_code)]
 
+pub mod budget;
 pub mod caps;
 pub mod driver;
 pub mod people;

@@ -1,5 +1,6 @@
 //! CPU time and resident memory of a process, from `/proc/<pid>/stat` and `/proc/<pid>/status`.
 
+use crate::budget::ProcUse;
 use std::time::Instant;
 
 /// One reading of a process.
@@ -44,13 +45,15 @@ pub fn rss_kib(status: &str) -> Option<u64> {
         .ok()
 }
 
-/// Average CPU use between two samples, in percent of one core.
-pub fn cpu_percent(a: &Sample, b: &Sample, ticks_per_s: u64) -> f64 {
-    let secs = b.at.duration_since(a.at).as_secs_f64();
-    if secs <= 0.0 {
-        return 0.0;
+/// `name`'s CPU time and RSS between two of its samples.
+pub fn between(name: &'static str, a: &Sample, b: &Sample, ticks_per_s: u64) -> ProcUse {
+    ProcUse {
+        name,
+        cpu_secs: b.cpu_ticks.saturating_sub(a.cpu_ticks) as f64 / ticks_per_s.max(1) as f64,
+        wall_secs: b.at.duration_since(a.at).as_secs_f64(),
+        rss_start_kib: a.rss_kib,
+        rss_end_kib: b.rss_kib,
     }
-    (b.cpu_ticks.saturating_sub(a.cpu_ticks)) as f64 / ticks_per_s as f64 / secs * 100.0
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 use anyhow::Context;
 use clap::Parser;
+use loadtest::budget::{self, Usage};
 use loadtest::caps;
 use loadtest::driver::{self, Ctx, Kind, Stats};
 use loadtest::people::Person;
@@ -97,22 +98,18 @@ impl Procs {
         }
     }
 
-    /// `name CPU% (RSS start→end MiB)` per process.
-    fn end(&self, tck: u64) -> String {
-        self.pids
-            .iter()
-            .zip(&self.start)
-            .map(|((name, pid), a)| match (a, procstat::sample(*pid)) {
-                (Some(a), Some(b)) => format!(
-                    "{name} {:.0}% ({:.0}→{:.0} MiB)",
-                    procstat::cpu_percent(a, &b, tck),
-                    a.rss_kib as f64 / 1024.0,
-                    b.rss_kib as f64 / 1024.0
-                ),
-                _ => format!("{name} n/a"),
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
+    /// Each process's CPU and RSS since `begin`.
+    fn end(&self, tck: u64) -> Usage {
+        Usage(
+            self.pids
+                .iter()
+                .zip(&self.start)
+                .map(|((name, pid), a)| match (a, procstat::sample(*pid)) {
+                    (Some(a), Some(b)) => Ok(procstat::between(name, a, &b, tck)),
+                    _ => Err(*name),
+                })
+                .collect(),
+        )
     }
 }
 
@@ -120,7 +117,7 @@ struct Phase {
     name: String,
     stats: Stats,
     secs: f64,
-    procs: String,
+    procs: Usage,
 }
 
 impl Phase {
@@ -327,7 +324,7 @@ fn render(
     deliveries: &[caps::Delivery],
     violations: &[caps::Violation],
     soak_rss: &[(u64, u64)],
-    run_procs: &str,
+    run_procs: &Usage,
     setup_secs: f64,
 ) -> String {
     let mut r = String::new();
@@ -398,6 +395,7 @@ fn render(
             k * 100.0 / c
         );
     }
+    cpu_budget(&mut r, phases);
     let _ = writeln!(
         r,
         "\nLatency of a people phase is the check-ins' (open loop: from the intended start). Also measured:\n"
@@ -481,4 +479,79 @@ fn render(
         );
     }
     r
+}
+
+/// The closed-loop target, as a share of the HTTP ceiling (issue 8).
+const TARGET_SHARE: f64 = 0.5;
+
+/// CPU per request of each process in the ceiling and closed-loop phases, and what the
+/// other processes' share means for the closed-loop target.
+fn cpu_budget(r: &mut String, phases: &[Phase]) {
+    let find = |p: &str| phases.iter().find(|x| x.name.contains(p));
+    let (Some(ceiling), Some(closed)) = (find("HTTP ceiling"), find("closed loop")) else {
+        return;
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let _ = writeln!(
+        r,
+        "\nCPU per request, in microseconds of one core (a check-in's share of the event batches included); the machine has {cores:.0} cores, {:.0} µs of CPU per second:\n",
+        cores * 1e6
+    );
+    let _ = writeln!(
+        r,
+        "| phase | per | geoffer µs | redis µs | loadgen µs | all µs | cores busy |"
+    );
+    let _ = writeln!(r, "| --- | --- | --- | --- | --- | --- | --- |");
+    for (p, per) in [(ceiling, "GET /healthz"), (closed, "check-in")] {
+        let n = p.stats.main.len();
+        let us = |name: &str| p.procs.get(name).map(|x| x.us_per(n));
+        let cell = |v: Option<f64>| v.map_or("n/a".into(), |v| format!("{v:.1}"));
+        let all: f64 = p.procs.0.iter().flatten().map(|x| x.us_per(n)).sum();
+        let busy: f64 = p.procs.0.iter().flatten().map(|x| x.percent()).sum();
+        let _ = writeln!(
+            r,
+            "| {} | {per} | {} | {} | {} | {all:.1} | {:.0} % |",
+            p.name,
+            cell(us("geoffer")),
+            cell(us("redis")),
+            cell(us("loadgen")),
+            busy / cores
+        );
+    }
+    let n = closed.stats.main.len();
+    let (Some(redis), Some(client)) = (closed.procs.get("redis"), closed.procs.get("loadgen"))
+    else {
+        return;
+    };
+    let b = budget::bound(
+        cores,
+        ceiling.rate(),
+        TARGET_SHARE,
+        redis.us_per(n) + client.us_per(n),
+    );
+    let _ = writeln!(
+        r,
+        "\nAt {:.0} % of the ceiling ({:.0} check-ins/s) the cores allow **{:.1} µs of CPU per check-in** for geoffer, Redis and the client together. \
+         In the closed loop Redis and the client alone spent **{:.1} µs** per check-in: even if geoffer cost nothing, the cores would carry at most \
+         {:.0} check-ins/s, **{:.1} % of the ceiling**.",
+        TARGET_SHARE * 100.0,
+        b.target_rate,
+        b.budget_us,
+        b.others_us,
+        b.free_server_rate,
+        b.free_server_share * 100.0
+    );
+    if let Some(healthz) = ceiling.procs.get("geoffer") {
+        let left = b.budget_us - b.others_us;
+        let _ = writeln!(
+            r,
+            "That leaves geoffer {left:.1} µs per check-in at the target ({:.2}× what it spent per `GET /healthz`, {:.1} µs); it spent {}.",
+            left / healthz.us_per(ceiling.stats.main.len()),
+            healthz.us_per(ceiling.stats.main.len()),
+            closed
+                .procs
+                .get("geoffer")
+                .map_or("n/a".into(), |g| format!("{:.1} µs", g.us_per(n)))
+        );
+    }
 }
