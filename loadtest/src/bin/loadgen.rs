@@ -541,17 +541,23 @@ fn cpu_budget(r: &mut String, phases: &[Phase]) {
         b.free_server_rate,
         b.free_server_share * 100.0
     );
-    if let Some(healthz) = ceiling.procs.get("geoffer") {
-        let left = b.budget_us - b.others_us;
+    let spent = closed
+        .procs
+        .get("geoffer")
+        .map_or("n/a".into(), |g| format!("{:.1} µs", g.us_per(n)));
+    let left = b.budget_us - b.others_us;
+    if left <= 0.0 {
         let _ = writeln!(
             r,
-            "That leaves geoffer {left:.1} µs per check-in at the target ({:.2}× what it spent per `GET /healthz`, {:.1} µs); it spent {}.",
-            left / healthz.us_per(ceiling.stats.main.len()),
-            healthz.us_per(ceiling.stats.main.len()),
-            closed
-                .procs
-                .get("geoffer")
-                .map_or("n/a".into(), |g| format!("{:.1} µs", g.us_per(n)))
+            "That leaves geoffer nothing: Redis and the client alone are {:.1} µs per check-in over the budget (geoffer spent {spent}).",
+            -left
+        );
+    } else if let Some(healthz) = ceiling.procs.get("geoffer") {
+        let healthz_us = healthz.us_per(ceiling.stats.main.len());
+        let _ = writeln!(
+            r,
+            "That leaves geoffer {left:.1} µs per check-in at the target, {:.2}× what it spent per `GET /healthz` ({healthz_us:.1} µs); it spent {spent}.",
+            left / healthz_us
         );
     }
 }
