@@ -3,7 +3,7 @@
 use super::extract::ValidJson;
 use crate::auth::Principal;
 use crate::error::{ApiError, FieldError, Problem, problem_type, title_for};
-use crate::events::{EventInput, EventKind, MAX_BATCH, parse};
+use crate::events::{Event, EventInput, EventKind, MAX_BATCH, parse};
 use crate::people::PersonId;
 use crate::state::AppState;
 use crate::store::{Applied, StoreError};
@@ -113,7 +113,19 @@ async fn one(
         .get("event_id")
         .and_then(Value::as_str)
         .map(str::to_string);
-    let ev = match parse(raw, &format!("/events/{i}"), now) {
+    // A follow names a brand people can follow here: one that exists (checked in memory).
+    let known_brand = |ev: Event| match &ev.kind {
+        EventKind::Follow { brand } | EventKind::Unfollow { brand }
+            if state.engine.catalog.brand_name(brand).is_none() =>
+        {
+            Err(vec![FieldError::new(
+                format!("/events/{i}/brand"),
+                format!("no brand `{brand}`"),
+            )])
+        }
+        _ => Ok(ev),
+    };
+    let ev = match parse(raw, &format!("/events/{i}"), now).and_then(known_brand) {
         Ok(ev) => ev,
         Err(errors) => {
             let detail = format!("event {i} is invalid; see `errors`");

@@ -75,8 +75,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
 
 /// Parses JSON, reporting the pointer of the first problem.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let pointer = to_pointer(e.path());
         let inner = e.inner();
         let reason = inner.to_string();
@@ -87,7 +87,13 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
                 errors: vec![FieldError::new(pointer, reason)],
             },
         }
-    })
+    })?;
+    // One JSON value and nothing after it but white space: `{…} xyz` is not a body.
+    de.end().map_err(|e| ApiError::BadRequest {
+        detail: format!("the body must be exactly one JSON value: {e}"),
+        errors: vec![FieldError::new("", "unexpected bytes after the JSON value")],
+    })?;
+    Ok(value)
 }
 
 /// `features[3].geometry` → `/features/3/geometry`.
@@ -211,6 +217,14 @@ mod tests {
             ApiError::BadRequest { errors, .. } => assert_eq!(errors[0].pointer, "/items/0/n"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn bytes_after_the_value_are_refused_and_white_space_is_not() {
+        let err = parse_json::<Doc>(br#"{"items": []} xyz"#).unwrap_err();
+        assert!(matches!(err, ApiError::BadRequest { .. }), "{err:?}");
+        assert!(parse_json::<Doc>(br#"{"items": []}{"items": []}"#).is_err());
+        assert!(parse_json::<Doc>(b"{\"items\": []} \n\t").is_ok());
     }
 
     #[test]

@@ -103,6 +103,12 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let brand = existing(&state, &who, &path, false).await?;
     let q = q.0;
+    if let Some(tag) = &q.tag {
+        crate::domain::check_tag(tag).map_err(|e| ApiError::BadRequest {
+            detail: format!("query parameter `tag`: {e}"),
+            errors: vec![FieldError::new("/query/tag", e)],
+        })?;
+    }
     let limit = paging::limit(q.limit)?;
     let page = FencePage {
         tag: q.tag,

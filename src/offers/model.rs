@@ -249,11 +249,13 @@ pub struct PerPersonCap {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Budget {
-    /// Deliveries over the offer's life.
+    /// Deliveries over the offer's life (1 to 1,000,000,000).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
     pub total: Option<u64>,
-    /// Deliveries per UTC day.
+    /// Deliveries per UTC day (1 to 1,000,000,000; at most `total`).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
     pub daily: Option<u64>,
 }
 
