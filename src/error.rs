@@ -75,6 +75,9 @@ pub enum ApiError {
     /// The change conflicts with the current state.
     #[error("{0}")]
     Conflict(String),
+    /// A `checkin_id` already decided for another user or another report of the app.
+    #[error("{0}")]
+    CheckinIdReused(String),
     /// The body is larger than this endpoint accepts.
     #[error("the request body is larger than the {0} bytes this endpoint accepts")]
     PayloadTooLarge(usize),
@@ -117,6 +120,7 @@ impl ApiError {
             Self::Validation { .. } => "validation",
             Self::BadRequest { .. } => "bad-request",
             Self::Conflict(_) => "conflict",
+            Self::CheckinIdReused(_) => "checkin-id-reused",
             Self::PayloadTooLarge(_) => "payload-too-large",
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
             Self::NotAcceptable(_) => "not-acceptable",
@@ -178,7 +182,7 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::CheckinIdReused(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,

@@ -123,9 +123,16 @@ impl Engine {
                 c.user_id
             )));
         }
-        // 2. Validation. A retry of a check-in decided before is recognised when its record
-        // is saved (step 8), which then answers what was answered first.
+        // 2. Validation. A check-in id is one report of one user: the fingerprint tells a
+        // retry (answered what was answered first) from a reuse of the id (409).
         validate(&c, now)?;
+        let fingerprint = c.fingerprint(app);
+        let who = Subject {
+            app,
+            person: &person,
+            c: &c,
+            fingerprint: &fingerprint,
+        };
         // 3. Place. No fence: answer and keep nothing about the location.
         let mut hits = Vec::new();
         self.catalog.lookup(c.lat, c.lon, c.accuracy_m, &mut hits);
@@ -155,6 +162,13 @@ impl Engine {
                 json!({ "decision": "none", "reason": "no-fence", "checkin_id": c.checkin_id }),
             ));
         }
+        // A check-in decided before is answered from its record before anything about this
+        // one is observed or claimed: retries never count twice, however long ago the hot
+        // state forgot them. (Concurrent attempts meet in the limiter and the writer.)
+        if let Some(prior) = self.store.prior_decision(app, &c.checkin_id).await? {
+            self.metrics.count("replay", "prior-record");
+            return replay(&c, &fingerprint, prior);
+        }
         let mut trace = Trace::new(&c, now, consent.personalization);
         // 4. Visits and habits, only with personalization consent.
         if consent.personalization {
@@ -175,9 +189,7 @@ impl Engine {
         trace.fences(&matched);
         if let Some(reason) = early {
             let answer = none(&c, reason);
-            return self
-                .finish(app, &person, &c, now, started, answer, trace, None)
-                .await;
+            return self.finish(who, now, started, answer, trace, None).await;
         }
         // 6. Candidates: the brands' offers attached to the fences that are not in quiet hours.
         let mut candidates = self.candidates(&matched);
@@ -255,7 +267,7 @@ impl Engine {
             )
             .await;
         trace.candidates(&candidates, &matched);
-        self.finish(app, &person, &c, now, started, answer, trace, delivery)
+        self.finish(who, now, started, answer, trace, delivery)
             .await
     }
 
@@ -403,9 +415,20 @@ impl Engine {
             return (answer, None);
         }
         let claim_id = claim_key(app, &c.checkin_id);
-        let mut last_reason = "capped";
+        let mut last_reason = "no-eligible-offer";
         for cand in candidates.iter_mut().filter(|x| x.eligible) {
             let m = &matched[cand.fence];
+            // The copy first: an offer whose copy cannot be rendered within its bounds is
+            // skipped here, before it can use up a cap or its budget.
+            let copy = match self.copy(m, &cand.offer, profile, weather) {
+                Ok(copy) => copy,
+                Err(e) => {
+                    tracing::warn!(offer = %cand.offer.id, error = %e, "offer copy cannot be rendered; offer skipped");
+                    cand.outcome = format!("skipped: its copy cannot be rendered ({e})");
+                    continue;
+                }
+            };
+            last_reason = "capped";
             let req = ClaimRequest {
                 checkin_id: claim_id.clone(),
                 person: person.as_str().to_string(),
@@ -427,7 +450,7 @@ impl Engine {
                         "delivered".into()
                     };
                     trace.limiter(json!({"offer_id": cand.offer.id, "outcome": "granted", "at": at, "replayed": replayed}));
-                    let d = self.deliver(app, c, m, &cand.offer, at, profile, weather);
+                    let d = deliver(app, c, m, &cand.offer, at, copy);
                     return (offer_answer(c, &d, &cand.offer, &m.info), Some(d));
                 }
                 Ok(ClaimOutcome::Denied(denial)) => {
@@ -471,22 +494,18 @@ impl Engine {
         caps
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn deliver(
+    /// The offer's title and body for this moment, each within its bound.
+    fn copy(
         &self,
-        app: &str,
-        c: &CheckinInput,
         m: &Matched,
         offer: &Offer,
-        at: DateTime<Utc>,
         profile: Option<&Profile>,
         weather: &WeatherLookup,
-    ) -> DeliveryRecord {
-        let id = delivery_id(app, &c.checkin_id, &offer.id);
+    ) -> Result<Rendered, String> {
         let usual = profile.and_then(|p| {
             p.usual_item(
                 &offer.brand,
-                at - Duration::days(self.config.usual_item_days),
+                self.clock.now() - Duration::days(self.config.usual_item_days),
             )
         });
         let weather_ctx = match weather {
@@ -503,39 +522,29 @@ impl Engine {
             "distance_m": m.hit.center_distance_m.unwrap_or(0.0).round(),
             "local_time": m.local.format("%H:%M").to_string(),
         })));
-        // Copy never fails a check-in: a template that cannot render falls back to the offer's name.
-        let render = |src: &str, fallback: &str| {
-            creative::render(src, &ctx).unwrap_or_else(|e| {
-                tracing::warn!(offer = %offer.id, error = %e, "offer copy failed to render");
-                fallback.to_string()
-            })
-        };
-        let redemption = offer.spec.redemption.as_ref();
-        DeliveryRecord {
-            id,
-            device_id: c.device_id.clone(),
-            brand: offer.brand.to_string(),
-            offer_id: offer.id,
-            fence_id: m.info.id,
-            title: render(&offer.spec.title, &offer.spec.name),
-            body: render(&offer.spec.body, ""),
-            redemption_code: redemption.map(|r| redemption_code(&r.code_prefix, &id)),
-            expires_at: redemption.map(|r| at + Duration::hours(i64::from(r.valid_hours))),
-        }
+        Ok(Rendered {
+            title: creative::render(&offer.spec.title, &ctx, creative::Part::Title)
+                .map_err(|e| format!("title: {e}"))?,
+            body: creative::render(&offer.spec.body, &ctx, creative::Part::Body)
+                .map_err(|e| format!("body: {e}"))?,
+        })
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn finish(
         &self,
-        app: &str,
-        person: &PersonId,
-        c: &CheckinInput,
+        who: Subject<'_>,
         now: DateTime<Utc>,
         started: Instant,
         answer: Value,
         trace: Trace,
         delivery: Option<DeliveryRecord>,
     ) -> Result<CheckinAnswer, ApiError> {
+        let Subject {
+            app,
+            person,
+            c,
+            fingerprint,
+        } = who;
         let latency_us = started.elapsed().as_micros() as i64;
         let (trace, mut brands) = trace.finish(&answer, latency_us);
         // The delivered offer's brand too, whichever fence it was triggered at.
@@ -552,6 +561,7 @@ impl Engine {
         let record = DecisionRecord {
             app: app.to_string(),
             checkin_id: c.checkin_id.clone(),
+            fingerprint: fingerprint.to_string(),
             person: person.as_str().to_string(),
             user_id: c.user_id.clone(),
             at: now,
@@ -577,7 +587,72 @@ impl Engine {
             .write(record)
             .await
             .map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))?;
-        Ok(CheckinAnswer(saved.unwrap_or(answer)))
+        match saved {
+            None => Ok(CheckinAnswer(answer)),
+            Some(prior) => replay(c, fingerprint, prior),
+        }
+    }
+}
+
+/// Who a decision is for: the app, its user's pseudonym, the report and its fingerprint.
+#[derive(Clone, Copy)]
+struct Subject<'a> {
+    app: &'a str,
+    person: &'a PersonId,
+    c: &'a CheckinInput,
+    fingerprint: &'a str,
+}
+
+/// The answer to a check-in id decided before: the first answer for the same report of the
+/// same user (a retry), 409 `checkin-id-reused` for anything else.
+fn replay(
+    c: &CheckinInput,
+    fingerprint: &str,
+    prior: crate::store::Prior,
+) -> Result<CheckinAnswer, ApiError> {
+    // Decisions recorded before fingerprints existed: the same user is the test.
+    let same = match &prior.fingerprint {
+        Some(f) => f == fingerprint,
+        None => prior.user_id == c.user_id,
+    };
+    if same {
+        Ok(CheckinAnswer(prior.response))
+    } else {
+        Err(ApiError::CheckinIdReused(format!(
+            "checkin_id `{}` was already used for another report; send each report with a new \
+             checkin_id and retry only with the same body",
+            c.checkin_id
+        )))
+    }
+}
+
+/// An offer's rendered copy.
+struct Rendered {
+    title: String,
+    body: String,
+}
+
+/// The delivery of a granted offer, with the copy rendered before the claim.
+fn deliver(
+    app: &str,
+    c: &CheckinInput,
+    m: &Matched,
+    offer: &Offer,
+    at: DateTime<Utc>,
+    copy: Rendered,
+) -> DeliveryRecord {
+    let id = delivery_id(app, &c.checkin_id, &offer.id);
+    let redemption = offer.spec.redemption.as_ref();
+    DeliveryRecord {
+        id,
+        device_id: c.device_id.clone(),
+        brand: offer.brand.to_string(),
+        offer_id: offer.id,
+        fence_id: m.info.id,
+        title: copy.title,
+        body: copy.body,
+        redemption_code: redemption.map(|r| redemption_code(&r.code_prefix, &id)),
+        expires_at: redemption.map(|r| at + Duration::hours(i64::from(r.valid_hours))),
     }
 }
 

@@ -64,6 +64,46 @@ pub struct CheckinInput {
     pub app_state: Option<AppState>,
 }
 
+impl CheckinInput {
+    /// Identifies this report of this user of `app`: a retry (the same body sent again) has
+    /// the same fingerprint, another report or another user reusing the `checkin_id` does
+    /// not. Numbers are compared as parsed, times as instants.
+    pub fn fingerprint(&self, app: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for part in [app, &self.checkin_id, &self.user_id] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part);
+        }
+        match &self.device_id {
+            Some(d) => {
+                h.update([1]);
+                h.update((d.len() as u64).to_le_bytes());
+                h.update(d);
+            }
+            None => h.update([0]),
+        }
+        for n in [self.lat, self.lon, self.accuracy_m] {
+            h.update(n.to_bits().to_le_bytes());
+        }
+        h.update(
+            self.speed_mps
+                .map_or([0xff; 8], |v| v.to_bits().to_le_bytes()),
+        );
+        h.update(
+            self.recorded_at
+                .timestamp_nanos_opt()
+                .unwrap_or(i64::MAX)
+                .to_le_bytes(),
+        );
+        h.update([
+            self.activity.map_or(0xff, |a| a as u8),
+            self.app_state.map_or(0xff, |a| a as u8),
+        ]);
+        hex::encode(&h.finalize()[..16])
+    }
+}
+
 /// Checks every field; a report is valid or answered with 422 naming each problem.
 pub fn validate(c: &CheckinInput, now: DateTime<Utc>) -> Result<(), ApiError> {
     let mut errors = Vec::new();

@@ -17,6 +17,9 @@ pub struct DecisionRecord {
     pub app: String,
     /// The app's id for the check-in (idempotency key).
     pub checkin_id: String,
+    /// Hash of the app, the user and every field of the report
+    /// ([`super::input::CheckinInput::fingerprint`]): a retry has the same one.
+    pub fingerprint: String,
     /// Pseudonymous person.
     pub person: String,
     /// The app's user id (kept for support look-ups; erased on request).
@@ -113,9 +116,9 @@ pub fn unpack_trace(stored: &[u8]) -> Value {
     })
 }
 
-/// What saving a decision found: it is new, or the check-in was decided before (a retry) and
-/// this is the response recorded then, to replay.
-pub type Saved = Option<Value>;
+/// What saving a decision found: it is new (`None`), or the check-in id was decided before
+/// and this is what was recorded then (a retry to replay, or a reuse of the id to refuse).
+pub type Saved = Option<crate::store::Prior>;
 
 type Job = (DecisionRecord, oneshot::Sender<Result<Saved, String>>);
 

@@ -23,10 +23,17 @@ pub use self::twin::InProcessLimiter;
 /// Default bound on one limiter call; past it the call fails closed with `Unavailable`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(50);
 
-/// How long the answer to a (checkin, offer) claim is kept so that retries replay it.
+/// How long Redis keeps the answer to a (checkin, offer) claim so that retries replay it.
 ///
-/// Longer than any client retry horizon; after it a retry counts as a new claim.
+/// Longer than any client retry horizon. The check-in engine also consults the durable
+/// decision record before claiming, so a retry never counts twice even after this.
 pub const IDEMPOTENCY_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// How long the in-process twin keeps a claim's answer: it must only cover the time from a
+/// claim to its decision's durable record (the decision writer gives up after 10 s); from
+/// then on the record answers retries. Keeping answers for days would grow the process by
+/// hundreds of bytes per check-in (docs/rate-limits.md).
+pub const TWIN_IDEMPOTENCY_TTL: Duration = Duration::from_secs(120);
 
 /// Longest accepted id (checkin, brand, offer, fence, person), in bytes.
 ///
@@ -49,6 +56,8 @@ pub trait Limiter: Send + Sync + 'static {
     async fn forget_person(&self, person: &str) -> Result<(), LimiterError>;
     /// Health probe for /readyz.
     async fn ping(&self) -> Result<(), LimiterError>;
+    /// How long a claim's answer is replayed to a retry of the same (check-in, offer).
+    fn idempotency_ttl(&self) -> Duration;
     /// "redis" or "in-process"
     fn kind(&self) -> &'static str;
 }

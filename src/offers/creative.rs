@@ -1,6 +1,22 @@
-//! Offer copy: minijinja templates filled from the moment. Checked when a brand writes them, so
-//! rendering at check-in time has nothing left to fail on but data.
+//! Offer copy: minijinja templates filled from the moment.
+//!
+//! Copy is pushed to phones, so its size is bounded twice:
+//! - **When a brand writes it** ([`check`]): the template may use only what copy needs —
+//!   text, `{{ … }}` with the [`VARIABLES`], a few formatting [`FILTERS`], tests, comparisons,
+//!   `and`/`or`/`not`, `~`, `+ - / // %` and `{% if %}` — and must render within its bound
+//!   ([`Part::max_bytes`]) with the longest values any moment can supply. No loops, `set`,
+//!   macros, calls or `*`/`**`: those are what turn 2,000 characters of template into
+//!   hundreds of megabytes (repetition, doubling through variables, nested loops), and
+//!   without them a template's output grows at most linearly with its source.
+//! - **At decision time** ([`render`]), before the claim: the same rules, a fuel bound on the
+//!   template's work, and an output bound. An offer whose copy cannot be rendered is
+//!   skipped with the reason in the trace and uses up no cap or budget.
+//!
+//! The syntax check walks minijinja's parsed template (its `unstable_machinery` API, pinned
+//! by `Cargo.lock`): a whitelist over the syntax tree, so a construct added by a later
+//! minijinja is refused until it is judged safe here.
 
+use minijinja::machinery::ast::{BinOpKind, CallArg, Expr, Stmt};
 use minijinja::{Environment, UndefinedBehavior, context};
 use std::sync::LazyLock;
 
@@ -17,22 +33,75 @@ pub const VARIABLES: &[&str] = &[
     "local_time",
 ];
 
-/// Longest template accepted.
+/// The filters a template may use: formatting only, none that repeats or joins.
+pub const FILTERS: &[&str] = &[
+    "round",
+    "int",
+    "float",
+    "abs",
+    "upper",
+    "lower",
+    "title",
+    "capitalize",
+    "trim",
+    "default",
+    "d",
+    "string",
+    "length",
+];
+
+/// Longest template source accepted, in bytes.
 pub const MAX_LEN: usize = 2_000;
 
-static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
-    let mut env = Environment::new();
-    // Strict at write time catches misspelt attributes that `undeclared_variables` cannot see.
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env
-});
+/// Template instructions one rendering may run (minijinja fuel). Copy that uses every
+/// allowed construct in a 2,000-character template stays far below it.
+const FUEL: u64 = 20_000;
 
-/// Checks a template: it parses, uses only [`VARIABLES`], and renders with sample values.
-pub fn check(source: &str) -> Result<(), String> {
+/// Which part of the copy a template is: each has its own rendered-size bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The notification's title.
+    Title,
+    /// The notification's body.
+    Body,
+}
+
+impl Part {
+    /// Largest rendered size, in UTF-8 bytes. Push notifications carry about 4 KB in all
+    /// (APNs and FCM); title and body together stay well inside that with room for the
+    /// rest of the payload.
+    pub const fn max_bytes(self) -> usize {
+        match self {
+            Self::Title => 256,
+            Self::Body => 2_048,
+        }
+    }
+}
+
+fn environment(undefined: UndefinedBehavior) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(undefined);
+    env.set_fuel(Some(FUEL));
+    env
+}
+
+/// Strict when a brand writes copy: a misspelt attribute is an error to show them.
+static STRICT: LazyLock<Environment<'static>> =
+    LazyLock::new(|| environment(UndefinedBehavior::Strict));
+
+/// Lenient at decision time: a value the moment lacks renders empty.
+static LENIENT: LazyLock<Environment<'static>> =
+    LazyLock::new(|| environment(UndefinedBehavior::Chainable));
+
+/// Checks a template: it parses, uses only the allowed syntax, [`VARIABLES`] and
+/// [`FILTERS`], and renders within `part`'s bound with sample values and with the longest
+/// values a moment can have.
+pub fn check(source: &str, part: Part) -> Result<(), String> {
     if source.trim().is_empty() || source.len() > MAX_LEN {
         return Err(format!("must be 1-{MAX_LEN} characters"));
     }
-    let tmpl = ENV
+    allowed(source)?;
+    let tmpl = STRICT
         .template_from_str(source)
         .map_err(|e| format!("template does not parse: {e}"))?;
     let mut unknown: Vec<String> = tmpl
@@ -48,9 +117,140 @@ pub fn check(source: &str) -> Result<(), String> {
             VARIABLES.join(", ")
         ));
     }
-    tmpl.render(sample_context())
-        .map(|_| ())
-        .map_err(|e| format!("template cannot render: {e}"))
+    for ctx in [sample_context(), longest_context()] {
+        bounded(&tmpl, ctx, part).map_err(|e| format!("template cannot render: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Renders a template with the moment's values, within `part`'s bound. Missing values
+/// render empty; a template that breaks the rules (stored before they existed), runs out
+/// of fuel or renders too much is an error, and the offer is not sent.
+pub fn render(source: &str, ctx: &minijinja::Value, part: Part) -> Result<String, String> {
+    allowed(source)?;
+    let tmpl = LENIENT
+        .template_from_str(source)
+        .map_err(|e| format!("template does not parse: {e}"))?;
+    bounded(&tmpl, ctx.clone(), part)
+}
+
+fn bounded(
+    tmpl: &minijinja::Template<'_, '_>,
+    ctx: minijinja::Value,
+    part: Part,
+) -> Result<String, String> {
+    let max = part.max_bytes();
+    let mut out = Capped {
+        buf: Vec::with_capacity(256),
+        max,
+    };
+    match tmpl.render_captured_to(ctx, &mut out) {
+        Ok(_) => String::from_utf8(out.buf).map_err(|e| e.to_string()),
+        Err(_) if out.buf.len() > max => Err(format!(
+            "the rendered copy would be longer than {max} bytes"
+        )),
+        Err(e) if e.kind() == minijinja::ErrorKind::OutOfFuel => Err(format!(
+            "the template does more work than copy may ({FUEL} steps)"
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A writer that refuses to grow past `max` bytes (it keeps one byte more, to tell why).
+struct Capped {
+    buf: Vec<u8>,
+    max: usize,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() + data.len() > self.max {
+            self.buf
+                .extend_from_slice(&data[..(self.max + 1 - self.buf.len()).min(data.len())]);
+            return Err(std::io::Error::other("copy too long"));
+        }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Refuses every construct outside the copy whitelist, naming the first one found.
+fn allowed(source: &str) -> Result<(), String> {
+    let ast = minijinja::machinery::parse(source, "copy", Default::default())
+        .map_err(|e| format!("template does not parse: {e}"))?;
+    stmt(&ast)
+}
+
+fn stmt(s: &Stmt<'_>) -> Result<(), String> {
+    match s {
+        Stmt::Template(t) => t.children.iter().try_for_each(stmt),
+        Stmt::EmitRaw(_) => Ok(()),
+        Stmt::EmitExpr(e) => expr(&e.expr),
+        Stmt::IfCond(c) => {
+            expr(&c.expr)?;
+            c.true_body.iter().chain(&c.false_body).try_for_each(stmt)
+        }
+        Stmt::ForLoop(_) => Err(refused("`{% for %}` loops")),
+        Stmt::Set(_) | Stmt::SetBlock(_) => Err(refused("`{% set %}`")),
+        _ => Err(refused(
+            "block tags other than `{% if %}`/`{% elif %}`/`{% else %}`",
+        )),
+    }
+}
+
+fn expr(e: &Expr<'_>) -> Result<(), String> {
+    match e {
+        Expr::Var(_) | Expr::Const(_) => Ok(()),
+        Expr::GetAttr(a) => expr(&a.expr),
+        Expr::GetItem(g) => expr(&g.expr).and_then(|()| expr(&g.subscript_expr)),
+        Expr::UnaryOp(u) => expr(&u.expr),
+        Expr::BinOp(b) => match b.op {
+            BinOpKind::Mul => Err(refused("`*` (it repeats text)")),
+            BinOpKind::Pow => Err(refused("`**`")),
+            _ => expr(&b.left).and_then(|()| expr(&b.right)),
+        },
+        Expr::Compare(c) => {
+            expr(&c.expr)?;
+            c.ops.iter().try_for_each(|op| expr(&op.expr))
+        }
+        Expr::IfExpr(i) => {
+            expr(&i.test_expr)?;
+            expr(&i.true_expr)?;
+            i.false_expr.as_ref().map_or(Ok(()), expr)
+        }
+        Expr::Filter(f) => {
+            if !FILTERS.contains(&f.name) {
+                return Err(format!(
+                    "filter `{}` is not available in offer copy; available: {}",
+                    f.name,
+                    FILTERS.join(", ")
+                ));
+            }
+            f.expr.as_ref().map_or(Ok(()), expr)?;
+            args(&f.args)
+        }
+        Expr::Test(t) => expr(&t.expr).and_then(|()| args(&t.args)),
+        Expr::List(l) => l.items.iter().try_for_each(expr),
+        Expr::Tuple(t) => t.items.iter().try_for_each(expr),
+        Expr::Slice(_) => Err(refused("slices")),
+        Expr::Call(_) => Err(refused("function calls")),
+        Expr::Map(_) => Err(refused("map literals")),
+    }
+}
+
+fn args(list: &[CallArg<'_>]) -> Result<(), String> {
+    list.iter().try_for_each(|a| match a {
+        CallArg::Pos(e) | CallArg::Kwarg(_, e) => expr(e),
+        CallArg::PosSplat(_) | CallArg::KwargSplat(_) => Err(refused("`*args` splats")),
+    })
+}
+
+fn refused(what: &str) -> String {
+    format!("{what} cannot be used in offer copy (docs/errors.md, \"Offer copy\")")
 }
 
 /// Values used to trial-render templates when they are written.
@@ -65,15 +265,19 @@ fn sample_context() -> minijinja::Value {
     }
 }
 
-/// Renders a checked template with the moment's values. Missing values render empty rather
-/// than failing: a check-in must never fail because of copy.
-pub fn render(source: &str, ctx: &minijinja::Value) -> Result<String, minijinja::Error> {
-    static LENIENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Chainable);
-        env
-    });
-    LENIENT.render_str(source, ctx)
+/// The longest values a moment can supply: names of 200 four-byte characters (fence and
+/// brand names are at most 200 characters), a 128-byte SKU, the wordiest condition and
+/// numbers with the most digits.
+fn longest_context() -> minijinja::Value {
+    let name: String = "\u{1F9CA}".repeat(200);
+    context! {
+        fence => context! { name => name.clone() },
+        brand => context! { name => name },
+        weather => context! { temp_c => -88.88, feels_like_c => -99.99, condition => "thunderstorm" },
+        habit => context! { usual_item => "W".repeat(128), visits_per_week => 100.125 },
+        distance_m => 100_000.5,
+        local_time => "23:59",
+    }
 }
 
 #[cfg(test)]
@@ -84,19 +288,52 @@ mod tests {
     fn the_api_example_body_is_accepted() {
         let body = "It's {{ weather.temp_c | round }}°C. Your usual {{ habit.usual_item }} is \
                     {{ distance_m }} m away at {{ fence.name }}.";
-        assert_eq!(check(body), Ok(()));
+        assert_eq!(check(body, Part::Body), Ok(()));
     }
 
     #[test]
     fn an_unknown_variable_is_named() {
-        let err = check("Hi {{ user.first_name }}").unwrap_err();
+        let err = check("Hi {{ user.first_name }}", Part::Body).unwrap_err();
         assert!(err.contains("user.first_name"), "{err}");
     }
 
     #[test]
     fn a_syntax_error_and_an_unknown_filter_are_refused() {
-        assert!(check("{{ fence.name ").is_err());
-        assert!(check("{{ fence.name | shout }}").is_err());
+        assert!(check("{{ fence.name ", Part::Body).is_err());
+        assert!(check("{{ fence.name | shout }}", Part::Body).is_err());
+    }
+
+    #[test]
+    fn conditions_and_formatting_are_allowed() {
+        let t = "{% if weather.temp_c > 25 and weather.condition in ['clear', 'cloudy'] %}Hot: \
+                 {{ weather.temp_c | round | int }}°C{% elif habit.usual_item is defined %}\
+                 {{ habit.usual_item | upper ~ '!' }}{% else %}{{ fence.name | default('us') }}{% endif %}";
+        assert_eq!(check(t, Part::Body), Ok(()));
+    }
+
+    #[test]
+    fn constructs_that_repeat_or_double_text_are_refused_when_written() {
+        for t in [
+            "{{ 'x' * 100000000 }}",
+            "{% for i in range(100000) %}{{ fence.name }}{% endfor %}",
+            "{% set a = 'xxxxxxxx' %}{% set a = a ~ a %}{{ a }}",
+            "{{ range(100000) | join(',') }}",
+            "{{ fence.name | replace('', 'xxxxxxxxxx') }}",
+            "{% macro m() %}x{% endmacro %}{{ m() }}",
+            "{{ lipsum(1000) }}",
+        ] {
+            assert!(check(t, Part::Body).is_err(), "{t}");
+        }
+    }
+
+    #[test]
+    fn copy_longer_than_its_bound_with_the_longest_values_is_refused_when_written() {
+        // Short with the sample values, too long with a 200-character fence name.
+        let t = "{{ fence.name }}";
+        assert_eq!(check(t, Part::Body), Ok(()));
+        let err = check(t, Part::Title).unwrap_err();
+        assert!(err.contains("256 bytes"), "{err}");
+        assert!(check(&"Hello! ".repeat(40), Part::Title).is_err());
     }
 
     #[test]
@@ -104,8 +341,18 @@ mod tests {
         let out = render(
             "{{ fence.name }} at {{ weather.temp_c | round }}°C",
             &sample_context(),
+            Part::Title,
         )
         .unwrap();
         assert_eq!(out, "Corner Store 5th Ave at 31.0°C");
+    }
+
+    #[test]
+    fn rendering_a_template_stored_before_the_rules_fails_instead_of_growing() {
+        let doubling = "{% set a = 'xxxxxxxx' %}{% for i in range(60) %}{% set a = a ~ a %}{% endfor %}{{ a }}";
+        assert!(render(doubling, &sample_context(), Part::Body).is_err());
+        let long = "{{ fence.name }}{{ fence.name }}";
+        let err = render(long, &longest_context(), Part::Title).unwrap_err();
+        assert!(err.contains("longer than 256 bytes"), "{err}");
     }
 }

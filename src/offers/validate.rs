@@ -4,6 +4,10 @@ use super::{OfferSpec, creative};
 use crate::domain::check_tag;
 use crate::error::FieldError;
 
+/// Largest budget (total or daily) accepted, in deliveries: far beyond any campaign, and
+/// well inside every integer type the stores and the limiter keep it in.
+pub const MAX_BUDGET: u64 = 1_000_000_000;
+
 /// Weather conditions a rule may name.
 pub const CONDITIONS: &[&str] = &[
     "clear",
@@ -22,8 +26,11 @@ pub fn validate_offer(spec: &OfferSpec) -> Vec<FieldError> {
     if spec.name.trim().is_empty() || spec.name.chars().count() > 200 {
         bad("/name", "name must be 1-200 characters".into());
     }
-    for (field, src) in [("/title", &spec.title), ("/body", &spec.body)] {
-        if let Err(e) = creative::check(src) {
+    for (field, src, part) in [
+        ("/title", &spec.title, creative::Part::Title),
+        ("/body", &spec.body, creative::Part::Body),
+    ] {
+        if let Err(e) = creative::check(src, part) {
             bad(field, e);
         }
     }
@@ -185,6 +192,11 @@ pub fn validate_offer(spec: &OfferSpec) -> Vec<FieldError> {
             bad(
                 &format!("/budget/{field}"),
                 "a budget of 0 would never deliver; pause the offer instead".into(),
+            );
+        } else if v.is_some_and(|n| n > MAX_BUDGET) {
+            bad(
+                &format!("/budget/{field}"),
+                format!("must be between 1 and {MAX_BUDGET}"),
             );
         }
     }

@@ -52,6 +52,18 @@ pub struct Brand {
     pub created_at: DateTime<Utc>,
 }
 
+/// The decision first recorded for an (app, check-in id): enough to tell a retry from a
+/// reuse of the id and to replay the first answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prior {
+    /// The user who sent it.
+    pub user_id: String,
+    /// The report's fingerprint (`None` for decisions recorded before fingerprints).
+    pub fingerprint: Option<String>,
+    /// The exact answer given.
+    pub response: serde_json::Value,
+}
+
 /// A decision as recorded.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StoredDecision {
@@ -268,12 +280,12 @@ pub trait Store: Send + Sync + 'static {
         window: chrono::Duration,
     ) -> StoreResult<ResultCounts>;
     /// Persists decisions (and their deliveries) in one transaction. A decision whose
-    /// (app, check-in) is already recorded (a retry) is not saved again: its slot in the
-    /// answer holds the response recorded first, to replay; new decisions get `None`.
-    async fn save_decisions(
-        &self,
-        batch: Vec<DecisionRecord>,
-    ) -> StoreResult<Vec<Option<serde_json::Value>>>;
+    /// (app, check-in) is already recorded, in the store or earlier in the same batch, is
+    /// not saved again: its slot in the answer holds what was recorded first ([`Prior`]), for
+    /// the caller to replay (a retry) or refuse (the id reused); new decisions get `None`.
+    async fn save_decisions(&self, batch: Vec<DecisionRecord>) -> StoreResult<Vec<Option<Prior>>>;
+    /// What is recorded for this app's check-in id, if it was decided before.
+    async fn prior_decision(&self, app: &str, checkin_id: &str) -> StoreResult<Option<Prior>>;
     /// Replaces the trace of every decision made before `before` with null, noting `now` as
     /// the purge time; the decision rows and deliveries stay. Returns how many were purged.
     async fn purge_traces(&self, before: DateTime<Utc>, now: DateTime<Utc>) -> StoreResult<u64>;

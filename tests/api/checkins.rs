@@ -396,7 +396,7 @@ async fn a_retried_checkin_gets_the_same_answer_one_record_and_one_cap_use() {
 }
 
 #[tokio::test]
-async fn a_retried_checkin_gets_the_first_answer_even_when_the_retry_would_decide_otherwise() {
+async fn a_checkin_id_reused_for_a_different_report_is_refused_not_decided_again() {
     let w = world(Options::default(), &[place_only_offer(1.0)]).await;
     w.app.consent(&w.app_key, "u-1", true, true).await;
     let driving = w
@@ -411,9 +411,9 @@ async fn a_retried_checkin_gets_the_first_answer_even_when_the_retry_would_decid
         )
         .await;
     assert_eq!(driving.body["reason"], "in-motion", "{}", driving.body);
-    // A retry that says "walking" now would get an offer as a new check-in; as a retry it
-    // gets the first answer, and nothing is delivered.
-    let retry = w
+    // The same id with "walking" is another report, not a retry: it would get an offer as
+    // a new check-in, so it is refused (409) and nothing is decided or delivered.
+    let reused = w
         .app
         .checkin(
             &w.app_key,
@@ -424,7 +424,11 @@ async fn a_retried_checkin_gets_the_first_answer_even_when_the_retry_would_decid
             json!({"activity": "walking"}),
         )
         .await;
-    assert_eq!(retry.body, driving.body);
+    let p = assert_problem(&reused, 409);
+    assert!(
+        p["type"].as_str().unwrap().ends_with("checkin-id-reused"),
+        "{p}"
+    );
     assert_eq!(w.app.count_rows("decisions").await, 1);
     assert_eq!(w.app.count_rows("deliveries").await, 0);
 }

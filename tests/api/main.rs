@@ -7,6 +7,7 @@ mod events;
 mod fences;
 mod habits;
 mod helpers;
+mod hostile;
 mod limits;
 mod offers;
 mod operations;

@@ -269,6 +269,10 @@ impl Limiter for RedisLimiter {
     fn kind(&self) -> &'static str {
         "redis"
     }
+
+    fn idempotency_ttl(&self) -> Duration {
+        IDEMPOTENCY_TTL
+    }
 }
 
 fn unavailable(e: RedisError) -> LimiterError {

@@ -14,7 +14,7 @@ use std::time::Duration;
 use self::budget::OfferBudget;
 use self::person::{Person, Verdict};
 use super::{
-    ClaimOutcome, ClaimRequest, Clock, IDEMPOTENCY_TTL, Limiter, LimiterError, validate_id,
+    ClaimOutcome, ClaimRequest, Clock, Limiter, LimiterError, TWIN_IDEMPOTENCY_TTL, validate_id,
     validate_person,
 };
 
@@ -67,7 +67,7 @@ fn millis(d: Duration) -> i64 {
 
 impl State {
     fn claim(&mut self, req: &ClaimRequest, now_ms: i64) -> ClaimOutcome {
-        let ttl_ms = millis(IDEMPOTENCY_TTL);
+        let ttl_ms = millis(TWIN_IDEMPOTENCY_TTL);
         if now_ms.saturating_sub(self.last_sweep_ms) >= SWEEP_EVERY_MS {
             self.sweep(now_ms, ttl_ms);
         }
@@ -144,6 +144,10 @@ impl Limiter for InProcessLimiter {
     fn kind(&self) -> &'static str {
         "in-process"
     }
+
+    fn idempotency_ttl(&self) -> Duration {
+        TWIN_IDEMPOTENCY_TTL
+    }
 }
 
 #[cfg(test)]
@@ -177,7 +181,7 @@ mod tests {
         }
         assert_eq!(limiter.lock().people.len(), 100);
         // Past every window and the idempotency TTL, the next claim's sweep drops them.
-        clock.advance(IDEMPOTENCY_TTL + Duration::from_secs(60));
+        clock.advance(TWIN_IDEMPOTENCY_TTL + Duration::from_secs(3600));
         let mut last = ClaimRequest {
             checkin_id: "ck-last".into(),
             person: "someone".into(),

@@ -436,8 +436,16 @@ impl Store for SqliteStore {
     async fn save_decisions(
         &self,
         batch: Vec<DecisionRecord>,
-    ) -> StoreResult<Vec<Option<serde_json::Value>>> {
+    ) -> StoreResult<Vec<Option<crate::store::Prior>>> {
         self.save_decisions_impl(batch).await
+    }
+
+    async fn prior_decision(
+        &self,
+        app: &str,
+        checkin_id: &str,
+    ) -> StoreResult<Option<crate::store::Prior>> {
+        self.prior_decision_impl(app, checkin_id).await
     }
 
     async fn purge_traces(&self, before: DateTime<Utc>, now: DateTime<Utc>) -> StoreResult<u64> {

@@ -5,7 +5,7 @@ use super::{SqliteStore, db_err, from_ms, ms};
 use crate::checkins::record::{DecisionRecord, DeliveryRecord, unpack_trace};
 use crate::domain::BrandId;
 use crate::people::{Consent, ConsentInput, PersonId, Profile, Purchase};
-use crate::store::{StoreResult, StoredDecision};
+use crate::store::{Prior, StoreResult, StoredDecision};
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite};
 use std::collections::HashMap;
@@ -145,24 +145,45 @@ impl SqliteStore {
             .collect())
     }
 
+    pub(super) async fn prior_decision_impl(
+        &self,
+        app: &str,
+        checkin_id: &str,
+    ) -> StoreResult<Option<Prior>> {
+        let row = sqlx::query(
+            "SELECT user_id, fingerprint, response FROM decisions WHERE app_id = ? AND checkin_id = ?",
+        )
+        .bind(app)
+        .bind(checkin_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.map(|r| prior_of(&r)).transpose()
+    }
+
     pub(super) async fn save_decisions_impl(
         &self,
         batch: Vec<DecisionRecord>,
-    ) -> StoreResult<Vec<Option<serde_json::Value>>> {
-        let mut replays: Vec<Option<serde_json::Value>> = vec![None; batch.len()];
-        // A retry queued in the same batch as its first attempt replays that attempt.
+    ) -> StoreResult<Vec<Option<Prior>>> {
+        let mut priors: Vec<Option<Prior>> = vec![None; batch.len()];
+        // A decision queued in the same batch as an earlier one for its (app, check-in)
+        // finds that one as its prior.
         let mut first: HashMap<(&str, &str), usize> = HashMap::new();
         for (i, d) in batch.iter().enumerate() {
             if let Some(&j) = first.get(&(d.app.as_str(), d.checkin_id.as_str())) {
-                replays[i] = Some(batch[j].response.clone());
+                priors[i] = Some(Prior {
+                    user_id: batch[j].user_id.clone(),
+                    fingerprint: Some(batch[j].fingerprint.clone()),
+                    response: batch[j].response.clone(),
+                });
             } else {
                 first.insert((&d.app, &d.checkin_id), i);
             }
         }
-        let fresh: Vec<usize> = (0..batch.len()).filter(|&i| replays[i].is_none()).collect();
+        let fresh: Vec<usize> = (0..batch.len()).filter(|&i| priors[i].is_none()).collect();
         drop(first);
         if fresh.is_empty() {
-            return Ok(replays);
+            return Ok(priors);
         }
         let batch = Arc::new(batch);
         let rows = self
@@ -179,12 +200,20 @@ impl SqliteStore {
         for r in rows {
             let (app, checkin): (String, String) = (r.get("app_id"), r.get("checkin_id"));
             if let Some(&i) = by_key.get(&(app.as_str(), checkin.as_str())) {
-                let stored: String = r.get("response");
-                replays[i] = Some(serde_json::from_str(&stored).map_err(anyhow::Error::new)?);
+                priors[i] = Some(prior_of(&r)?);
             }
         }
-        Ok(replays)
+        Ok(priors)
     }
+}
+
+fn prior_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<Prior> {
+    Ok(Prior {
+        user_id: r.get("user_id"),
+        fingerprint: r.get("fingerprint"),
+        response: serde_json::from_str(&r.get::<String, _>("response"))
+            .map_err(anyhow::Error::new)?,
+    })
 }
 
 /// The new decisions of a batch (`fresh` indexes `batch`), as a write for the group commit.
@@ -222,7 +251,8 @@ fn save_statements(
 ) {
     q.push(
         "INSERT OR IGNORE INTO decisions (app_id, checkin_id, person, user_id,
-           at, decision, reason, offer_id, delivery_id, response, trace, latency_us) ",
+           at, decision, reason, offer_id, delivery_id, response, trace, latency_us,
+           fingerprint) ",
     );
     q.push_values(rows, |mut row, &i| {
         let d = &batch[i];
@@ -237,7 +267,8 @@ fn save_statements(
             .push_bind(d.delivery.as_ref().map(|x| x.id.to_string()))
             .push_bind(d.response.to_string())
             .push_bind(&d.trace)
-            .push_bind(d.latency_us);
+            .push_bind(d.latency_us)
+            .push_bind(&d.fingerprint);
     });
     // This attempt's own row: (app, check-in) with its `at` and `latency_us`.
     const MINE: &str = "EXISTS (SELECT 1 FROM decisions d WHERE d.app_id = v.column1
@@ -293,7 +324,8 @@ fn save_statements(
         q.push(") AS v WHERE ").push(MINE);
     }
     q.push(format!(
-        "; SELECT {job} AS job, d.app_id, d.checkin_id, d.response FROM decisions d JOIN ("
+        "; SELECT {job} AS job, d.app_id, d.checkin_id, d.user_id, d.fingerprint, d.response
+           FROM decisions d JOIN ("
     ));
     q.push_values(rows, |mut row, &i| {
         let d = &batch[i];

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use geoffer::limits::{Budget, Cap, ClaimOutcome, ClaimRequest, Limiter};
 
-use super::harness::{DAY, Harness, person, req, t0};
+use super::harness::{HOUR, Harness, MINUTE, person, req, t0};
+use std::time::Duration;
 
 conformance!(
     a_total_budget_of_100_grants_exactly_100_among_1000_people_racing,
@@ -105,9 +106,13 @@ async fn a_budget_refusal_is_replayed_to_a_retry(h: Harness) {
         total: None,
         daily: Some(1),
     };
+    // 30 s before midnight UTC (the clock starts at 09:00), so that the daily budget frees
+    // a minute later, inside either backend's idempotency TTL.
+    h.advance(15 * HOUR - Duration::from_secs(30));
     h.grant(&budgeted(1, "ck-a", budget)).await;
     let first = h.deny(&budgeted(2, "ck-b", budget), Cap::BudgetDaily).await;
-    h.advance(DAY);
+    h.advance(MINUTE);
+    assert!(MINUTE < h.limiter.idempotency_ttl());
     assert_eq!(
         h.claim(&budgeted(2, "ck-b", budget)).await,
         ClaimOutcome::Denied(first)

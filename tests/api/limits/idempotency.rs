@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use geoffer::limits::{Cap, ClaimOutcome, IDEMPOTENCY_TTL, Window};
+use geoffer::limits::{Cap, ClaimOutcome, Window};
 
-use super::harness::{DAY, Harness, MINUTE, generous, person, req, req_n};
+use super::harness::{DAY, Harness, generous, person, req, req_n};
 
 conformance!(
     a_retried_claim_replays_the_first_grant_and_counts_nothing,
@@ -25,7 +25,7 @@ async fn a_retried_claim_replays_the_first_grant_and_counts_nothing(h: Harness) 
     };
     let at = h.grant(&two_a_day(0)).await;
     for _ in 0..3 {
-        h.advance(MINUTE);
+        h.advance((h.limiter.idempotency_ttl() / 4).min(Duration::from_secs(60)));
         let replay = h.claim(&two_a_day(0)).await;
         assert_eq!(replay, ClaimOutcome::Granted { at, replayed: true });
     }
@@ -35,11 +35,18 @@ async fn a_retried_claim_replays_the_first_grant_and_counts_nothing(h: Harness) 
 
 async fn a_retried_claim_replays_the_first_refusal_even_after_the_window_frees(h: Harness) {
     let p = person(21);
-    h.grant(&req_n(&p, 0)).await;
-    let first = h.deny(&req_n(&p, 1), Cap::PersonDay).await;
-    h.advance(2 * DAY);
-    assert_eq!(h.claim(&req_n(&p, 1)).await, ClaimOutcome::Denied(first));
-    h.grant(&req_n(&p, 2)).await;
+    // A window shorter than the idempotency TTL of either backend.
+    let window = h.limiter.idempotency_ttl() / 4;
+    let one_a_window = |n| {
+        let mut r = req_n(&p, n);
+        r.caps.person_day = Window::new(1, window);
+        r
+    };
+    h.grant(&one_a_window(0)).await;
+    let first = h.deny(&one_a_window(1), Cap::PersonDay).await;
+    h.advance(2 * window);
+    assert_eq!(h.claim(&one_a_window(1)).await, ClaimOutcome::Denied(first));
+    h.grant(&one_a_window(2)).await;
 }
 
 async fn a_retry_after_the_idempotency_ttl_counts_as_a_new_claim(h: Harness) {
@@ -47,7 +54,7 @@ async fn a_retry_after_the_idempotency_ttl_counts_as_a_new_claim(h: Harness) {
     let mut claim = req_n(&p, 0);
     claim.caps = generous();
     h.grant(&claim).await;
-    h.advance(IDEMPOTENCY_TTL - Duration::from_millis(1));
+    h.advance(h.limiter.idempotency_ttl() - Duration::from_millis(1));
     assert!(matches!(
         h.claim(&claim).await,
         ClaimOutcome::Granted { replayed: true, .. }

@@ -120,6 +120,7 @@ pub fn delivered(brand: &str, user: &str, at: DateTime<Utc>, title: &str) -> Dec
     DecisionRecord {
         app: "default".into(),
         checkin_id: format!("seed-{id}"),
+        fingerprint: format!("seed-{id}"),
         person: PersonId::of("default", user).to_string(),
         user_id: user.into(),
         at,
