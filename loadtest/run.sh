@@ -6,6 +6,8 @@
 #   bash loadtest/run.sh                         # full: 100k fences, 100k people, 60 s per loop
 #   bash loadtest/run.sh --quick                 # ~1 minute: 10k fences, 10k people, 10 s loops
 #   bash loadtest/run.sh --soak-secs 600         # plus a 10-minute soak (RSS sampled every 30 s)
+#   bash loadtest/run.sh --twin ...              # geoffer on the in-process limiter twin (no Redis
+#                                                #   behind it: the embedded default's memory)
 #   bash loadtest/run.sh --people 5000 --closed-secs 20 ...   # any loadgen flag passes through
 #
 # Everything listens on 127.0.0.1 only; every process it starts is stopped on exit.
@@ -15,8 +17,11 @@ ROOT=$(pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 
 ARGS=()
+TWIN=0
 for a in "$@"; do
-  if [[ $a == --quick ]]; then
+  if [[ $a == --twin ]]; then
+    TWIN=1
+  elif [[ $a == --quick ]]; then
     ARGS+=(--people 10000 --fences 10000 --warmup-secs 5 --ceiling-secs 8 --closed-secs 12 --open-secs 12)
   else
     ARGS+=("$a")
@@ -49,22 +54,24 @@ DB="sqlite://$WORK/geoffer.db"
 ADMIN_KEY=$("$TARGET/release/geoffer" keys create --role admin --database-url "$DB" | tail -n 1)
 
 PORT=$(free_port)
+LIMITER=(--redis-url "redis://127.0.0.1:$REDIS_PORT" --redis-key-prefix loadtest:)
+REDIS_ARGS=(--redis-pid "$REDIS_PID")
+if [[ $TWIN == 1 ]]; then LIMITER=(); REDIS_ARGS=(); fi
 # Quiet hours off: the run must not depend on the hour it is started at.
 "$TARGET/release/geoffer" serve --bind "127.0.0.1:$PORT" --database-url "$DB" \
-  --redis-url "redis://127.0.0.1:$REDIS_PORT" --redis-key-prefix loadtest: \
-  --weather-dir fixtures/weather --quiet-hours off --log-format json \
+  "${LIMITER[@]}" --weather-dir fixtures/weather --quiet-hours off --log-format json \
   >"$WORK/geoffer.log" 2>&1 &
 PIDS+=($!); GEOFFER_PID=$!
 for _ in $(seq 1 200); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null || { echo "geoffer did not start:" >&2; tail -20 "$WORK/geoffer.log" >&2; exit 1; }
 
 NOTES="Machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(free -g | awk '/^Mem:/{print $2}') GiB; \
-commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); redis $(redis-server --version | awk '{print $3}'); \
+commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); limiter $([[ $TWIN == 1 ]] && echo in-process twin || echo redis); redis $(redis-server --version | awk '{print $3}'); \
 geoffer with --quiet-hours off and recorded weather (fixtures/weather); load before the run: $(cut -d' ' -f1-3 /proc/loadavg)."
 
 set +e
 "$TARGET/release/loadgen" --base-url "http://127.0.0.1:$PORT" --admin-key "$ADMIN_KEY" \
-  --geoffer-pid "$GEOFFER_PID" --redis-pid "$REDIS_PID" --clk-tck "$(getconf CLK_TCK)" \
+  --geoffer-pid "$GEOFFER_PID" "${REDIS_ARGS[@]}" --clk-tck "$(getconf CLK_TCK)" \
   --fixtures fixtures --report "$TARGET/loadtest-report.md" --notes "$NOTES" "${ARGS[@]}"
 STATUS=$?
 set -e

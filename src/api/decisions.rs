@@ -171,7 +171,7 @@ async fn names_for(
         for x in state.store.list_deliveries(&filter, None, 100).await? {
             names
                 .checkins
-                .insert(claim_key(&x.app, &x.checkin_id), x.checkin_id);
+                .insert(claim_key(&x.app, &x.user_id, &x.checkin_id), x.checkin_id);
         }
     }
     if let Some(f) = delivery.and_then(|x| state.engine.catalog.fence(&x.fence_id)) {

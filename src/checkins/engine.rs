@@ -254,7 +254,7 @@ impl Engine {
                 .then(b.score.total_cmp(&a.score))
                 .then(a.offer.id.cmp(&b.offer.id))
         });
-        let (answer, delivery) = self
+        let (answer, granted) = self
             .claim(
                 app,
                 &person,
@@ -267,8 +267,7 @@ impl Engine {
             )
             .await;
         trace.candidates(&candidates, &matched);
-        self.finish(who, now, started, answer, trace, delivery)
-            .await
+        self.finish(who, now, started, answer, trace, granted).await
     }
 
     /// What the person allows: from the consent gate, or from the store (filling the gate).
@@ -381,7 +380,7 @@ impl Engine {
         profile: Option<&Profile>,
         weather: &WeatherLookup,
         trace: &mut Trace,
-    ) -> (Value, Option<DeliveryRecord>) {
+    ) -> (Value, Option<Granted>) {
         let eligible = candidates.iter().filter(|x| x.eligible).count();
         if eligible == 0 {
             let moving = !candidates.is_empty()
@@ -414,7 +413,7 @@ impl Engine {
             answer["offer_id"] = json!(best.offer.id);
             return (answer, None);
         }
-        let claim_id = claim_key(app, &c.checkin_id);
+        let claim_id = claim_key(app, &c.user_id, &c.checkin_id);
         let mut last_reason = "no-eligible-offer";
         for cand in candidates.iter_mut().filter(|x| x.eligible) {
             let m = &matched[cand.fence];
@@ -450,8 +449,10 @@ impl Engine {
                         "delivered".into()
                     };
                     trace.limiter(json!({"offer_id": cand.offer.id, "outcome": "granted", "at": at, "replayed": replayed}));
-                    let d = deliver(app, c, m, &cand.offer, at, copy);
-                    return (offer_answer(c, &d, &cand.offer, &m.info), Some(d));
+                    let delivery = deliver(app, c, m, &cand.offer, at, copy);
+                    let answer = offer_answer(c, &delivery, &cand.offer, &m.info);
+                    let fresh = (!replayed).then_some((req, at));
+                    return (answer, Some(Granted { delivery, fresh }));
                 }
                 Ok(ClaimOutcome::Denied(denial)) => {
                     self.metrics.denial(denial.cap.as_str());
@@ -537,7 +538,7 @@ impl Engine {
         started: Instant,
         answer: Value,
         trace: Trace,
-        delivery: Option<DeliveryRecord>,
+        granted: Option<Granted>,
     ) -> Result<CheckinAnswer, ApiError> {
         let Subject {
             app,
@@ -545,6 +546,7 @@ impl Engine {
             c,
             fingerprint,
         } = who;
+        let (delivery, fresh) = granted.map_or((None, None), |g| (Some(g.delivery), g.fresh));
         let latency_us = started.elapsed().as_micros() as i64;
         let (trace, mut brands) = trace.finish(&answer, latency_us);
         // The delivered offer's brand too, whichever fence it was triggered at.
@@ -587,11 +589,29 @@ impl Engine {
             .write(record)
             .await
             .map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))?;
-        match saved {
-            None => Ok(CheckinAnswer(answer)),
-            Some(prior) => replay(c, fingerprint, prior),
+        let Some(prior) = saved else {
+            return Ok(CheckinAnswer(answer));
+        };
+        let answer = replay(c, fingerprint, prior);
+        // Another report took this check-in id first: a grant this attempt made on the
+        // user's caps and the offer's budget is given back, so the refused request changed
+        // nothing. (A grant replayed from the first attempt is that attempt's, and stays.)
+        if answer.is_err()
+            && let Some((req, at)) = fresh
+            && let Err(e) = self.limiter.release(&req, at).await
+        {
+            // The slot stays taken until its window ends: under-delivery, never over.
+            tracing::warn!(error = %e, "could not release the claim of a reused check-in id");
         }
+        answer
     }
+}
+
+/// A granted offer: its delivery and, for a fresh grant (not a replay), the claim to give
+/// back if the decision turns out not to be this report's.
+struct Granted {
+    delivery: DeliveryRecord,
+    fresh: Option<(ClaimRequest, DateTime<Utc>)>,
 }
 
 /// Who a decision is for: the app, its user's pseudonym, the report and its fingerprint.
@@ -677,12 +697,15 @@ fn offer_answer(c: &CheckinInput, d: &DeliveryRecord, offer: &Offer, fence: &Fen
     json!({ "decision": "offer", "checkin_id": c.checkin_id, "offer": body })
 }
 
-/// The limiter's idempotency key: one per app and check-in. Cap holders in traces carry it
-/// instead of the check-in id; support maps it back.
-pub fn claim_key(app: &str, checkin_id: &str) -> String {
+/// The limiter's idempotency key: one per app, user and check-in id, so that another user
+/// reusing an id never shares a claim or a budget reservation with the first. Cap holders
+/// in traces carry it instead of the check-in id; support maps it back.
+pub fn claim_key(app: &str, user_id: &str, checkin_id: &str) -> String {
     hex::encode(
         &Sha256::new()
             .chain_update(app)
+            .chain_update([0])
+            .chain_update(user_id)
             .chain_update([0])
             .chain_update(checkin_id)
             .finalize()[..16],

@@ -52,6 +52,15 @@ pub trait Limiter: Send + Sync + 'static {
         brand: &str,
         duration: Duration,
     ) -> Result<(), LimiterError>;
+    /// Undoes a fresh grant (one not replayed) granted at `granted_at`: its entries leave
+    /// every cap's window, its budget reservation is given back, and the check-in's stored
+    /// answer for the offer becomes a `checkin-id-reused` refusal. For a decision that could
+    /// not be recorded as this report (its check-in id was taken by another one).
+    async fn release(
+        &self,
+        req: &ClaimRequest,
+        granted_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), LimiterError>;
     /// Removes everything kept about a person (erasure); offer budgets are not personal and stay.
     async fn forget_person(&self, person: &str) -> Result<(), LimiterError>;
     /// Health probe for /readyz.

@@ -28,11 +28,13 @@ pub enum Cap {
     BudgetDaily,
     /// This check-in already produced a delivery (one grant per check-in).
     CheckinAlreadyServed,
+    /// The grant was released: the check-in's id belongs to another report (409).
+    CheckinIdReused,
 }
 
 impl Cap {
     /// Every cap, in the order a claim checks them.
-    pub const ALL: [Cap; 9] = [
+    pub const ALL: [Cap; 10] = [
         Cap::CheckinAlreadyServed,
         Cap::BrandCooldown,
         Cap::PersonDay,
@@ -42,6 +44,7 @@ impl Cap {
         Cap::PersonFence,
         Cap::BudgetTotal,
         Cap::BudgetDaily,
+        Cap::CheckinIdReused,
     ];
 
     /// Stable kebab-case name, used in decision traces, metrics and the Redis script.
@@ -56,6 +59,7 @@ impl Cap {
             Cap::BudgetTotal => "budget-total",
             Cap::BudgetDaily => "budget-daily",
             Cap::CheckinAlreadyServed => "checkin-already-served",
+            Cap::CheckinIdReused => "checkin-id-reused",
         }
     }
 

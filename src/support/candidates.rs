@@ -90,6 +90,9 @@ fn first_pass(m: &Moment, c: &Value, names: &Names, scope: &Scope) -> CandidateV
     } else if raw.starts_with("held out") {
         lines.push(raw);
         "held-out"
+    } else if raw.starts_with("skipped") {
+        lines.push(raw);
+        "copy-unrenderable"
     } else {
         match limiter.map(|l| l["outcome"].as_str().unwrap_or_default()) {
             Some("granted") => {

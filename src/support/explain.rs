@@ -49,7 +49,7 @@ pub struct CandidateView {
     pub brand: String,
     /// The fence it was reached through.
     pub fence_id: Option<String>,
-    /// delivered, not-eligible, below-relevance, held-out, capped, limiter-unavailable,
+    /// delivered, not-eligible, below-relevance, held-out, copy-unrenderable, capped, limiter-unavailable,
     /// not-chosen or not-tried.
     pub outcome: String,
     /// Why, one line per reason ("weather: needs ≥ 28 °C, was 18 °C").

@@ -364,3 +364,29 @@ async fn budgets_beyond_the_documented_range_and_invalid_tag_filters_are_refused
         ok.body
     );
 }
+
+#[tokio::test]
+async fn racing_reuses_of_one_checkin_id_by_two_users_leave_the_loser_unchanged() {
+    let w = world(place_only_offer(1)).await;
+    for n in 0..4 {
+        let (a, b) = (format!("racer-a{n}"), format!("racer-b{n}"));
+        for user in [&a, &b] {
+            w.app.consent(&w.app_key, user, true, true).await;
+        }
+        let id = format!("race-{n}");
+        let (ra, rb) = (w.report(&id, &a), w.report(&id, &b));
+        let (first, second) = tokio::join!(w.send(&ra), w.send(&rb));
+        // One of them was decided (and got the offer); the other was refused.
+        let (won, lost_user) = match (first.status.as_u16(), second.status.as_u16()) {
+            (200, 409) => (first, &b),
+            (409, 200) => (second, &a),
+            other => panic!("{other:?}: {} / {}", first.body, second.body),
+        };
+        assert_eq!(won.body["decision"], "offer", "{}", won.body);
+        // The loser's caps (one per day, per brand, per offer) are untouched: their own
+        // next check-in gets the offer.
+        let own = w.send(&w.report(&format!("own-{n}"), lost_user)).await;
+        assert_eq!(own.body["decision"], "offer", "{}", own.body);
+    }
+    assert_eq!(w.app.count_rows("deliveries").await, 8);
+}

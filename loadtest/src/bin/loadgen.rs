@@ -477,8 +477,22 @@ fn render(
             "\ngeoffer RSS during the soak (MiB): {}.",
             series.join(", ")
         );
+        if let Some(growth) = rss_growth_second_half(soak_rss) {
+            let _ = writeln!(
+                r,
+                "RSS growth over the soak's second half: {:+.1} MiB (target for a 10-minute soak: at most +5 MiB between minutes 5 and 10).",
+                growth
+            );
+        }
     }
     r
+}
+
+/// MiB that RSS grew from the sample nearest the soak's middle to its last sample.
+fn rss_growth_second_half(samples: &[(u64, u64)]) -> Option<f64> {
+    let (end_s, end_kib) = *samples.last()?;
+    let (_, mid_kib) = *samples.iter().min_by_key(|(s, _)| s.abs_diff(end_s / 2))?;
+    Some((end_kib as f64 - mid_kib as f64) / 1024.0)
 }
 
 /// The closed-loop target, as a share of the HTTP ceiling (issue 8).
@@ -559,5 +573,23 @@ fn cpu_budget(r: &mut String, phases: &[Phase]) {
             "That leaves geoffer {left:.1} µs per check-in at the target, {:.2}× what it spent per `GET /healthz` ({healthz_us:.1} µs); it spent {spent}.",
             left / healthz_us
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rss_growth_is_measured_from_the_middle_sample_to_the_last() {
+        let mib = |m: u64| m * 1024;
+        let samples = [
+            (0, mib(100)),
+            (300, mib(140)),
+            (330, mib(141)),
+            (600, mib(143)),
+        ];
+        assert_eq!(rss_growth_second_half(&samples), Some(3.0));
+        assert_eq!(rss_growth_second_half(&[]), None);
     }
 }

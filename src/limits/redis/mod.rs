@@ -35,6 +35,7 @@ struct Scripts {
     claim: Script,
     release: Script,
     budget: Script,
+    refund: Script,
     cool_down: Script,
 }
 
@@ -42,6 +43,7 @@ static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     claim: Script::new(include_str!("claim.lua")),
     release: Script::new(include_str!("release.lua")),
     budget: Script::new(include_str!("budget.lua")),
+    refund: Script::new(include_str!("refund.lua")),
     cool_down: Script::new(include_str!("cool_down.lua")),
 });
 
@@ -239,6 +241,42 @@ impl Limiter for RedisLimiter {
                 .map_err(unavailable)
         };
         self.bounded("cool_down", call).await
+    }
+
+    async fn release(
+        &self,
+        req: &ClaimRequest,
+        granted_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), LimiterError> {
+        req.validate()?;
+        let call = async {
+            let person = PersonKeys::new(&self.prefix, &req.person).limits();
+            SCRIPTS
+                .release
+                .key(&person)
+                .arg(&req.checkin_id)
+                .arg(&req.offer_id)
+                .arg("D checkin-id-reused 0 -1 -1 -1 - -")
+                .invoke_async::<i64>(&mut self.conns.get().await)
+                .await
+                .map_err(unavailable)?;
+            if req.budget.is_unlimited() {
+                return Ok(());
+            }
+            let at = granted_at.timestamp_millis();
+            let offer = OfferKeys::new(&self.prefix, &req.offer_id);
+            SCRIPTS
+                .refund
+                .key(offer.counters())
+                .key(offer.reservations(at.div_euclid(DAY_MS)))
+                .arg(&req.checkin_id)
+                .arg(at)
+                .invoke_async::<i64>(&mut self.conns.get().await)
+                .await
+                .map(drop)
+                .map_err(unavailable)
+        };
+        self.bounded("release", call).await
     }
 
     async fn forget_person(&self, person: &str) -> Result<(), LimiterError> {

@@ -64,6 +64,18 @@ impl OfferBudget {
         self.forget_old(now_ms, keep_ms);
     }
 
+    /// Gives back the delivery `checkin` reserved at `granted_ms` (a released grant); a
+    /// check-in with no reservation gives back nothing.
+    pub(super) fn refund(&mut self, checkin: &str, granted_ms: i64) {
+        if self.reservations.remove(checkin).is_none() {
+            return;
+        }
+        self.total = self.total.saturating_sub(1);
+        if self.day == granted_ms.div_euclid(DAY_MS) {
+            self.day_count = self.day_count.saturating_sub(1);
+        }
+    }
+
     /// Drops reservations older than any retry (the counters stay: they are the budget).
     pub(super) fn forget_old(&mut self, now_ms: i64, keep_ms: i64) {
         let from = now_ms.saturating_sub(keep_ms);

@@ -61,6 +61,12 @@ impl SlidingLog {
         ))
     }
 
+    /// Removes the entry a grant of `offer` to `checkin` added (a released grant).
+    pub(super) fn remove(&mut self, checkin: &str, offer: &str) {
+        self.entries
+            .retain(|e| !(e.checkin == checkin && e.offer == offer));
+    }
+
     /// Records a grant, trims what fell out of the window and renews the expiry.
     pub(super) fn record(&mut self, period_ms: i64, now_ms: i64, checkin: &str, offer: &str) {
         if period_ms <= 0 {

@@ -131,6 +131,22 @@ impl Limiter for InProcessLimiter {
         Ok(())
     }
 
+    async fn release(
+        &self,
+        req: &ClaimRequest,
+        granted_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), LimiterError> {
+        req.validate()?;
+        let mut state = self.lock();
+        if let Some(person) = state.people.get_mut(&req.person) {
+            person.release(req);
+        }
+        if let Some(budget) = state.budgets.get_mut(&req.offer_id) {
+            budget.refund(&req.checkin_id, granted_at.timestamp_millis());
+        }
+        Ok(())
+    }
+
     async fn forget_person(&self, person: &str) -> Result<(), LimiterError> {
         validate_person(person)?;
         self.lock().people.remove(person);

@@ -174,6 +174,48 @@ impl Person {
         record.answers.insert(req.offer_id.clone(), outcome);
     }
 
+    /// Undoes a grant of `req`'s offer to its check-in: its entries leave every log, and
+    /// the check-in's answer for the offer becomes a `checkin-id-reused` refusal.
+    pub(super) fn release(&mut self, req: &ClaimRequest) {
+        let Some(record) = self.checkins.get_mut(&req.checkin_id) else {
+            return;
+        };
+        if !matches!(
+            record.answers.get(&req.offer_id),
+            Some(ClaimOutcome::Granted { .. })
+        ) {
+            return;
+        }
+        record.answers.insert(
+            req.offer_id.clone(),
+            ClaimOutcome::Denied(Denial {
+                cap: Cap::CheckinIdReused,
+                limit: 0,
+                period: None,
+                held_by: None,
+                until: None,
+            }),
+        );
+        if record
+            .served
+            .as_ref()
+            .is_some_and(|h| h.offer_id == req.offer_id)
+        {
+            record.served = None;
+        }
+        let (checkin, offer) = (req.checkin_id.as_str(), req.offer_id.as_str());
+        self.all.remove(checkin, offer);
+        for (map, id) in [
+            (&mut self.brands, &req.brand),
+            (&mut self.offers, &req.offer_id),
+            (&mut self.fences, &req.fence_id),
+        ] {
+            if let Some(log) = map.get_mut(id) {
+                log.remove(checkin, offer);
+            }
+        }
+    }
+
     /// Starts or extends a cool-down; never shortens one.
     pub(super) fn cool_down(&mut self, brand: &str, until_ms: i64) {
         let current = self.cooldowns.entry(brand.to_owned()).or_insert(until_ms);

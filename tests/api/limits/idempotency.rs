@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use geoffer::limits::{Cap, ClaimOutcome, Window};
+use geoffer::limits::{Budget, Cap, ClaimOutcome, Window};
 
 use super::harness::{DAY, Harness, generous, person, req, req_n};
 
@@ -12,6 +12,7 @@ conformance!(
     a_retry_after_the_idempotency_ttl_counts_as_a_new_claim,
     a_checkin_that_got_a_grant_cannot_get_a_second_offer,
     a_refused_checkin_can_still_get_another_offer,
+    a_released_grant_frees_every_cap_and_its_budget,
     malformed_ids_are_refused_before_anything_is_recorded,
     the_limiter_reports_its_kind_and_answers_pings,
 );
@@ -134,4 +135,39 @@ async fn the_limiter_reports_its_kind_and_answers_pings(h: Harness) {
     };
     assert_eq!(h.limiter.kind(), expected);
     h.limiter.ping().await.expect("ping");
+}
+
+async fn a_released_grant_frees_every_cap_and_its_budget(h: Harness) {
+    let p = person(26);
+    let budgeted = |checkin: &str, who: &str| {
+        let mut r = req(who, checkin, "chillco", "cola", "corner");
+        r.budget = Budget {
+            total: Some(1),
+            daily: Some(1),
+        };
+        r
+    };
+    let first = budgeted("ck-a", &p);
+    let at = h.grant(&first).await;
+    h.limiter.release(&first, at).await.expect("released");
+    // The released check-in answers the release from now on, and counts nothing.
+    let replay = h.claim(&first).await;
+    assert_eq!(
+        replay.denial().map(|d| d.cap),
+        Some(Cap::CheckinIdReused),
+        "{replay:?}"
+    );
+    // Every personal cap (1 a day, for the brand, offer and fence) and the budget (1 in
+    // all, 1 a day) are free again: the next check-in gets the offer...
+    h.grant(&budgeted("ck-b", &p)).await;
+    // ... and that one is counted: the budget refuses someone else now.
+    let (other, third) = (person(27), person(28));
+    h.deny(&budgeted("ck-c", &other), Cap::BudgetTotal).await;
+    // Releasing twice, or a check-in that holds nothing, changes nothing.
+    h.limiter.release(&first, at).await.expect("no-op");
+    h.limiter
+        .release(&budgeted("never", &p), at)
+        .await
+        .expect("no-op");
+    h.deny(&budgeted("ck-d", &third), Cap::BudgetTotal).await;
 }
