@@ -5,13 +5,14 @@ use crate::api;
 use crate::api::extract::BodyLimit;
 use crate::catalog::Catalog;
 use crate::changes::ChangeFeed;
+use crate::checkins::admission::Admission;
 use crate::checkins::record::DecisionWriter;
 use crate::checkins::{Engine, EngineConfig, EngineMetrics};
 use crate::habits::{Habits, InProcessHabits, RedisHabits};
 use crate::limits::{Clock, InProcessLimiter, Limiter, RedisLimiter, SystemClock};
 use crate::metrics::Metrics;
 use crate::people::gate::{ConsentGate, InProcessGate, RedisGate};
-use crate::redis_conns::{self, PerThread};
+use crate::redis_conns::{self, Calls, PerThread};
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::store::Store;
@@ -52,13 +53,21 @@ type HotState = (Arc<dyn Limiter>, Arc<dyn Habits>, Arc<dyn ConsentGate>);
 
 /// The limiter, the habit state and the consent gate, from the same backend: Redis when
 /// configured, else the in-process twins (strict within this process only).
-async fn limits(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<HotState> {
+async fn limits(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+    metrics: &Metrics,
+) -> anyhow::Result<HotState> {
     let timeout = Duration::from_millis(settings.limiter_timeout_ms);
     match &settings.redis_url {
         Some(url) => {
+            // One set of per-operation counters for every Redis user.
+            let calls = Calls::new(timeout);
+            calls.register(metrics);
             let limiter = RedisLimiter::connect(url.expose(), &settings.redis_key_prefix, timeout)
                 .await
-                .context("connecting the rate limiter to Redis")?;
+                .context("connecting the rate limiter to Redis")?
+                .with_calls(calls.clone());
             let client = redis::Client::open(url.expose())
                 .map_err(|_| anyhow::anyhow!("invalid Redis URL"))?;
             let conns = Arc::new(
@@ -70,8 +79,10 @@ async fn limits(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Ho
             let prefix = &settings.redis_key_prefix;
             Ok((
                 Arc::new(limiter),
-                Arc::new(RedisHabits::new(conns.clone(), prefix, timeout)),
-                Arc::new(RedisGate::new(conns, prefix, timeout)),
+                Arc::new(
+                    RedisHabits::new(conns.clone(), prefix, timeout).with_calls(calls.clone()),
+                ),
+                Arc::new(RedisGate::new(conns, prefix, timeout).with_calls(calls)),
             ))
         }
         None => {
@@ -126,8 +137,9 @@ impl Application {
                 .context("loading fences and offers")?,
         );
         let follower = catalog.clone().follow(&feed, store.clone());
-        let (limiter, habits, consents) = limits(&settings, clock.clone()).await?;
-        let (writer, writer_task) = DecisionWriter::start(store.clone(), &metrics);
+        let (limiter, habits, consents) = limits(&settings, clock.clone(), &metrics).await?;
+        let (writer, writer_task) =
+            DecisionWriter::start(store.clone(), &metrics);
         let config = EngineConfig {
             quiet_hours: settings.quiet_hours_minutes()?,
             min_relevance: settings.min_relevance,
@@ -153,7 +165,13 @@ impl Application {
             config,
             metrics: EngineMetrics::new(&metrics),
         });
+        let admission = Arc::new(Admission::new(
+            settings.max_concurrent_checkins,
+            Duration::from_millis(settings.checkin_queue_wait_ms),
+            &metrics,
+        ));
         let state = AppState {
+            admission,
             store,
             feed,
             metrics,

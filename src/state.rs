@@ -22,4 +22,6 @@ pub struct AppState {
     pub keys: Arc<crate::auth::KeyCache>,
     /// The check-in decision engine (and the limiter, catalog and habits it holds).
     pub engine: Arc<Engine>,
+    /// Turns of the check-in path (overload control).
+    pub admission: Arc<crate::checkins::admission::Admission>,
 }
