@@ -139,7 +139,7 @@ impl Application {
         let follower = catalog.clone().follow(&feed, store.clone());
         let (limiter, habits, consents) = limits(&settings, clock.clone(), &metrics).await?;
         let (writer, writer_task) =
-            DecisionWriter::start(store.clone(), &metrics);
+            DecisionWriter::start(store.clone(), &metrics, settings.decision_queue_capacity);
         let config = EngineConfig {
             quiet_hours: settings.quiet_hours_minutes()?,
             min_relevance: settings.min_relevance,

@@ -100,6 +100,10 @@ pub fn problemize<B: MessageBody + 'static>(
             "unsupported-media-type",
             "send the body as application/json".to_string(),
         ),
+        503 => (
+            "unavailable",
+            "the service is unavailable; retry later".to_string(),
+        ),
         s if s >= 500 => ("internal", "internal error".to_string()),
         _ => (
             "bad-request",
