@@ -8,6 +8,7 @@ use crate::changes::ChangeFeed;
 use crate::checkins::admission::Admission;
 use crate::checkins::record::DecisionWriter;
 use crate::checkins::{Engine, EngineConfig, EngineMetrics};
+use crate::drain::{Connections, Drain};
 use crate::habits::{Habits, InProcessHabits, RedisHabits};
 use crate::limits::{Clock, InProcessLimiter, Limiter, RedisLimiter, SystemClock};
 use crate::metrics::Metrics;
@@ -25,6 +26,7 @@ use anyhow::Context;
 use std::future::Future;
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
@@ -32,6 +34,8 @@ use tokio::task::JoinHandle;
 pub struct Application {
     port: u16,
     server: Server,
+    /// How shutdown drains the connections (see `drain`).
+    drain: Drain,
     state: AppState,
     background: Vec<JoinHandle<()>>,
     // Tasks that would otherwise run forever (the trace purge) end when this is dropped.
@@ -170,8 +174,10 @@ impl Application {
             Duration::from_millis(settings.checkin_queue_wait_ms),
             &metrics,
         ));
+        let draining = Arc::new(AtomicBool::new(false));
         let state = AppState {
             admission,
+            draining: draining.clone(),
             store,
             feed,
             metrics,
@@ -182,6 +188,13 @@ impl Application {
         let listener = TcpListener::bind(&state.settings.bind)
             .with_context(|| format!("binding {}", state.settings.bind))?;
         let port = listener.local_addr()?.port();
+        let connections = Arc::new(Connections::default());
+        let drain = Drain {
+            draining,
+            connections: connections.clone(),
+            listener: listener.try_clone().context("duplicating the listener")?,
+            grace: Duration::from_secs(state.settings.shutdown_timeout_s),
+        };
         let data = web::Data::new(state.clone());
         let (body_limit, import_limit) = (
             state.settings.body_limit_bytes,
@@ -195,6 +208,7 @@ impl Application {
                 .wrap(from_fn(api::middleware::observe))
                 .configure(|cfg| api::configure(cfg, import_limit))
         })
+        .on_connect(move |_, data| connections.track(data))
         .listen(listener)?
         // Signals are the caller's business: shutdown arrives as a future (see run_until_stopped).
         .disable_signals()
@@ -203,6 +217,7 @@ impl Application {
         Ok(Self {
             port,
             server,
+            drain,
             state,
             background: vec![follower, writer_task, purge],
             stop,
@@ -219,26 +234,29 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests finish
-    /// (up to the configured grace period) and flushes the decision writer.
+    /// Serves until `shutdown` completes, then stops accepting (new connections are
+    /// refused), answers every request that arrived, closing each connection after its
+    /// answer (up to the configured grace period; see `drain`), and flushes the decision
+    /// writer.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let handle = self.server.handle();
-        tokio::spawn(async move {
-            shutdown.await;
-            tracing::info!("shutting down: finishing in-flight requests");
-            handle.stop(true).await;
-        });
-        self.server.await?;
-        // Dropping the last state handle closes the writer's queue; it flushes and ends.
         let Self {
+            server,
+            drain,
             state,
             background,
             stop,
             ..
         } = self;
+        let handle = server.handle();
+        tokio::spawn(async move {
+            shutdown.await;
+            drain.run(handle).await;
+        });
+        server.await?;
+        // Dropping the last state handle closes the writer's queue; it flushes and ends.
         drop(state);
         drop(stop);
         // With every handle gone the writer drains its queue and ends; so does the catalog's

@@ -24,4 +24,7 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     /// Turns of the check-in path (overload control).
     pub admission: Arc<crate::checkins::admission::Admission>,
+    /// Set when shutdown starts: every answer then closes its connection, and /readyz says
+    /// not ready.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }

@@ -3,6 +3,7 @@
 
 mod disk;
 mod redis_burst;
+mod shutdown;
 
 use crate::helpers::*;
 use serde_json::json;
