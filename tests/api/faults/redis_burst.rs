@@ -124,3 +124,28 @@ async fn with_redis_down_each_failed_operation_is_counted_in_metrics() {
         "{after}"
     );
 }
+
+#[tokio::test]
+async fn a_thousand_concurrent_consent_changes_on_a_healthy_redis_are_all_recorded() {
+    let redis = RedisServer::start();
+    redis.prioritize();
+    let (app, key) = app_on(&redis).await;
+    let answers = join_all((0..1000).map(|i| {
+        let (app, key) = (&app, &key);
+        async move {
+            app.put(
+                &format!("/v1/users/c-{i}/consent"),
+                key,
+                &json!({"location": true, "personalization": i % 2 == 0}),
+            )
+            .await
+        }
+    }))
+    .await;
+    let mut by = BTreeMap::new();
+    for a in answers {
+        *by.entry(a.status.as_u16()).or_insert(0) += 1;
+    }
+    eprintln!("1,000 concurrent consent changes: {by:?}");
+    assert_eq!(by.get(&200), Some(&1000), "{by:?}");
+}
