@@ -9,6 +9,9 @@ use utoipa::ToSchema;
 /// Media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// Seconds a client should wait before retrying a 503 (`Retry-After`).
+pub const RETRY_AFTER_S: u64 = 1;
+
 /// One field-level problem: a JSON pointer into the request and what is wrong there.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct FieldError {
@@ -87,7 +90,8 @@ pub enum ApiError {
     /// None of the media types the `Accept` header lists can be produced.
     #[error("{0}")]
     NotAcceptable(String),
-    /// A dependency (store, limiter) cannot be reached.
+    /// A dependency (store, limiter) cannot be reached, or the service is overloaded; the
+    /// answer carries `Retry-After`.
     #[error("{0}")]
     Unavailable(String),
     /// Anything else; details go to the log, never to the client.
@@ -108,6 +112,13 @@ impl ApiError {
             many => format!("{} fields are invalid; see `errors`", many.len()),
         };
         Self::Validation { detail, errors }
+    }
+
+    /// The database cannot record: 503 with a detail that names no internals (the cause goes
+    /// to the log).
+    pub fn unavailable_store(cause: &anyhow::Error) -> Self {
+        tracing::warn!(error.cause_chain = ?cause, "the database cannot record");
+        Self::Unavailable("the database cannot record right now; retry later".into())
     }
 
     /// The slug that ends the problem `type` URI.
@@ -197,11 +208,20 @@ impl ResponseError for ApiError {
             tracing::error!(error.cause_chain = ?cause, "request failed");
         }
         let mut res = json_problem(self.status_code(), &self.to_problem());
-        if matches!(self, Self::Unauthorized) {
-            res.headers_mut().insert(
-                actix_web::http::header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer"),
-            );
+        match self {
+            Self::Unauthorized => {
+                res.headers_mut().insert(
+                    actix_web::http::header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer"),
+                );
+            }
+            Self::Unavailable(_) => {
+                res.headers_mut().insert(
+                    actix_web::http::header::RETRY_AFTER,
+                    HeaderValue::from(RETRY_AFTER_S),
+                );
+            }
+            _ => {}
         }
         res
     }

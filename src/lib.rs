@@ -11,6 +11,7 @@ pub mod checkins;
 pub mod cli;
 pub mod demo;
 pub mod domain;
+pub mod drain;
 pub mod error;
 pub mod events;
 pub mod fences;

@@ -63,6 +63,12 @@ pub struct Settings {
     pub import_limit_bytes: usize,
     /// Grace period for in-flight requests on shutdown (s).
     pub shutdown_timeout_s: u64,
+    /// Decisions waiting to be recorded before check-ins are refused with 503 (overload).
+    pub decision_queue_capacity: usize,
+    /// Check-ins decided at once; more wait for a turn.
+    pub max_concurrent_checkins: usize,
+    /// Longest a check-in waits for a turn before a 503 (ms).
+    pub checkin_queue_wait_ms: u64,
     /// Log format.
     pub log_format: LogFormat,
     /// Local quiet hours `HH:MM-HH:MM` (no offers inside), or `off`.
@@ -95,6 +101,9 @@ impl Default for Settings {
             body_limit_bytes: 1 << 20,
             import_limit_bytes: 256 << 20,
             shutdown_timeout_s: 30,
+            decision_queue_capacity: crate::checkins::record::DEFAULT_QUEUE_CAPACITY,
+            max_concurrent_checkins: crate::checkins::admission::DEFAULT_MAX_CONCURRENT,
+            checkin_queue_wait_ms: crate::checkins::admission::DEFAULT_QUEUE_WAIT_MS,
             log_format: LogFormat::Pretty,
             quiet_hours: "21:00-08:00".into(),
             min_relevance: 1.0,
@@ -122,6 +131,9 @@ pub struct FileSettings {
     body_limit_bytes: Option<usize>,
     import_limit_bytes: Option<usize>,
     shutdown_timeout_s: Option<u64>,
+    decision_queue_capacity: Option<usize>,
+    max_concurrent_checkins: Option<usize>,
+    checkin_queue_wait_ms: Option<u64>,
     log_format: Option<LogFormat>,
     quiet_hours: Option<String>,
     min_relevance: Option<f64>,
@@ -225,6 +237,9 @@ impl Settings {
             body_limit_bytes,
             import_limit_bytes,
             shutdown_timeout_s,
+            decision_queue_capacity,
+            max_concurrent_checkins,
+            checkin_queue_wait_ms,
             log_format,
             quiet_hours,
             min_relevance,

@@ -5,13 +5,15 @@ use crate::api;
 use crate::api::extract::BodyLimit;
 use crate::catalog::Catalog;
 use crate::changes::ChangeFeed;
+use crate::checkins::admission::Admission;
 use crate::checkins::record::DecisionWriter;
 use crate::checkins::{Engine, EngineConfig, EngineMetrics};
+use crate::drain::{Connections, Drain};
 use crate::habits::{Habits, InProcessHabits, RedisHabits};
 use crate::limits::{Clock, InProcessLimiter, Limiter, RedisLimiter, SystemClock};
 use crate::metrics::Metrics;
 use crate::people::gate::{ConsentGate, InProcessGate, RedisGate};
-use crate::redis_conns::{self, PerThread};
+use crate::redis_conns::{self, Calls, PerThread};
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::store::Store;
@@ -24,6 +26,7 @@ use anyhow::Context;
 use std::future::Future;
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
@@ -31,6 +34,8 @@ use tokio::task::JoinHandle;
 pub struct Application {
     port: u16,
     server: Server,
+    /// How shutdown drains the connections (see `drain`).
+    drain: Drain,
     state: AppState,
     background: Vec<JoinHandle<()>>,
     // Tasks that would otherwise run forever (the trace purge) end when this is dropped.
@@ -52,13 +57,21 @@ type HotState = (Arc<dyn Limiter>, Arc<dyn Habits>, Arc<dyn ConsentGate>);
 
 /// The limiter, the habit state and the consent gate, from the same backend: Redis when
 /// configured, else the in-process twins (strict within this process only).
-async fn limits(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<HotState> {
+async fn limits(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+    metrics: &Metrics,
+) -> anyhow::Result<HotState> {
     let timeout = Duration::from_millis(settings.limiter_timeout_ms);
     match &settings.redis_url {
         Some(url) => {
+            // One set of per-operation counters for every Redis user.
+            let calls = Calls::new(timeout);
+            calls.register(metrics);
             let limiter = RedisLimiter::connect(url.expose(), &settings.redis_key_prefix, timeout)
                 .await
-                .context("connecting the rate limiter to Redis")?;
+                .context("connecting the rate limiter to Redis")?
+                .with_calls(calls.clone());
             let client = redis::Client::open(url.expose())
                 .map_err(|_| anyhow::anyhow!("invalid Redis URL"))?;
             let conns = Arc::new(
@@ -70,8 +83,10 @@ async fn limits(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Ho
             let prefix = &settings.redis_key_prefix;
             Ok((
                 Arc::new(limiter),
-                Arc::new(RedisHabits::new(conns.clone(), prefix, timeout)),
-                Arc::new(RedisGate::new(conns, prefix, timeout)),
+                Arc::new(
+                    RedisHabits::new(conns.clone(), prefix, timeout).with_calls(calls.clone()),
+                ),
+                Arc::new(RedisGate::new(conns, prefix, timeout).with_calls(calls)),
             ))
         }
         None => {
@@ -126,8 +141,9 @@ impl Application {
                 .context("loading fences and offers")?,
         );
         let follower = catalog.clone().follow(&feed, store.clone());
-        let (limiter, habits, consents) = limits(&settings, clock.clone()).await?;
-        let (writer, writer_task) = DecisionWriter::start(store.clone(), &metrics);
+        let (limiter, habits, consents) = limits(&settings, clock.clone(), &metrics).await?;
+        let (writer, writer_task) =
+            DecisionWriter::start(store.clone(), &metrics, settings.decision_queue_capacity);
         let config = EngineConfig {
             quiet_hours: settings.quiet_hours_minutes()?,
             min_relevance: settings.min_relevance,
@@ -153,7 +169,15 @@ impl Application {
             config,
             metrics: EngineMetrics::new(&metrics),
         });
+        let admission = Arc::new(Admission::new(
+            settings.max_concurrent_checkins,
+            Duration::from_millis(settings.checkin_queue_wait_ms),
+            &metrics,
+        ));
+        let draining = Arc::new(AtomicBool::new(false));
         let state = AppState {
+            admission,
+            draining: draining.clone(),
             store,
             feed,
             metrics,
@@ -164,6 +188,13 @@ impl Application {
         let listener = TcpListener::bind(&state.settings.bind)
             .with_context(|| format!("binding {}", state.settings.bind))?;
         let port = listener.local_addr()?.port();
+        let connections = Arc::new(Connections::default());
+        let drain = Drain {
+            draining,
+            connections: connections.clone(),
+            listener: listener.try_clone().context("duplicating the listener")?,
+            grace: Duration::from_secs(state.settings.shutdown_timeout_s),
+        };
         let data = web::Data::new(state.clone());
         let (body_limit, import_limit) = (
             state.settings.body_limit_bytes,
@@ -177,6 +208,7 @@ impl Application {
                 .wrap(from_fn(api::middleware::observe))
                 .configure(|cfg| api::configure(cfg, import_limit))
         })
+        .on_connect(move |_, data| connections.track(data))
         .listen(listener)?
         // Signals are the caller's business: shutdown arrives as a future (see run_until_stopped).
         .disable_signals()
@@ -185,6 +217,7 @@ impl Application {
         Ok(Self {
             port,
             server,
+            drain,
             state,
             background: vec![follower, writer_task, purge],
             stop,
@@ -201,26 +234,29 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests finish
-    /// (up to the configured grace period) and flushes the decision writer.
+    /// Serves until `shutdown` completes, then stops accepting (new connections are
+    /// refused), answers every request that arrived, closing each connection after its
+    /// answer (up to the configured grace period; see `drain`), and flushes the decision
+    /// writer.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let handle = self.server.handle();
-        tokio::spawn(async move {
-            shutdown.await;
-            tracing::info!("shutting down: finishing in-flight requests");
-            handle.stop(true).await;
-        });
-        self.server.await?;
-        // Dropping the last state handle closes the writer's queue; it flushes and ends.
         let Self {
+            server,
+            drain,
             state,
             background,
             stop,
             ..
         } = self;
+        let handle = server.handle();
+        tokio::spawn(async move {
+            shutdown.await;
+            drain.run(handle).await;
+        });
+        server.await?;
+        // Dropping the last state handle closes the writer's queue; it flushes and ends.
         drop(state);
         drop(stop);
         // With every handle gone the writer drains its queue and ends; so does the catalog's

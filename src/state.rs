@@ -22,4 +22,9 @@ pub struct AppState {
     pub keys: Arc<crate::auth::KeyCache>,
     /// The check-in decision engine (and the limiter, catalog and habits it holds).
     pub engine: Arc<Engine>,
+    /// Turns of the check-in path (overload control).
+    pub admission: Arc<crate::checkins::admission::Admission>,
+    /// Set when shutdown starts: every answer then closes its connection, and /readyz says
+    /// not ready.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }

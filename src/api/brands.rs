@@ -106,6 +106,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Conflict(msg) => ApiError::Conflict(msg),
             StoreError::NotFound(msg) => ApiError::NotFound(msg),
+            StoreError::Unavailable(e) => ApiError::unavailable_store(&e),
             StoreError::Other(e) => ApiError::Internal(e),
         }
     }

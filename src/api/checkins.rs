@@ -17,6 +17,7 @@ pub async fn create(
     body: ValidJson<CheckinInput>,
 ) -> Result<HttpResponse, ApiError> {
     let app = who.require_app()?.to_string();
+    let _turn = state.admission.enter().await?;
     let answer = state.engine.decide(&app, body.0).await?;
     Ok(HttpResponse::Ok().json(answer.0))
 }

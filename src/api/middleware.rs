@@ -45,6 +45,13 @@ pub async fn observe(
     span.record("route", route.as_str());
     span.record("status", status);
     if let Some(state) = state {
+        if state.draining.load(std::sync::atomic::Ordering::Relaxed) {
+            // Shutting down: this answer is the connection's last, and says so, so the
+            // client sends its next request elsewhere instead of into a closing socket.
+            res.response_mut()
+                .head_mut()
+                .set_connection_type(actix_web::http::ConnectionType::Close);
+        }
         state
             .metrics
             .http_requests
@@ -99,6 +106,10 @@ pub fn problemize<B: MessageBody + 'static>(
         415 => (
             "unsupported-media-type",
             "send the body as application/json".to_string(),
+        ),
+        503 => (
+            "unavailable",
+            "the service is unavailable; retry later".to_string(),
         ),
         s if s >= 500 => ("internal", "internal error".to_string()),
         _ => (

@@ -24,6 +24,7 @@ pub async fn put_consent(
     body: ValidJson<ConsentInput>,
 ) -> Result<HttpResponse, ApiError> {
     let app = app_user(&who, &path)?;
+    let _turn = state.admission.enter().await?;
     let person = PersonId::of(app, &path);
     // Record the withdrawal first: from this moment nothing new is processed.
     let gate = &state.engine.consents;
@@ -75,6 +76,7 @@ pub async fn delete(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let app = app_user(&who, &path)?;
+    let _turn = state.admission.enter().await?;
     let person = PersonId::of(app, &path);
     // The consent record goes with everything else: later check-ins are unconsented.
     let gate = &state.engine.consents;

@@ -169,6 +169,8 @@ impl Engine {
             self.metrics.count("replay", "prior-record");
             return replay(&c, &fingerprint, prior);
         }
+        // Overload is answered here, before any visit is counted or any cap claimed.
+        self.writer.admit()?;
         let mut trace = Trace::new(&c, now, consent.personalization);
         // 4. Visits and habits, only with personalization consent.
         if consent.personalization {
@@ -584,11 +586,7 @@ impl Engine {
         // The delivery is durable before the response that carries it leaves. A retry gets
         // the first answer back, whatever this attempt computed (its claims replayed, so it
         // counted nothing).
-        let saved = self
-            .writer
-            .write(record)
-            .await
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))?;
+        let saved = self.writer.write(record).await?;
         let Some(prior) = saved else {
             return Ok(CheckinAnswer(answer));
         };

@@ -1,5 +1,6 @@
 //! Check-ins: the product. A location report in, one rare and relevant offer (or "none") out.
 
+pub mod admission;
 pub mod engine;
 pub mod input;
 pub mod record;

@@ -1,7 +1,7 @@
 //! Visits in Redis: one Lua script per check-in over the person's own hash.
 
 use super::{HORIZON_MS, Habits, HabitsError, MAX_VISITS, Place, PlaceHistory, VISIT_GAP_MS};
-use crate::redis_conns::PerThread;
+use crate::redis_conns::{Calls, PerThread};
 use async_trait::async_trait;
 use redis::Script;
 use std::sync::Arc;
@@ -15,17 +15,23 @@ static VISITS: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("vis
 pub struct RedisHabits {
     conns: Arc<PerThread>,
     prefix: String,
-    timeout: Duration,
+    calls: Calls,
 }
 
 impl RedisHabits {
-    /// Uses connections shared with the consent gate.
+    /// Uses connections shared with the consent gate; every call is bounded by `timeout`.
     pub fn new(conns: Arc<PerThread>, prefix: &str, timeout: Duration) -> Self {
         Self {
             conns,
             prefix: prefix.to_string(),
-            timeout,
+            calls: Calls::new(timeout),
         }
+    }
+
+    /// Bounds and counts calls with `calls` (shared, so their metrics are exported once).
+    pub fn with_calls(mut self, calls: Calls) -> Self {
+        self.calls = calls;
+        self
     }
 
     /// The person's habit hash; the hash tag matches the limiter's, so one person's hot
@@ -36,16 +42,13 @@ impl RedisHabits {
 
     async fn bounded<T>(
         &self,
+        op: &'static str,
         f: impl std::future::Future<Output = redis::RedisResult<T>>,
     ) -> Result<T, HabitsError> {
-        match tokio::time::timeout(self.timeout, f).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(HabitsError::Unavailable(e.to_string())),
-            Err(_) => Err(HabitsError::Unavailable(format!(
-                "no answer within {:?}",
-                self.timeout
-            ))),
-        }
+        self.calls
+            .bounded(op, f)
+            .await
+            .map_err(|e| HabitsError::Unavailable(e.to_string()))
     }
 }
 
@@ -73,7 +76,9 @@ impl Habits for RedisHabits {
             inv.arg(place.key()).arg(*hour);
         }
         let mut conn = self.conns.get().await;
-        let raw: Vec<(i64, Vec<String>)> = self.bounded(inv.invoke_async(&mut conn)).await?;
+        let raw: Vec<(i64, Vec<String>)> = self
+            .bounded("habits_observe", inv.invoke_async(&mut conn))
+            .await?;
         Ok(raw
             .into_iter()
             .map(|(current_start, members)| PlaceHistory {
@@ -92,6 +97,7 @@ impl Habits for RedisHabits {
     async fn forget(&self, person: &str) -> Result<(), HabitsError> {
         let mut conn = self.conns.get().await;
         self.bounded(
+            "habits_forget",
             redis::cmd("DEL")
                 .arg(self.key(person))
                 .query_async::<()>(&mut conn),

@@ -19,7 +19,7 @@
 //! [`CHANGING_TTL`]; when Redis cannot be asked, readers ask the store.
 
 use super::PersonId;
-use crate::redis_conns::PerThread;
+use crate::redis_conns::{CallError, Calls, PerThread};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -123,7 +123,7 @@ static FILL: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
 pub struct RedisGate {
     conns: Arc<PerThread>,
     prefix: String,
-    timeout: Duration,
+    calls: Calls,
 }
 
 fn ms(d: Duration) -> u64 {
@@ -131,27 +131,39 @@ fn ms(d: Duration) -> u64 {
 }
 
 impl RedisGate {
-    /// Uses connections shared with habits.
+    /// Uses connections shared with habits; every call is bounded by `timeout`.
     pub fn new(conns: Arc<PerThread>, prefix: &str, timeout: Duration) -> Self {
         Self {
             conns,
             prefix: prefix.to_string(),
-            timeout,
+            calls: Calls::new(timeout),
         }
+    }
+
+    /// Bounds and counts calls with `calls` (shared, so their metrics are exported once).
+    pub fn with_calls(mut self, calls: Calls) -> Self {
+        self.calls = calls;
+        self
     }
 
     fn key(&self, person: &PersonId) -> String {
         format!("{}{{u:{}}}:consent", self.prefix, person.as_str())
     }
 
-    /// Runs one command within the gate's time budget.
-    async fn run<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, String> {
+    /// Runs one command within the gate's time budget (the connection is taken first).
+    async fn run<T: redis::FromRedisValue>(
+        &self,
+        op: &'static str,
+        cmd: &redis::Cmd,
+    ) -> Result<T, String> {
         let mut conn = self.conns.get().await;
-        match tokio::time::timeout(self.timeout, cmd.query_async::<T>(&mut conn)).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err(format!("no answer within {:?}", self.timeout)),
-        }
+        self.calls
+            .bounded(op, cmd.query_async::<T>(&mut conn))
+            .await
+            .map_err(|e| match e {
+                CallError::Failed(e) => e.to_string(),
+                CallError::Timeout(after) => format!("no answer within {after:?}"),
+            })
     }
 }
 
@@ -160,7 +172,7 @@ impl ConsentGate for RedisGate {
     async fn get(&self, person: &PersonId) -> Lookup {
         let key = self.key(person);
         match self
-            .run::<Option<String>>(redis::cmd("GET").arg(&key))
+            .run::<Option<String>>("consent_get", redis::cmd("GET").arg(&key))
             .await
         {
             Ok(Some(v)) => Allowed::decode(&v).map_or(Lookup::Ask(None), Lookup::Known),
@@ -172,7 +184,7 @@ impl ConsentGate for RedisGate {
                     .arg("PX")
                     .arg(ms(CHANGING_TTL))
                     .arg("NX");
-                match self.run::<Option<String>>(&set).await {
+                match self.run::<Option<String>>("consent_ticket", &set).await {
                     Ok(Some(_)) => Lookup::Ask(Some(ticket)),
                     _ => Lookup::Ask(None),
                 }
@@ -190,7 +202,7 @@ impl ConsentGate for RedisGate {
             .arg(allowed.encode())
             .arg(ms(KEEP));
         let call = fill.invoke_async::<Option<String>>(&mut conn);
-        if let Ok(Err(e)) = tokio::time::timeout(self.timeout, call).await {
+        if let Err(e) = self.calls.bounded("consent_fill", call).await {
             tracing::debug!(error = %e, "consent gate: fill failed (the store keeps answering)");
         }
     }
@@ -201,7 +213,9 @@ impl ConsentGate for RedisGate {
             .arg(CHANGING)
             .arg("PX")
             .arg(ms(CHANGING_TTL));
-        self.run::<Option<String>>(&set).await.map(drop)
+        self.run::<Option<String>>("consent_begin_change", &set)
+            .await
+            .map(drop)
     }
 
     async fn publish(&self, person: &PersonId, allowed: Option<Allowed>) {
@@ -210,9 +224,14 @@ impl ConsentGate for RedisGate {
             Some(a) => {
                 let mut set = redis::cmd("SET");
                 set.arg(&key).arg(a.encode()).arg("PX").arg(ms(KEEP));
-                self.run::<Option<String>>(&set).await.map(drop)
+                self.run::<Option<String>>("consent_publish", &set)
+                    .await
+                    .map(drop)
             }
-            None => self.run::<i64>(redis::cmd("DEL").arg(&key)).await.map(drop),
+            None => self
+                .run::<i64>("consent_publish", redis::cmd("DEL").arg(&key))
+                .await
+                .map(drop),
         };
         if let Err(e) = result {
             tracing::warn!(error = %e, "consent gate: publishing a change failed; readers ask the store until the mark expires");

@@ -32,7 +32,11 @@ pub enum StoreError {
     /// The thing the request refers to does not exist.
     #[error("{0}")]
     NotFound(String),
-    /// Anything else: the database is unreachable, corrupt, or the query is wrong.
+    /// The database cannot record (or answer) right now: disk full, read-only file, I/O
+    /// error, locked past the busy timeout. Nothing was changed; a retry may succeed.
+    #[error("the database cannot record right now: {0:#}")]
+    Unavailable(anyhow::Error),
+    /// Anything else: the database is corrupt, or the query is wrong.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -164,6 +168,13 @@ pub enum Upserted {
 pub trait Store: Send + Sync + 'static {
     /// Cheap round trip for /readyz.
     async fn ping(&self) -> StoreResult<()>;
+
+    /// Whether the store can record right now, for /readyz: a small committed write through
+    /// the same path as decisions. `Unavailable` when the disk is full or the database is
+    /// read-only.
+    async fn write_probe(&self) -> StoreResult<()> {
+        self.ping().await
+    }
 
     /// Creates a brand; `Conflict` if the id exists.
     async fn create_brand(&self, actor: &Principal, brand: &Brand) -> StoreResult<()>;

@@ -1,6 +1,6 @@
-//! Time source for cache expiry and breaker cool-off.
+//! Time source for cache expiry and breaker probes.
 //!
-//! Expiry and cool-off read time through [`Clock`] so tests can jump 15 minutes
+//! Expiry and probe intervals read time through [`Clock`] so tests can jump 15 minutes
 //! without sleeping. `tokio::time::pause()` alone is not enough for tests that
 //! talk to a local HTTP server: a paused runtime auto-advances while it waits
 //! for socket I/O, which would fire the per-call budget spuriously.
@@ -27,7 +27,7 @@ impl Clock for TokioClock {
 }
 
 /// Clock that only moves when told to, for deterministic tests of TTLs and
-/// cool-offs.
+/// probe intervals.
 #[derive(Debug)]
 pub struct ManualClock {
     start: Instant,

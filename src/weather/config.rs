@@ -51,7 +51,8 @@ pub struct OpenMeteoConfig {
     /// matching Open-Meteo's 15-minute `current` interval.
     pub ttl: Duration,
     /// How long a failed answer is reused, so a failing cell is not retried
-    /// on every request; zero disables. Default 5 s.
+    /// on every request; zero disables. Default 1 s: longer would hide a
+    /// recovered upstream from that cell after the breaker has closed.
     pub negative_ttl: Duration,
     /// Most cells kept in memory. Default 10 000 (≈ a country's busy cells).
     pub max_entries: usize,
@@ -60,8 +61,10 @@ pub struct OpenMeteoConfig {
     pub upstream_timeout: Duration,
     /// Consecutive upstream failures that open the breaker. Default 5.
     pub failure_threshold: u32,
-    /// How long the breaker stays open before a probe. Default 30 s.
-    pub cool_off: Duration,
+    /// While the breaker is open, one probe call is let through this often.
+    /// Default 1 s, so a recovered upstream is noticed within a couple of
+    /// seconds at the cost of one request per interval while it is down.
+    pub probe_interval: Duration,
 }
 
 impl Default for OpenMeteoConfig {
@@ -70,11 +73,11 @@ impl Default for OpenMeteoConfig {
             base_url: DEFAULT_BASE_URL.to_string(),
             budget: Duration::from_millis(250),
             ttl: Duration::from_secs(15 * 60),
-            negative_ttl: Duration::from_secs(5),
+            negative_ttl: Duration::from_secs(1),
             max_entries: 10_000,
             upstream_timeout: Duration::from_secs(3),
             failure_threshold: 5,
-            cool_off: Duration::from_secs(30),
+            probe_interval: Duration::from_secs(1),
         }
     }
 }

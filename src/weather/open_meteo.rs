@@ -74,7 +74,7 @@ impl OpenMeteo {
     }
 
     /// Provider with every knob explicit; `clock` drives cache expiry and the
-    /// breaker cool-off (pass a [`ManualClock`](super::ManualClock) in tests).
+    /// breaker probe interval (pass a [`ManualClock`](super::ManualClock) in tests).
     pub fn with_config(
         config: OpenMeteoConfig,
         clock: Arc<dyn Clock>,
@@ -87,7 +87,10 @@ impl OpenMeteo {
                 config.negative_ttl,
                 config.max_entries,
             )),
-            breaker: Mutex::new(Breaker::new(config.failure_threshold, config.cool_off)),
+            breaker: Mutex::new(Breaker::new(
+                config.failure_threshold,
+                config.probe_interval,
+            )),
             counters: Counters::default(),
             clock,
             config,
@@ -215,8 +218,8 @@ impl Inner {
         if lock(&self.breaker).on_failure(now) {
             Counters::inc(&self.counters.breaker_opens);
             warn!(
-                cool_off = ?self.config.cool_off,
-                "weather breaker opened: answering circuit-open without network"
+                probe_interval = ?self.config.probe_interval,
+                "weather breaker opened: answering circuit-open without network, probing the upstream once per interval"
             );
         }
     }

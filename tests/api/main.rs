@@ -4,6 +4,7 @@ mod brands_and_keys;
 mod checkins;
 mod errors;
 mod events;
+mod faults;
 mod fences;
 mod habits;
 mod helpers;

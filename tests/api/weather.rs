@@ -1,7 +1,7 @@
 //! Weather context against a local wiremock server speaking Open-Meteo's
 //! format. No test reaches the real API.
 //!
-//! Cache TTLs and the breaker cool-off run on a `ManualClock`; the per-call
+//! Cache TTLs and the breaker's probe interval run on a `ManualClock`; the per-call
 //! budget runs on real time, because a paused tokio clock auto-advances while
 //! waiting for sockets and would fire the budget spuriously.
 
@@ -353,7 +353,7 @@ async fn the_breaker_opens_after_five_failures_and_then_makes_no_network_calls()
 }
 
 #[tokio::test]
-async fn after_the_cool_off_a_successful_probe_closes_the_breaker() {
+async fn a_probe_a_second_after_opening_notices_the_recovered_upstream() {
     let server = MockServer::start().await;
     let clock = Arc::new(ManualClock::new());
     let om = provider(config(&server), &clock);
@@ -361,12 +361,12 @@ async fn after_the_cool_off_a_successful_probe_closes_the_breaker() {
 
     server.reset().await;
     forecast().respond_with(ok(24.0, 2)).mount(&server).await;
-    clock.advance(Duration::from_secs(29));
+    clock.advance(Duration::from_millis(900));
     assert_eq!(
         reason_of(&om.current(BERLIN.0, BERLIN.1).await),
         reason::CIRCUIT_OPEN
     );
-    clock.advance(Duration::from_secs(1));
+    clock.advance(Duration::from_millis(100));
     assert!(om.current(BERLIN.0, BERLIN.1).await.is_known(), "probe");
     assert_eq!(om.stats().breaker_state, BreakerState::Closed);
     assert!(om.current(-33.87, 151.21).await.is_known(), "closed again");
@@ -374,13 +374,13 @@ async fn after_the_cool_off_a_successful_probe_closes_the_breaker() {
 }
 
 #[tokio::test]
-async fn a_failed_probe_opens_the_breaker_for_another_cool_off() {
+async fn a_failed_probe_keeps_the_breaker_open_until_the_next_probe() {
     let server = MockServer::start().await;
     let clock = Arc::new(ManualClock::new());
     let om = provider(config(&server), &clock);
     trip(&om, &server, 5).await;
 
-    clock.advance(Duration::from_secs(30));
+    clock.advance(Duration::from_secs(1));
     assert_eq!(
         reason_of(&om.current(BERLIN.0, BERLIN.1).await),
         reason::UPSTREAM_ERROR
@@ -390,7 +390,64 @@ async fn a_failed_probe_opens_the_breaker_for_another_cool_off() {
         reason::CIRCUIT_OPEN
     );
     assert_eq!(requests(&server).await, 6);
-    assert_eq!(om.stats().breaker_opens, 2);
+    let stats = om.stats();
+    assert_eq!(
+        stats.breaker_opens, 1,
+        "a failed probe is not a new opening"
+    );
+    assert_eq!(stats.breaker_state, BreakerState::Open);
+}
+
+#[tokio::test]
+async fn concurrent_callers_send_one_probe_and_weather_returns_within_two_seconds_of_recovery() {
+    let server = MockServer::start().await;
+    let clock = Arc::new(ManualClock::new());
+    // Production defaults, negative cache included: recovery must show through it too.
+    let om = provider(
+        OpenMeteoConfig {
+            base_url: server.uri(),
+            ..OpenMeteoConfig::default()
+        },
+        &clock,
+    );
+    // Down: every call fails (the negative cache answers repeats) until the breaker opens.
+    forecast()
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    for i in 0..5 {
+        let answer = om.current(BERLIN.0 + i as f64, BERLIN.1).await;
+        assert_eq!(reason_of(&answer), reason::UPSTREAM_ERROR);
+    }
+    assert_eq!(om.stats().breaker_state, BreakerState::Open);
+    // Still down a second later: twenty callers in twenty cells, one probe, and it fails.
+    clock.advance(Duration::from_secs(1));
+    let answers = futures_util::future::join_all(
+        (0..20).map(|i| om.current(BERLIN.0 + 0.2 * f64::from(i), BERLIN.1)),
+    )
+    .await;
+    assert!(answers.iter().all(|a| !a.is_known()));
+    assert_eq!(
+        requests(&server).await,
+        6,
+        "twenty concurrent callers, one probe"
+    );
+
+    // The upstream recovers; the next probe is due a second later and the answer with it.
+    server.reset().await;
+    forecast()
+        .respond_with(ok(31.0, 0).set_delay(Duration::from_millis(50)))
+        .mount(&server)
+        .await;
+    clock.advance(Duration::from_secs(1));
+    let answers =
+        futures_util::future::join_all((0..20).map(|_| om.current(BERLIN.0, BERLIN.1))).await;
+    assert!(
+        answers.iter().all(WeatherLookup::is_known),
+        "the probe's answer is shared by the callers waiting on its cell"
+    );
+    assert_eq!(requests(&server).await, 1, "one probe");
+    assert_eq!(om.stats().breaker_state, BreakerState::Closed);
 }
 
 #[tokio::test]

@@ -150,7 +150,11 @@ async fn main() -> anyhow::Result<()> {
     let dyn_store: Arc<dyn Store> = store.clone();
     let catalog = Arc::new(Catalog::load(dyn_store.as_ref()).await?);
     let metrics = geoffer::metrics::Metrics::new();
-    let (writer, writer_task) = DecisionWriter::start(dyn_store.clone(), &metrics);
+    let (writer, writer_task) = DecisionWriter::start(
+        dyn_store.clone(),
+        &metrics,
+        geoffer::checkins::record::DEFAULT_QUEUE_CAPACITY,
+    );
     let engine = Arc::new(Engine {
         catalog,
         store: dyn_store,

@@ -13,7 +13,6 @@ mod keys;
 mod wire;
 
 use std::fmt;
-use std::future::Future;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -24,7 +23,8 @@ use super::{
     ClaimOutcome, ClaimRequest, Clock, IDEMPOTENCY_TTL, Limiter, LimiterError, validate_id,
     validate_person,
 };
-use crate::redis_conns::{self, MIN_CONNECT_TIMEOUT, PerThread};
+use crate::redis_conns::{self, CallError, Calls, MIN_CONNECT_TIMEOUT, PerThread};
+use ::redis::aio::ConnectionManager;
 
 /// A UTC day in ms (budgets count per UTC day).
 const DAY_MS: i64 = 86_400_000;
@@ -53,7 +53,8 @@ pub struct RedisLimiter {
     // after errors, so the limiter survives a Redis restart without rebuilding.
     conns: PerThread,
     prefix: String,
-    timeout: Duration,
+    /// Bounds every call and counts its time and failures per operation.
+    calls: Calls,
     clock: Option<Arc<dyn Clock>>,
 }
 
@@ -62,7 +63,7 @@ impl fmt::Debug for RedisLimiter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisLimiter")
             .field("prefix", &self.prefix)
-            .field("timeout", &self.timeout)
+            .field("timeout", &self.calls.timeout())
             .field("test_clock", &self.clock.is_some())
             .finish()
     }
@@ -93,7 +94,7 @@ impl RedisLimiter {
             ] {
                 script.load_async(&mut conn).await.map_err(unavailable)?;
             }
-            Ok(conns)
+            Ok::<_, LimiterError>(conns)
         };
         let conns = tokio::time::timeout(timeout.max(MIN_CONNECT_TIMEOUT), connect)
             .await
@@ -101,9 +102,16 @@ impl RedisLimiter {
         Ok(Self {
             conns,
             prefix: key_prefix.to_owned(),
-            timeout,
+            calls: Calls::new(timeout),
             clock: None,
         })
+    }
+
+    /// Bounds and counts calls with `calls` (shared with the other Redis users, so their
+    /// metrics are exported once) instead of a private, unexported set.
+    pub fn with_calls(mut self, calls: Calls) -> Self {
+        self.calls = calls;
+        self
     }
 
     /// Tests only: scripts use this clock instead of Redis `TIME`, so window edges can be
@@ -122,22 +130,27 @@ impl RedisLimiter {
     }
 
     /// Bounds one whole limiter call, so a slow or dead Redis turns into a prompt refusal.
+    /// The connection is taken first: making it is not part of the call's budget.
     async fn bounded<T>(
         &self,
-        what: &str,
-        call: impl Future<Output = Result<T, LimiterError>>,
+        what: &'static str,
+        call: impl AsyncFnOnce(&mut ConnectionManager) -> Result<T, LimiterError>,
     ) -> Result<T, LimiterError> {
-        tokio::time::timeout(self.timeout, call)
-            .await
-            .unwrap_or_else(|_| {
-                Err(LimiterError::Unavailable(format!(
-                    "{what} timed out after {:?}",
-                    self.timeout
-                )))
-            })
+        let mut conn = self.conns.get().await;
+        match self.calls.bounded(what, call(&mut conn)).await {
+            Ok(v) => Ok(v),
+            Err(CallError::Failed(e)) => Err(e),
+            Err(CallError::Timeout(after)) => Err(LimiterError::Unavailable(format!(
+                "{what} timed out after {after:?}"
+            ))),
+        }
     }
 
-    async fn claim_unbounded(&self, req: &ClaimRequest) -> Result<ClaimOutcome, LimiterError> {
+    async fn claim_unbounded(
+        &self,
+        conn: &mut ConnectionManager,
+        req: &ClaimRequest,
+    ) -> Result<ClaimOutcome, LimiterError> {
         let person = PersonKeys::new(&self.prefix, &req.person).limits();
         let now = self.now_arg();
         let caps = &req.caps;
@@ -160,10 +173,8 @@ impl RedisLimiter {
             claim.arg(window.count).arg(window.period_ms());
         }
         claim.arg(millis(IDEMPOTENCY_TTL));
-        let (answer, replayed): (String, i64) = claim
-            .invoke_async(&mut self.conns.get().await)
-            .await
-            .map_err(unavailable)?;
+        let (answer, replayed): (String, i64) =
+            claim.invoke_async(conn).await.map_err(unavailable)?;
         let outcome = wire::parse_answer(&answer, replayed == 1)?;
         if !outcome.is_granted() || req.budget.is_unlimited() {
             return Ok(outcome);
@@ -183,7 +194,7 @@ impl RedisLimiter {
             .arg(limit(req.budget.daily))
             .arg(at.timestamp_millis())
             .arg(millis(IDEMPOTENCY_TTL))
-            .invoke_async(&mut self.conns.get().await)
+            .invoke_async(conn)
             .await
             .map_err(unavailable)?;
         if budget == "OK" {
@@ -197,7 +208,7 @@ impl RedisLimiter {
             .arg(&req.checkin_id)
             .arg(&req.offer_id)
             .arg(&budget)
-            .invoke_async(&mut self.conns.get().await)
+            .invoke_async(conn)
             .await;
         if let Err(e) = released {
             // The answer stays a refusal; the person's slot stays taken until its window
@@ -212,7 +223,8 @@ impl RedisLimiter {
 impl Limiter for RedisLimiter {
     async fn claim(&self, req: &ClaimRequest) -> Result<ClaimOutcome, LimiterError> {
         req.validate()?;
-        self.bounded("claim", self.claim_unbounded(req)).await
+        self.bounded("claim", async |conn| self.claim_unbounded(conn, req).await)
+            .await
     }
 
     async fn cool_down(
@@ -228,19 +240,20 @@ impl Limiter for RedisLimiter {
             return Ok(());
         }
         let key = PersonKeys::new(&self.prefix, person).limits();
-        let call = async {
+        let now = self.now_arg();
+        self.bounded("cool_down", async |conn| {
             SCRIPTS
                 .cool_down
                 .key(key)
                 .arg(brand)
                 .arg(duration_ms)
-                .arg(self.now_arg())
-                .invoke_async::<i64>(&mut self.conns.get().await)
+                .arg(now)
+                .invoke_async::<i64>(conn)
                 .await
                 .map(drop)
                 .map_err(unavailable)
-        };
-        self.bounded("cool_down", call).await
+        })
+        .await
     }
 
     async fn release(
@@ -249,15 +262,15 @@ impl Limiter for RedisLimiter {
         granted_at: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), LimiterError> {
         req.validate()?;
-        let call = async {
-            let person = PersonKeys::new(&self.prefix, &req.person).limits();
+        let person = PersonKeys::new(&self.prefix, &req.person).limits();
+        self.bounded("release", async |conn| {
             SCRIPTS
                 .release
                 .key(&person)
                 .arg(&req.checkin_id)
                 .arg(&req.offer_id)
                 .arg("D checkin-id-reused 0 -1 -1 -1 - -")
-                .invoke_async::<i64>(&mut self.conns.get().await)
+                .invoke_async::<i64>(&mut *conn)
                 .await
                 .map_err(unavailable)?;
             if req.budget.is_unlimited() {
@@ -271,37 +284,37 @@ impl Limiter for RedisLimiter {
                 .key(offer.reservations(at.div_euclid(DAY_MS)))
                 .arg(&req.checkin_id)
                 .arg(at)
-                .invoke_async::<i64>(&mut self.conns.get().await)
+                .invoke_async::<i64>(conn)
                 .await
                 .map(drop)
                 .map_err(unavailable)
-        };
-        self.bounded("release", call).await
+        })
+        .await
     }
 
     async fn forget_person(&self, person: &str) -> Result<(), LimiterError> {
         validate_person(person)?;
         let key = PersonKeys::new(&self.prefix, person).limits();
-        let call = async {
+        self.bounded("forget_person", async |conn| {
             ::redis::cmd("DEL")
                 .arg(key)
-                .query_async::<i64>(&mut self.conns.get().await)
+                .query_async::<i64>(conn)
                 .await
                 .map(drop)
                 .map_err(unavailable)
-        };
-        self.bounded("forget_person", call).await
+        })
+        .await
     }
 
     async fn ping(&self) -> Result<(), LimiterError> {
-        let call = async {
+        self.bounded("ping", async |conn| {
             ::redis::cmd("PING")
-                .query_async::<String>(&mut self.conns.get().await)
+                .query_async::<String>(conn)
                 .await
                 .map(drop)
                 .map_err(unavailable)
-        };
-        self.bounded("ping", call).await
+        })
+        .await
     }
 
     fn kind(&self) -> &'static str {

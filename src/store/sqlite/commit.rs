@@ -33,6 +33,27 @@ struct Job {
     done: Done,
 }
 
+/// The readiness probe: commits a row about the size of a decision with its trace and
+/// deletes the previous one, so it needs the pages (and WAL space) a decision would. A full
+/// disk or a read-only file fails it the way it fails decisions. The table is scratch space
+/// outside the migrations: it holds at most one row and nothing reads it.
+pub(super) struct WriteProbe;
+
+/// Bytes the probe writes: more than a decision with its packed trace, its delivery and
+/// their index entries, so the probe fails before decisions do rather than after.
+const PROBE_BYTES: i64 = 64 * 1024;
+
+impl Statements for WriteProbe {
+    fn push(&self, q: &mut QueryBuilder<Sqlite>, _job: i64) {
+        q.push(
+            "CREATE TABLE IF NOT EXISTS write_probe (id INTEGER PRIMARY KEY, pad BLOB NOT NULL); \
+             INSERT INTO write_probe (pad) VALUES (zeroblob(",
+        )
+        .push_bind(PROBE_BYTES)
+        .push(")); DELETE FROM write_probe WHERE id <> last_insert_rowid()");
+    }
+}
+
 /// Writes per transaction. A decision write carries up to 256 decisions (one statement
 /// binds at most 15 × 256 parameters); an event about 20 parameters.
 const MAX_JOBS: usize = 64;
@@ -195,5 +216,48 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(kept, ["a", "c", "d"]);
+    }
+
+    #[tokio::test]
+    async fn a_read_only_or_full_database_cannot_write_and_a_broken_rule_is_not_that() {
+        use crate::store::sqlite::cannot_write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let rw = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect(&format!("sqlite://{}?mode=rwc", path.display()))
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE t (v BLOB NOT NULL)")
+            .execute(&rw)
+            .await
+            .unwrap();
+        let ro = SqlitePoolOptions::new()
+            .connect(&format!("sqlite://{}?mode=ro", path.display()))
+            .await
+            .unwrap();
+        let e = sqlx::query("INSERT INTO t VALUES (x'00')")
+            .execute(&ro)
+            .await
+            .unwrap_err();
+        assert!(cannot_write(&e), "read-only: {e}");
+        // A database at its page limit fails the way a full disk does (SQLITE_FULL).
+        sqlx::query("PRAGMA max_page_count = 4")
+            .execute(&rw)
+            .await
+            .unwrap();
+        let e = sqlx::query("INSERT INTO t VALUES (zeroblob(100000))")
+            .execute(&rw)
+            .await
+            .unwrap_err();
+        assert!(cannot_write(&e), "full: {e}");
+        let e = sqlx::query("INSERT INTO t VALUES (NULL)")
+            .execute(&rw)
+            .await
+            .unwrap_err();
+        assert!(
+            !cannot_write(&e),
+            "a broken rule is a bug, not an outage: {e}"
+        );
     }
 }

@@ -161,14 +161,48 @@ async fn checkpoints(bulk: SqlitePool, writer: SqlitePool) {
     }
 }
 
-/// Unique-constraint violations become `Conflict`; everything else keeps its cause chain.
+/// Unique-constraint violations become `Conflict`; a database that cannot write right now
+/// becomes `Unavailable`; everything else keeps its cause chain.
 fn db_err(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &e
         && db.is_unique_violation()
     {
         return StoreError::Conflict(db.message().to_string());
     }
+    if cannot_write(&e) {
+        return StoreError::Unavailable(anyhow::Error::new(e));
+    }
     StoreError::Other(anyhow::Error::new(e))
+}
+
+/// Whether `e` says the database cannot write now (and might later) rather than that the
+/// statement is wrong: SQLITE_FULL (disk or quota full), SQLITE_READONLY (e.g. a file left
+/// read-only after a crash), SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_BUSY/LOCKED past the busy
+/// timeout, or the connection itself failing.
+pub(crate) fn cannot_write(e: &sqlx::Error) -> bool {
+    const BUSY: i64 = 5;
+    const LOCKED: i64 = 6;
+    const READONLY: i64 = 8;
+    const IOERR: i64 = 10;
+    const FULL: i64 = 13;
+    const CANTOPEN: i64 = 14;
+    match e {
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|code| code.parse::<i64>().ok())
+            // Extended result codes keep the primary code in their low byte.
+            .is_some_and(|code| {
+                matches!(
+                    code & 0xff,
+                    BUSY | LOCKED | READONLY | IOERR | FULL | CANTOPEN
+                )
+            }),
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        _ => false,
+    }
 }
 
 fn ms(t: DateTime<Utc>) -> i64 {
@@ -189,6 +223,10 @@ impl Store for SqliteStore {
             .await
             .map_err(db_err)?;
         Ok(())
+    }
+
+    async fn write_probe(&self) -> StoreResult<()> {
+        self.commit.write(commit::WriteProbe).await.map(drop)
     }
 
     async fn create_brand(&self, actor: &Principal, brand: &Brand) -> StoreResult<()> {
