@@ -153,7 +153,10 @@ async fn copy_that_would_render_without_bound_is_refused_when_written() {
             json!("{% set a = 'xxxxxxxxxx' %}{% set a = a ~ a %}{% set a = a ~ a %}{{ a }}"),
         ),
         ("/body", json!("{{ range(100000) | join(',') }}")),
-        ("/title", json!("{{ fence.name }} {{ brand.name }}")),
+        (
+            "/title",
+            json!("{{ fence.name }}, {{ brand.name }}: {{ fence.name }}"),
+        ),
     ];
     for (pointer, template) in cases {
         let mut o = place_only_offer(1);
