@@ -6,7 +6,7 @@ use crate::error::{ApiError, FieldError, Problem, problem_type, title_for};
 use crate::events::{Event, EventInput, EventKind, MAX_BATCH, parse};
 use crate::people::PersonId;
 use crate::state::AppState;
-use crate::store::{Applied, StoreError};
+use crate::store::Applied;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -143,18 +143,7 @@ async fn one(
     let person = PersonId::of(app, &ev.user_id);
     let consent = match state.engine.consent(app, &ev.user_id, &person).await {
         Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = ?e, "event failed");
-            return rejected(
-                id,
-                problem(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error".to_string(),
-                    vec![],
-                ),
-            );
-        }
+        Err(e) => return rejected(id, failure(e)),
     };
     let allowed = consent.location && (consent.personalization || !ev.kind.is_personal());
     if !allowed {
@@ -202,25 +191,21 @@ async fn one(
                 warnings,
             }
         }
-        Err(StoreError::Conflict(why)) => {
-            rejected(id, problem(StatusCode::CONFLICT, "conflict", why, vec![]))
-        }
-        Err(StoreError::NotFound(why)) => {
-            rejected(id, problem(StatusCode::NOT_FOUND, "not-found", why, vec![]))
-        }
-        Err(e) => rejected(
-            id,
-            problem(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                internal(e),
-                vec![],
-            ),
-        ),
+        Err(e) => rejected(id, failure(e.into())),
     }
 }
 
-fn internal(e: StoreError) -> String {
-    tracing::error!(error = ?e, "event failed");
-    "internal error".to_string()
+/// An event that failed for a reason other than its content, as the problem the whole
+/// request would have answered (a full disk is 503 `unavailable`, not `internal`).
+fn failure(e: ApiError) -> Problem {
+    let status = actix_web::ResponseError::status_code(&e);
+    if status.is_server_error() {
+        tracing::error!(error = ?e, "event failed");
+    }
+    let detail = match &e {
+        // Internals stay in the log.
+        ApiError::Internal(_) => "internal error".to_string(),
+        other => other.to_string(),
+    };
+    problem(status, e.slug(), detail, vec![])
 }

@@ -139,6 +139,20 @@ async fn a_full_disk_answers_503_with_retry_after_and_is_not_ready_until_space_r
         "{body}"
     );
     assert_eq!(body["checks"]["store_writes"], "down", "{body}");
+    // A feedback event that cannot be stored says so in the same words, per event.
+    let ev = app
+        .post(
+            "/v1/events",
+            &key,
+            &json!({"events": [{"event_id": "on-full-disk", "user_id": "u-0",
+                "occurred_at": geoffer::limits::Clock::now(&*app.clock).to_rfc3339(), "type": "traits",
+                "interests": ["cold-drinks"]}]}),
+        )
+        .await;
+    assert_eq!(ev.status, 200, "{}", ev.body);
+    let p = &ev.body["results"][0]["problem"];
+    assert_eq!(p["status"], 503, "{}", ev.body);
+    assert!(p["type"].as_str().unwrap().ends_with("/unavailable"), "{p}");
     // Never an offer that is not recorded.
     assert_eq!(app.count_rows("deliveries").await, answered_offers as i64);
 
