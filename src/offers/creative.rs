@@ -29,7 +29,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
 
 /// Checks a template: it parses, uses only [`VARIABLES`], and renders with sample values.
 pub fn check(source: &str) -> Result<(), String> {
-    if source.trim().is_empty() || source.len() > MAX_LEN {
+    if source.trim().is_empty() || source.chars().count() > MAX_LEN {
         return Err(format!("must be 1-{MAX_LEN} characters"));
     }
     let tmpl = ENV
