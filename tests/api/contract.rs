@@ -1,0 +1,262 @@
+//! The contract checks itself: the published OpenAPI document is valid OpenAPI 3.1, declares
+//! every parameter where clients send it, documents every error as problem+json, and real
+//! answers match the status, content type and schema it documents.
+
+use crate::helpers::{Answer, TestApp, circle_fence, spawn_app};
+use geoffer::limits::Clock;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+/// The official OpenAPI 3.1 schema (OAI, 2022-10-07, Apache-2.0), vendored so the test runs
+/// offline.
+const OAS_31_SCHEMA: &str = include_str!("openapi-3.1-schema.json");
+
+const METHODS: [&str; 4] = ["get", "put", "post", "delete"];
+
+async fn document(app: &TestApp) -> Value {
+    let res = app
+        .client
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(res.status(), 200);
+    res.json().await.expect("the document is JSON")
+}
+
+/// Every operation as (path, method, operation).
+fn operations(doc: &Value) -> Vec<(&str, &str, &Value)> {
+    let paths = doc["paths"].as_object().expect("paths");
+    paths
+        .iter()
+        .flat_map(|(path, item)| {
+            METHODS
+                .iter()
+                .filter_map(move |m| item.get(*m).map(|op| (path.as_str(), *m, op)))
+        })
+        .collect()
+}
+
+/// A validator for `schema`, resolving `#/components/...` against the document.
+fn validator(doc: &Value, schema: &Value) -> jsonschema::Validator {
+    let mut root = schema.clone();
+    let obj = root.as_object_mut().expect("schemas here are objects");
+    obj.insert("components".into(), doc["components"].clone());
+    jsonschema::draft202012::new(&root)
+        .unwrap_or_else(|e| panic!("schema {schema} does not compile: {e}"))
+}
+
+/// Asserts that `answer` is one of the answers documented for `method path`.
+fn conforms(doc: &Value, path: &str, method: &str, answer: &Answer) {
+    let op = &doc["paths"][path][method];
+    assert!(op.is_object(), "{method} {path} is not documented");
+    let status = answer.status.as_u16().to_string();
+    let response = &op["responses"][&status];
+    assert!(
+        response.is_object(),
+        "{method} {path} answered {status}, which it does not document: {}",
+        answer.body
+    );
+    let media = answer.content_type.split(';').next().unwrap_or("").trim();
+    let content = &response["content"][media];
+    assert!(
+        content.is_object(),
+        "{method} {path} {status} answered `{media}`, documented: {}",
+        response["content"]
+    );
+    let v = validator(doc, &content["schema"]);
+    let errors: Vec<String> = v
+        .iter_errors(&answer.body)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{method} {path} {status} does not match its schema: {errors:#?}\nbody: {:#}",
+        answer.body
+    );
+}
+
+#[tokio::test]
+async fn the_document_is_valid_openapi_3_1_and_its_schemas_compile() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    assert_eq!(doc["openapi"], "3.1.0");
+    let meta: Value = serde_json::from_str(OAS_31_SCHEMA).expect("vendored schema is JSON");
+    let oas = jsonschema::draft202012::new(&meta).expect("the OpenAPI 3.1 schema compiles");
+    let errors: Vec<String> = oas
+        .iter_errors(&doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "not valid OpenAPI 3.1: {errors:#?}");
+    // Compiling each schema checks what the OpenAPI schema leaves open: patterns are
+    // regular expressions and every reference resolves.
+    for name in doc["components"]["schemas"]
+        .as_object()
+        .expect("schemas")
+        .keys()
+    {
+        validator(
+            &doc,
+            &json!({ "$ref": format!("#/components/schemas/{name}") }),
+        );
+    }
+}
+
+#[tokio::test]
+async fn parameters_are_declared_where_they_are_sent() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    for (path, method, op) in operations(&doc) {
+        let template: BTreeSet<&str> = path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+            .collect();
+        let params = op["parameters"].as_array().cloned().unwrap_or_default();
+        let mut in_path = BTreeSet::new();
+        let mut seen = BTreeSet::new();
+        for p in &params {
+            let (name, place) = (p["name"].as_str().unwrap(), p["in"].as_str().unwrap());
+            assert!(
+                seen.insert((name.to_string(), place.to_string())),
+                "{method} {path} declares {place} parameter `{name}` twice"
+            );
+            if place == "path" {
+                assert!(
+                    template.contains(name),
+                    "{method} {path} declares `{name}` in: path, but the path has no {{{name}}}"
+                );
+                assert_eq!(
+                    p["required"], true,
+                    "{method} {path}: `{name}` must be required"
+                );
+                in_path.insert(name.to_string());
+            }
+        }
+        for var in template {
+            assert!(
+                in_path.contains(var),
+                "{method} {path} does not declare its path variable `{var}`"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_v1_operation_documents_its_errors_as_problem_json() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    for (path, method, op) in operations(&doc)
+        .into_iter()
+        .filter(|(p, ..)| p.starts_with("/v1/"))
+    {
+        let responses = op["responses"].as_object().unwrap();
+        let mut expected = vec!["401", "403", "500"];
+        if op.get("requestBody").is_some() {
+            expected.extend(["400", "413", "415", "422"]);
+        }
+        if path.contains('{') {
+            expected.push("404");
+        }
+        for status in expected {
+            assert!(
+                responses.contains_key(status),
+                "{method} {path} does not document {status}"
+            );
+        }
+        for (status, response) in responses.iter().filter(|(s, _)| s.as_str() >= "400") {
+            let content = response["content"].as_object().unwrap();
+            let types: Vec<&String> = content.keys().collect();
+            assert_eq!(
+                types,
+                ["application/problem+json"],
+                "{method} {path} {status}"
+            );
+            assert_eq!(
+                content["application/problem+json"]["schema"]["$ref"],
+                "#/components/schemas/Problem"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn real_answers_match_what_the_document_promises() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+
+    let brand = app
+        .post(
+            "/v1/brands",
+            &app.admin_key,
+            &json!({"id": "chillco", "name": "ChillCo"}),
+        )
+        .await;
+    conforms(&doc, "/v1/brands", "post", &brand);
+    let key = app.key("brand", Some("chillco")).await;
+    let app_key = app.key("app", None).await;
+
+    let fence = app
+        .post("/v1/brands/chillco/geofences", &key, &circle_fence())
+        .await;
+    conforms(&doc, "/v1/brands/{brand}/geofences", "post", &fence);
+    let fences = app.get("/v1/brands/chillco/geofences?limit=1", &key).await;
+    conforms(&doc, "/v1/brands/{brand}/geofences", "get", &fences);
+
+    let spec = json!({"name": "Cold drinks", "title": "Ice-cold ChillCo",
+                      "body": "{{ distance_m }} m away at {{ fence.name }}",
+                      "targeting": {"fences": {"tags": ["corner-store"]}},
+                      "redemption": {"code_prefix": "CHILL", "valid_hours": 4}});
+    let offer = app.post("/v1/brands/chillco/offers", &key, &spec).await;
+    conforms(&doc, "/v1/brands/{brand}/offers", "post", &offer);
+    let id = offer.body["id"].as_str().unwrap();
+    let one = app
+        .get(&format!("/v1/brands/chillco/offers/{id}"), &key)
+        .await;
+    conforms(&doc, "/v1/brands/{brand}/offers/{id}", "get", &one);
+    let page = app.get("/v1/brands/chillco/offers", &key).await;
+    conforms(&doc, "/v1/brands/{brand}/offers", "get", &page);
+
+    let consent = app
+        .put(
+            "/v1/users/u-1/consent",
+            &app_key,
+            &json!({"location": true, "personalization": true}),
+        )
+        .await;
+    conforms(&doc, "/v1/users/{user_id}/consent", "put", &consent);
+    let at = app.clock.now().to_rfc3339();
+    for (id, lat, lon) in [("c-1", 40.7484, -73.9857), ("c-2", 0.0, 0.0)] {
+        let answer = app
+            .post(
+                "/v1/checkins",
+                &app_key,
+                &json!({"checkin_id": id, "user_id": "u-1", "lat": lat, "lon": lon,
+                        "accuracy_m": 10, "recorded_at": at}),
+            )
+            .await;
+        conforms(&doc, "/v1/checkins", "post", &answer);
+    }
+
+    // Problems: a rule broken, nothing there, no key, a malformed query.
+    let invalid = app
+        .post(
+            "/v1/brands/chillco/offers",
+            &key,
+            &json!({"name": "", "title": "t", "body": "b"}),
+        )
+        .await;
+    conforms(&doc, "/v1/brands/{brand}/offers", "post", &invalid);
+    let missing = app
+        .get(
+            "/v1/brands/chillco/offers/00000000-0000-0000-0000-000000000000",
+            &key,
+        )
+        .await;
+    conforms(&doc, "/v1/brands/{brand}/offers/{id}", "get", &missing);
+    let anonymous = app
+        .send(reqwest::Method::GET, "/v1/brands", None, None)
+        .await;
+    conforms(&doc, "/v1/brands", "get", &anonymous);
+    let bad_limit = app.get("/v1/brands/chillco/offers?limit=0", &key).await;
+    conforms(&doc, "/v1/brands/{brand}/offers", "get", &bad_limit);
+}
