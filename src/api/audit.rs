@@ -51,6 +51,12 @@ pub async fn changes(
     q: ValidQuery<ChangesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.0;
+    if let Some(b) = q.brand.as_deref() {
+        crate::domain::BrandId::parse(b).map_err(|e| ApiError::BadRequest {
+            errors: vec![crate::error::FieldError::new("/query/brand", e.clone())],
+            detail: e,
+        })?;
+    }
     let brand = match who.role {
         Role::Admin | Role::Support => q.brand,
         Role::Brand => {

@@ -109,6 +109,12 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let brand = existing(&state, &who, &path.brand, false).await?;
     let q = q.0;
+    if let Some(tag) = q.tag.as_deref() {
+        crate::domain::check_tag(tag).map_err(|e| ApiError::BadRequest {
+            errors: vec![FieldError::new("/query/tag", e.clone())],
+            detail: e,
+        })?;
+    }
     let limit = paging::limit(q.limit)?;
     let page = FencePage {
         tag: q.tag,

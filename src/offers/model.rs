@@ -209,7 +209,7 @@ pub struct HabitRule {
     #[schema(minimum = 0, maximum = 56)]
     pub min_days_since_visit: Option<f64>,
     /// Current visit has lasted at least this long (seconds).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::whole::optional")]
     #[schema(minimum = 0, maximum = 86400)]
     pub min_dwell_s: Option<u32>,
 }
@@ -238,7 +238,7 @@ pub struct Exclude {
     #[serde(default)]
     pub purchased_skus: Vec<String>,
     /// …within this many days (default 30).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::whole::optional")]
     #[schema(minimum = 1, maximum = 365)]
     pub purchased_within_days: Option<u32>,
 }
@@ -257,10 +257,11 @@ pub struct OfferCaps {
 #[serde(deny_unknown_fields)]
 pub struct PerPersonCap {
     /// Deliveries allowed in the period.
+    #[serde(deserialize_with = "crate::domain::whole::required")]
     #[schema(minimum = 1, maximum = 1000)]
     pub count: u32,
     /// Rolling period in days.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::whole::optional")]
     #[schema(minimum = 1, maximum = 3650)]
     pub period_days: Option<u32>,
 }
@@ -270,11 +271,11 @@ pub struct PerPersonCap {
 #[serde(deny_unknown_fields)]
 pub struct Budget {
     /// Deliveries over the offer's life.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::whole::optional")]
     #[schema(minimum = 1)]
     pub total: Option<u64>,
     /// Deliveries per UTC day; not above `total`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::whole::optional")]
     #[schema(minimum = 1)]
     pub daily: Option<u64>,
 }
@@ -287,6 +288,7 @@ pub struct Redemption {
     #[schema(pattern = r"^[A-Z0-9]{1,12}$")]
     pub code_prefix: String,
     /// Hours a delivered code stays valid (1–720).
+    #[serde(deserialize_with = "crate::domain::whole::required")]
     #[schema(minimum = 1, maximum = 720)]
     pub valid_hours: u32,
 }

@@ -2,7 +2,7 @@
 //! every parameter where clients send it, documents every error as problem+json, and real
 //! answers match the status, content type and schema it documents.
 
-use crate::helpers::{Answer, TestApp, circle_fence, spawn_app};
+use crate::helpers::{Answer, TestApp, assert_problem, circle_fence, pointers, spawn_app};
 use geoffer::limits::Clock;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -259,4 +259,52 @@ async fn real_answers_match_what_the_document_promises() {
     conforms(&doc, "/v1/brands", "get", &anonymous);
     let bad_limit = app.get("/v1/brands/chillco/offers?limit=0", &key).await;
     conforms(&doc, "/v1/brands/{brand}/offers", "get", &bad_limit);
+}
+
+// What schema-driven fuzzing (loadtest/fuzz.sh) found: requests the schema allows that were
+// refused, and requests it refuses that were accepted.
+
+#[tokio::test]
+async fn whole_numbers_written_as_floats_are_accepted() {
+    let app = spawn_app().await;
+    let key = app.brand_with_key("chillco").await;
+    let spec = json!({"name": "n", "title": "t", "body": "b",
+                      "caps": {"per_person": {"count": 2.0, "period_days": 7.0}},
+                      "budget": {"total": 100.0, "daily": 10.0},
+                      "redemption": {"code_prefix": "C", "valid_hours": 4.0}});
+    let a = app.post("/v1/brands/chillco/offers", &key, &spec).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_eq!(a.body["redemption"]["valid_hours"], 4);
+    let half = json!({"name": "n", "title": "t", "body": "b",
+                      "redemption": {"code_prefix": "C", "valid_hours": 4.5}});
+    let a = app.post("/v1/brands/chillco/offers", &key, &half).await;
+    assert_eq!(
+        pointers(assert_problem(&a, 422)),
+        ["/redemption/valid_hours"]
+    );
+}
+
+#[tokio::test]
+async fn a_position_whose_altitude_is_not_a_number_is_refused() {
+    let app = spawn_app().await;
+    let key = app.brand_with_key("chillco").await;
+    let mut fence = circle_fence();
+    fence["geometry"]["coordinates"] = json!([-73.9857, 40.7484, "high"]);
+    let a = app.post("/v1/brands/chillco/geofences", &key, &fence).await;
+    assert_eq!(
+        pointers(assert_problem(&a, 422)),
+        ["/geometry/coordinates/2"]
+    );
+}
+
+#[tokio::test]
+async fn malformed_brand_and_tag_filters_are_bad_requests_not_empty_lists() {
+    let app = spawn_app().await;
+    let key = app.brand_with_key("chillco").await;
+    let a = app.get("/v1/audit/changes?brand=", &app.admin_key).await;
+    assert_eq!(pointers(assert_problem(&a, 400)), ["/query/brand"]);
+    let a = app
+        .get("/v1/brands/chillco/geofences?tag=Corner%20Store", &key)
+        .await;
+    assert_eq!(pointers(assert_problem(&a, 400)), ["/query/tag"]);
 }
