@@ -308,3 +308,66 @@ async fn malformed_brand_and_tag_filters_are_bad_requests_not_empty_lists() {
         .await;
     assert_eq!(pointers(assert_problem(&a, 400)), ["/query/tag"]);
 }
+
+/// Whether a validator of the service accepts a string.
+type Accepts = fn(&str) -> bool;
+
+/// The schema's patterns and the service's validators agree on strings chosen to sit on the
+/// edges: lengths, case, separators, control characters, multi-byte characters, newlines.
+#[tokio::test]
+async fn schema_patterns_agree_with_the_validators() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let schemas = &doc["components"]["schemas"];
+    let samples: Vec<String> = [
+        "",
+        "a",
+        "ab",
+        "a-b",
+        "-ab",
+        "ab-",
+        "AB",
+        "a b",
+        "a_b",
+        "é",
+        "ab\n",
+        "a\u{85}",
+        "\u{7f}",
+        "a/b",
+        "\t",
+        "u-123",
+        "corner-store",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([63, 64, 65, 128, 129].map(|n| "x".repeat(n)))
+    .chain([128, 129].map(|n| "é".repeat(n)))
+    .collect();
+    let rules: [(&Value, Accepts); 4] = [
+        (&schemas["NewBrand"]["properties"]["id"], |s| {
+            geoffer::domain::BrandId::parse(s).is_ok()
+        }),
+        (&schemas["NewKeyRequest"]["properties"]["app"], |s| {
+            geoffer::domain::check_tag(s).is_ok()
+        }),
+        (&schemas["CheckinInput"]["properties"]["user_id"], |s| {
+            geoffer::people::check_user_id(s).is_ok()
+        }),
+        (&schemas["HourRange"]["properties"]["from"], |s| {
+            geoffer::offers::validate::parse_hhmm(s).is_some()
+        }),
+    ];
+    for (schema, accepts) in rules {
+        let v = validator(&doc, schema);
+        for s in samples
+            .iter()
+            .chain(&["24:00".into(), "23:59".into(), "24:01".into()])
+        {
+            assert_eq!(
+                v.is_valid(&json!(s)),
+                accepts(s),
+                "schema {schema} and the validator disagree on {s:?}"
+            );
+        }
+    }
+}
