@@ -48,7 +48,11 @@ pub struct GeometryInput {
 #[serde(deny_unknown_fields)]
 pub struct FencePropertiesInput {
     /// Display name, used in offer copy: 1–200 characters, not blank.
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub name: String,
     /// Circle radius in metres, 10–50,000; Point geometries only (and required for them).
     #[serde(default)]
@@ -63,7 +67,11 @@ pub struct FencePropertiesInput {
     pub tags: Vec<String>,
     /// The brand's own id for the place, 1–128 characters, not blank; unique per brand.
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub external_id: Option<String>,
     /// The worst check-in accuracy this fence accepts, 5–5,000 m (default 100).
     #[serde(default)]

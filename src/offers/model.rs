@@ -14,16 +14,28 @@ pub const SPEC_VERSION: i64 = 1;
 #[serde(deny_unknown_fields)]
 pub struct OfferSpec {
     /// Internal name, shown to the brand and support: 1–200 characters, not blank.
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub name: String,
     /// Only `active` offers are evaluated.
     #[serde(default)]
     pub status: OfferStatus,
     /// Notification title: a minijinja template using only the documented variables.
-    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub title: String,
     /// Notification body: a minijinja template using only the documented variables.
-    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub body: String,
     /// What one delivery is worth to the brand; scores multiply it.
     #[serde(default = "default_value")]

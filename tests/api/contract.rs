@@ -337,13 +337,18 @@ async fn schema_patterns_agree_with_the_validators() {
         "\t",
         "u-123",
         "corner-store",
+        " ",
+        "\u{a0}",
+        "\u{feff}",
+        "\u{3000}x",
+        "\u{85}",
     ]
     .iter()
     .map(|s| s.to_string())
     .chain([63, 64, 65, 128, 129].map(|n| "x".repeat(n)))
     .chain([128, 129].map(|n| "é".repeat(n)))
     .collect();
-    let rules: [(&Value, Accepts); 4] = [
+    let rules: [(&Value, Accepts); 5] = [
         (&schemas["NewBrand"]["properties"]["id"], |s| {
             geoffer::domain::BrandId::parse(s).is_ok()
         }),
@@ -356,7 +361,22 @@ async fn schema_patterns_agree_with_the_validators() {
         (&schemas["HourRange"]["properties"]["from"], |s| {
             geoffer::offers::validate::parse_hhmm(s).is_some()
         }),
+        // Names are trimmed by Rust's idea of white space, which is not ECMAScript's `\s`.
+        (&schemas["NewBrand"]["properties"]["name"], |s| {
+            !s.trim().is_empty() && s.chars().count() <= 200
+        }),
     ];
+    let non_blank = &schemas["NewBrand"]["properties"]["name"]["pattern"];
+    for (schema, field) in [
+        ("OfferSpec", "name"),
+        ("OfferSpec", "title"),
+        ("OfferSpec", "body"),
+        ("FencePropertiesInput", "name"),
+        ("FencePropertiesInput", "external_id"),
+    ] {
+        let pattern = &schemas[schema]["properties"][field]["pattern"];
+        assert_eq!(pattern, non_blank, "{schema}.{field}");
+    }
     for (schema, accepts) in rules {
         let v = validator(&doc, schema);
         for s in samples
