@@ -12,6 +12,7 @@ Two jobs, both documented in docs/contract.md:
    a clock). Negative cases are never touched: they reach the service exactly as generated.
 """
 
+import copy
 import datetime
 import os
 
@@ -194,9 +195,18 @@ def map_case(context, case):
     method, path = case.operation.method.upper(), case.operation.path
     # Stateful scenarios follow links from what they created; their ids stay theirs.
     linked = case.meta.phase.name == "stateful"
+    # Repairs work on copies assigned back: generated containers can be shared between cases,
+    # and an assignment is a change Schemathesis sees (it revalidates what hooks change).
     if case.path_parameters and not linked:
-        repair_path(method, path, case.path_parameters)
+        params = dict(case.path_parameters)
+        repair_path(method, path, params)
+        case.path_parameters = params
     if case.query:
-        repair_query(path, case.query)
-    repair_body(method, path, case.body)
+        query = dict(case.query)
+        repair_query(path, query)
+        case.query = query
+    if isinstance(case.body, dict):
+        body = copy.deepcopy(case.body)
+        repair_body(method, path, body)
+        case.body = body
     return case
