@@ -195,18 +195,22 @@ def map_case(context, case):
     method, path = case.operation.method.upper(), case.operation.path
     # Stateful scenarios follow links from what they created; their ids stay theirs.
     linked = case.meta.phase.name == "stateful"
-    # Repairs work on copies assigned back: generated containers can be shared between cases,
-    # and an assignment is a change Schemathesis sees (it revalidates what hooks change).
+    # Repairs work on copies, assigned back only when they changed something: generated
+    # containers can be shared between cases, and Schemathesis revalidates what a hook assigns
+    # in its wire form (where a percent-encoded user id is longer than the one sent).
     if case.path_parameters and not linked:
         params = dict(case.path_parameters)
         repair_path(method, path, params)
-        case.path_parameters = params
+        if params != case.path_parameters:
+            case.path_parameters = params
     if case.query:
         query = dict(case.query)
         repair_query(path, query)
-        case.query = query
+        if query != case.query:
+            case.query = query
     if isinstance(case.body, dict):
         body = copy.deepcopy(case.body)
         repair_body(method, path, body)
-        case.body = body
+        if body != case.body:
+            case.body = body
     return case
