@@ -4,7 +4,7 @@ use super::extract::ValidQuery;
 use super::paging;
 use crate::audit::{AuditEntry, AuditQuery};
 use crate::auth::{Principal, Role};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::support::reads::WHATS;
 use crate::support::{ReadEntry, ReadQuery, ReadRecord};
@@ -15,16 +15,20 @@ use utoipa::{IntoParams, ToSchema};
 
 /// Filters of the audit log.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ChangesQuery {
     /// Only this brand (brand keys: always their own).
+    #[param(pattern = r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$")]
     pub brand: Option<String>,
     /// At or after (RFC 3339).
     pub from: Option<DateTime<Utc>>,
     /// Before (RFC 3339).
     pub to: Option<DateTime<Utc>>,
     /// From a previous page's `next_cursor`.
+    #[param(pattern = r"^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
     /// Page size, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -39,13 +43,20 @@ pub struct ChangesPage {
 
 /// Who changed what, when: before and after (admin, support; brand keys for their brand).
 #[utoipa::path(get, path = "/v1/audit/changes", tag = "audit", security(("bearer" = [])),
-    params(ChangesQuery), responses((status = 200, body = ChangesPage), (status = 403, body = Problem)))]
+    params(ChangesQuery), responses((status = 200, description = "A page of changes", body = ChangesPage),
+                                    (status = 404, description = "A brand key asked for another brand")))]
 pub async fn changes(
     state: web::Data<AppState>,
     who: Principal,
     q: ValidQuery<ChangesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.0;
+    if let Some(b) = q.brand.as_deref() {
+        crate::domain::BrandId::parse(b).map_err(|e| ApiError::BadRequest {
+            errors: vec![crate::error::FieldError::new("/query/brand", e.clone())],
+            detail: e,
+        })?;
+    }
     let brand = match who.role {
         Role::Admin | Role::Support => q.brand,
         Role::Brand => {
@@ -80,6 +91,7 @@ pub async fn changes(
 
 /// Filters of the read log.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReadsQuery {
     /// At or after (RFC 3339).
@@ -88,11 +100,14 @@ pub struct ReadsQuery {
     pub to: Option<DateTime<Utc>>,
     /// Only reads by this key (its public id).
     pub key_id: Option<String>,
-    /// Only this kind: deliveries, delivery, decision, timeline or export.
+    /// Only this kind of read.
+    #[param(schema_with = super::schemas::read_kind)]
     pub what: Option<String>,
     /// From a previous page's `next_cursor`.
+    #[param(pattern = r"^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
     /// Page size, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -107,8 +122,7 @@ pub struct ReadsPage {
 
 /// Who read whose deliveries, decisions and timelines, when (admin, support).
 #[utoipa::path(get, path = "/v1/audit/reads", tag = "audit", security(("bearer" = [])),
-    params(ReadsQuery), responses((status = 200, body = ReadsPage), (status = 400, body = Problem),
-                                  (status = 403, body = Problem)))]
+    params(ReadsQuery), responses((status = 200, description = "A page of reads", body = ReadsPage)))]
 pub async fn reads(
     state: web::Data<AppState>,
     who: Principal,

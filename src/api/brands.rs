@@ -1,9 +1,10 @@
 //! `/v1/brands`: admins create brands; brand keys read their own.
 
+use super::BrandPath;
 use super::brand_path;
 use super::extract::ValidJson;
 use crate::auth::{Principal, Role};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{Brand, StoreError};
 use actix_web::{HttpResponse, web};
@@ -14,16 +15,23 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewBrand {
-    /// 2–64 lowercase letters, digits and `-`.
+    /// 2–64 lowercase letters, digits and `-`, not starting or ending with `-`.
+    #[schema(pattern = r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$")]
     pub id: String,
-    /// Display name.
+    /// Display name, 1–200 characters, not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub name: String,
 }
 
 /// Create a brand (admin).
 #[utoipa::path(post, path = "/v1/brands", tag = "brands", request_body = NewBrand,
     security(("bearer" = [])),
-    responses((status = 201, body = Brand), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, description = "The new brand", body = Brand),
+              (status = 409, description = "A brand with this id exists")))]
 pub async fn create(
     state: web::Data<AppState>,
     who: Principal,
@@ -33,7 +41,7 @@ pub async fn create(
     let b = body.0;
     let id = crate::domain::BrandId::parse(&b.id).map_err(|e| ApiError::invalid("/id", e))?;
     let name = b.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
+    if name.is_empty() || b.name.chars().count() > 200 {
         return Err(ApiError::invalid("/name", "name must be 1-200 characters"));
     }
     let brand = Brand {
@@ -51,7 +59,7 @@ pub async fn create(
 
 /// List brands (admin and support see all; a brand key sees its own).
 #[utoipa::path(get, path = "/v1/brands", tag = "brands", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Brand>)))]
+    responses((status = 200, description = "The brands this key may see", body = Vec<Brand>)))]
 pub async fn list(state: web::Data<AppState>, who: Principal) -> Result<HttpResponse, ApiError> {
     let brands = state.store.list_brands().await?;
     let visible: Vec<Brand> = match who.role {
@@ -67,14 +75,13 @@ pub async fn list(state: web::Data<AppState>, who: Principal) -> Result<HttpResp
 
 /// One brand.
 #[utoipa::path(get, path = "/v1/brands/{brand}", tag = "brands", security(("bearer" = [])),
-    params(("brand" = String, Path, description = "brand id")),
-    responses((status = 200, body = Brand), (status = 404, body = Problem)))]
+    params(BrandPath), responses((status = 200, description = "The brand", body = Brand)))]
 pub async fn get(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<String>,
+    path: web::Path<BrandPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = brand_path(&path)?;
+    let brand = brand_path(&path.brand)?;
     who.can_read_brand(&brand)?;
     let found = state.store.get_brand(&brand).await?;
     found

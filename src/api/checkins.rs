@@ -3,14 +3,14 @@
 use super::extract::ValidJson;
 use crate::auth::Principal;
 use crate::checkins::{CheckinInput, CheckinResponse};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 
 /// Decide a check-in (app). Retrying the same `checkin_id` returns the same answer.
 #[utoipa::path(post, path = "/v1/checkins", tag = "checkins", security(("bearer" = [])), request_body = CheckinInput,
-    responses((status = 200, body = CheckinResponse), (status = 403, body = Problem, description = "no location consent (`consent-required`)"),
-              (status = 422, body = Problem)))]
+    responses((status = 200, description = "An offer, or none and why", body = CheckinResponse),
+              (status = 403, description = "Not an app key, or no location consent (`consent-required`)")))]
 pub async fn create(
     state: web::Data<AppState>,
     who: Principal,

@@ -4,7 +4,7 @@ use super::audit::log_read;
 use super::extract::ValidQuery;
 use crate::auth::Principal;
 use crate::checkins::engine::claim_key;
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{ApiError, FieldError};
 use crate::people::PersonId;
 use crate::state::AppState;
 use crate::store::StoredDecision;
@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 /// Which decision, when several apps used the same check-in id.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionQuery {
     /// The app that reported the check-in (needed only when several apps used the id).
@@ -61,8 +62,7 @@ pub struct DecisionView {
 /// involved their fences or offers, showing only their part).
 #[utoipa::path(get, path = "/v1/decisions/{checkin_id}", tag = "support", security(("bearer" = [])),
     params(("checkin_id" = String, Path, description = "the app's check-in id"), DecisionQuery),
-    responses((status = 200, body = DecisionView), (status = 400, body = Problem),
-              (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, description = "The decision, explained", body = DecisionView)))]
 pub async fn get(
     state: web::Data<AppState>,
     who: Principal,

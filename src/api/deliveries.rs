@@ -6,7 +6,7 @@ use super::extract::ValidQuery;
 use super::{id_path, paging};
 use crate::auth::Principal;
 use crate::domain::BrandId;
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{ApiError, FieldError};
 use crate::people::{PersonId, check_user_id};
 use crate::state::AppState;
 use crate::store::Store;
@@ -29,27 +29,34 @@ const EXPORT_BATCH: u32 = 1_000;
 
 /// Filters of the deliveries list and export.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveriesQuery {
     /// The app `user_id` belongs to (default `default`).
+    #[param(pattern = r"^[^\x00-\x1f\x7f-\x9f]{1,128}$")]
     pub app: Option<String>,
     /// Only this user's deliveries.
+    #[param(pattern = r"^[^\x00-\x1f\x7f-\x9f]{1,128}$")]
     pub user_id: Option<String>,
     /// Only this brand (brand keys: always their own).
+    #[param(pattern = r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$")]
     pub brand: Option<String>,
     /// Only this offer.
     pub offer_id: Option<Uuid>,
     /// Only this fence.
     pub fence_id: Option<Uuid>,
-    /// Only this status: delivered, opened, redeemed, dismissed or expired.
+    /// Only this status.
+    #[param(schema_with = super::schemas::delivery_status)]
     pub status: Option<String>,
     /// Sent at or after (RFC 3339).
     pub from: Option<DateTime<Utc>>,
-    /// Sent before (RFC 3339).
+    /// Sent before (RFC 3339); not before `from`.
     pub to: Option<DateTime<Utc>>,
     /// From a previous page's `next_cursor` (exports start after it too).
+    #[param(pattern = r"^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
     /// Page size, 1–1000 (default 100); exports return every matching row.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -117,9 +124,10 @@ fn subject(app: Option<&str>, user: Option<&str>) -> Result<Option<(String, Stri
 /// or `application/x-ndjson` streams every matching row instead of one page.
 #[utoipa::path(get, path = "/v1/deliveries", tag = "support", security(("bearer" = [])),
     params(DeliveriesQuery),
-    responses((status = 200, body = DeliveriesPage, description = "JSON page; text/csv and application/x-ndjson stream every row"),
-              (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-              (status = 406, body = Problem)))]
+    responses((status = 200, description = "A JSON page; `Accept: text/csv` or `application/x-ndjson` streams every row",
+               content((DeliveriesPage = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"))),
+              (status = 404, description = "A brand key asked for another brand"),
+              (status = 406, description = "`Accept` names no format this endpoint produces")))]
 pub async fn list(
     state: web::Data<AppState>,
     who: Principal,
@@ -209,8 +217,8 @@ fn stream_export(
 
 /// One delivery (admin, support; brand keys their own brand's).
 #[utoipa::path(get, path = "/v1/deliveries/{delivery_id}", tag = "support", security(("bearer" = [])),
-    params(("delivery_id" = String, Path, description = "the delivery id")),
-    responses((status = 200, body = Delivery), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    params(("delivery_id" = uuid::Uuid, Path, description = "the delivery id")),
+    responses((status = 200, description = "The delivery", body = Delivery)))]
 pub async fn get(
     state: web::Data<AppState>,
     who: Principal,

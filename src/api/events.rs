@@ -3,7 +3,7 @@
 use super::extract::ValidJson;
 use crate::auth::Principal;
 use crate::error::{ApiError, FieldError, Problem, problem_type, title_for};
-use crate::events::{Event, EventInput, EventKind, MAX_BATCH, parse};
+use crate::events::{Event, EventKind, MAX_BATCH, parse};
 use crate::people::PersonId;
 use crate::state::AppState;
 use crate::store::Applied;
@@ -17,8 +17,10 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventBatch {
-    /// Up to 500 events.
-    #[schema(value_type = Vec<EventInput>)]
+    /// 1–500 events, each an `EventInput` (see the schema of that name). Each is checked on its
+    /// own: a malformed one is answered as `rejected` in the results, with its problem, and
+    /// does not sink the others.
+    #[schema(min_items = 1, max_items = 500)]
     pub events: Vec<Value>,
 }
 
@@ -72,7 +74,7 @@ fn rejected(event_id: Option<String>, p: Problem) -> EventResult {
 /// Record feedback events (app). A bad event does not sink the good ones; replaying a batch
 /// changes nothing.
 #[utoipa::path(post, path = "/v1/events", tag = "events", security(("bearer" = [])), request_body = EventBatch,
-    responses((status = 200, body = BatchResult), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, description = "One result per event", body = BatchResult)))]
 pub async fn create(
     state: web::Data<AppState>,
     who: Principal,

@@ -2,10 +2,10 @@
 
 use super::brands::existing;
 use super::extract::{ValidJson, ValidQuery};
-use super::{id_path, paging};
+use super::{BrandItemPath, BrandPath, id_path, paging};
 use crate::auth::Principal;
 use crate::changes::Change;
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{ApiError, FieldError};
 use crate::fences::{FeatureInput, FenceFeature, parse_feature};
 use crate::state::AppState;
 use crate::store::{FencePage, Upserted};
@@ -18,12 +18,16 @@ use uuid::Uuid;
 
 /// Query of the fence list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Only fences with this tag.
+    /// Only fences with this tag (1–64 lowercase letters, digits or `-`).
+    #[param(pattern = r"^[a-z0-9-]{1,64}$")]
     pub tag: Option<String>,
     /// From a previous page's `next_cursor`.
+    #[param(pattern = r"^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
     /// Page size, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -45,8 +49,10 @@ pub struct FencePageView {
 pub struct ImportInput {
     /// Must be `FeatureCollection`.
     #[serde(rename = "type")]
+    #[schema(pattern = "^FeatureCollection$")]
     pub type_: String,
-    /// The fences.
+    /// The fences: 1–200,000, `external_id`s distinct.
+    #[schema(min_items = 1, max_items = 200000)]
     pub features: Vec<FeatureInput>,
     /// Accepted and ignored.
     #[serde(default)]
@@ -69,16 +75,16 @@ pub const MAX_IMPORT: usize = 200_000;
 
 /// Create a fence.
 #[utoipa::path(post, path = "/v1/brands/{brand}/geofences", tag = "geofences", security(("bearer" = [])),
-    params(("brand" = String, Path)), request_body = FeatureInput,
-    responses((status = 201, body = FenceFeature), (status = 404, body = Problem), (status = 409, body = Problem),
-              (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
+    params(BrandPath), request_body = FeatureInput,
+    responses((status = 201, description = "The new fence", body = FenceFeature),
+              (status = 409, description = "The brand already has a fence with this `external_id`")))]
 pub async fn create(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<String>,
+    path: web::Path<BrandPath>,
     body: ValidJson<FeatureInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = existing(&state, &who, &path, true).await?;
+    let brand = existing(&state, &who, &path.brand, true).await?;
     let draft = parse_feature(&body.0, "").map_err(ApiError::validation)?;
     let mut stored = state
         .store
@@ -94,19 +100,19 @@ pub async fn create(
 
 /// List a brand's fences.
 #[utoipa::path(get, path = "/v1/brands/{brand}/geofences", tag = "geofences", security(("bearer" = [])),
-    params(("brand" = String, Path), ListQuery), responses((status = 200, body = FencePageView), (status = 404, body = Problem)))]
+    params(BrandPath, ListQuery), responses((status = 200, description = "A page of fences", body = FencePageView)))]
 pub async fn list(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<String>,
+    path: web::Path<BrandPath>,
     q: ValidQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = existing(&state, &who, &path, false).await?;
+    let brand = existing(&state, &who, &path.brand, false).await?;
     let q = q.0;
-    if let Some(tag) = &q.tag {
+    if let Some(tag) = q.tag.as_deref() {
         crate::domain::check_tag(tag).map_err(|e| ApiError::BadRequest {
-            detail: format!("query parameter `tag`: {e}"),
-            errors: vec![FieldError::new("/query/tag", e)],
+            errors: vec![FieldError::new("/query/tag", e.clone())],
+            detail: e,
         })?;
     }
     let limit = paging::limit(q.limit)?;
@@ -130,14 +136,14 @@ pub async fn list(
 
 /// One fence.
 #[utoipa::path(get, path = "/v1/brands/{brand}/geofences/{id}", tag = "geofences", security(("bearer" = [])),
-    params(("brand" = String, Path), ("id" = Uuid, Path)), responses((status = 200, body = FenceFeature), (status = 404, body = Problem)))]
+    params(BrandItemPath), responses((status = 200, description = "The fence", body = FenceFeature)))]
 pub async fn get(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<(String, String)>,
+    path: web::Path<BrandItemPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = existing(&state, &who, &path.0, false).await?;
-    let id = id_path(&path.1, "geofence")?;
+    let brand = existing(&state, &who, &path.brand, false).await?;
+    let id = id_path(&path.id, "geofence")?;
     let fence = state
         .store
         .get_fence(&brand, id)
@@ -148,16 +154,17 @@ pub async fn get(
 
 /// Replace a fence.
 #[utoipa::path(put, path = "/v1/brands/{brand}/geofences/{id}", tag = "geofences", security(("bearer" = [])),
-    params(("brand" = String, Path), ("id" = Uuid, Path)), request_body = FeatureInput,
-    responses((status = 200, body = FenceFeature), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    params(BrandItemPath), request_body = FeatureInput,
+    responses((status = 200, description = "The fence as replaced", body = FenceFeature),
+              (status = 409, description = "Another fence of the brand has this `external_id`")))]
 pub async fn update(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<(String, String)>,
+    path: web::Path<BrandItemPath>,
     body: ValidJson<FeatureInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = existing(&state, &who, &path.0, true).await?;
-    let id = id_path(&path.1, "geofence")?;
+    let brand = existing(&state, &who, &path.brand, true).await?;
+    let id = id_path(&path.id, "geofence")?;
     let draft = parse_feature(&body.0, "").map_err(ApiError::validation)?;
     let fence = state
         .store
@@ -171,14 +178,14 @@ pub async fn update(
 
 /// Delete a fence.
 #[utoipa::path(delete, path = "/v1/brands/{brand}/geofences/{id}", tag = "geofences", security(("bearer" = [])),
-    params(("brand" = String, Path), ("id" = Uuid, Path)), responses((status = 204), (status = 404, body = Problem)))]
+    params(BrandItemPath), responses((status = 204, description = "Deleted")))]
 pub async fn delete(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<(String, String)>,
+    path: web::Path<BrandItemPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = existing(&state, &who, &path.0, true).await?;
-    let id = id_path(&path.1, "geofence")?;
+    let brand = existing(&state, &who, &path.brand, true).await?;
+    let id = id_path(&path.id, "geofence")?;
     state
         .store
         .delete_fence(&who, &brand, id)
@@ -190,15 +197,16 @@ pub async fn delete(
 
 /// Import a FeatureCollection, all or nothing; features whose `external_id` exists replace it.
 #[utoipa::path(post, path = "/v1/brands/{brand}/geofences/import", tag = "geofences", security(("bearer" = [])),
-    params(("brand" = String, Path)), request_body = ImportInput,
-    responses((status = 200, body = ImportResult), (status = 413, body = Problem), (status = 422, body = Problem)))]
+    params(BrandPath), request_body = ImportInput,
+    responses((status = 200, description = "What the import did", body = ImportResult),
+              (status = 409, description = "Two fences would share an `external_id`")))]
 pub async fn import(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<String>,
+    path: web::Path<BrandPath>,
     body: ValidJson<ImportInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = existing(&state, &who, &path, true).await?;
+    let brand = existing(&state, &who, &path.brand, true).await?;
     let input = body.0;
     let mut errors = Vec::new();
     if input.type_ != "FeatureCollection" {

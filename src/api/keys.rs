@@ -2,7 +2,7 @@
 
 use super::extract::ValidJson;
 use crate::auth::{Principal, Role, generate_key};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -14,12 +14,14 @@ use utoipa::ToSchema;
 pub struct NewKeyRequest {
     /// admin, brand, app or support.
     pub role: Role,
-    /// Required for brand keys, refused for others.
+    /// Required for brand keys, refused for others: an existing brand's id.
     #[serde(default)]
+    #[schema(pattern = r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$")]
     pub brand: Option<String>,
     /// App keys only: the app whose users the key speaks for (default `default`). Keys of
     /// one app share its users, so keys can be rotated without losing anyone's consent.
     #[serde(default)]
+    #[schema(pattern = r"^[a-z0-9-]{1,64}$")]
     pub app: Option<String>,
 }
 
@@ -40,7 +42,7 @@ pub struct CreatedKey {
 
 /// Create a key (admin).
 #[utoipa::path(post, path = "/v1/keys", tag = "keys", request_body = NewKeyRequest, security(("bearer" = [])),
-    responses((status = 201, body = CreatedKey), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, description = "The new key, shown once", body = CreatedKey)))]
 pub async fn create(
     state: web::Data<AppState>,
     who: Principal,

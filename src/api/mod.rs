@@ -15,12 +15,45 @@ pub mod openapi;
 pub mod ops;
 pub mod paging;
 pub mod results;
+pub mod schemas;
 pub mod timeline;
 pub mod users;
 
 use crate::error::ApiError;
 use actix_web::web;
 use extract::BodyLimit;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+/// `{brand}` in a path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct BrandPath {
+    /// The brand id: 2–64 lowercase letters, digits and `-`, not starting or ending with `-`.
+    #[param(pattern = r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$")]
+    pub brand: String,
+}
+
+/// `{user_id}` in a path: the app's user id, 1–128 characters, none of them a control character.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct UserPath {
+    /// The app's user id.
+    #[param(pattern = r"^[^\x00-\x1f\x7f-\x9f]{1,128}$")]
+    pub user_id: String,
+}
+
+/// `{brand}` and a resource `{id}` under it.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct BrandItemPath {
+    /// The brand id: 2–64 lowercase letters, digits and `-`, not starting or ending with `-`.
+    #[param(pattern = r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$")]
+    pub brand: String,
+    /// The resource id (a UUID); anything else names nothing (404).
+    #[param(value_type = uuid::Uuid)]
+    pub id: String,
+}
 
 /// Registers every route. `import_limit` is the body limit of the bulk import.
 pub fn configure(cfg: &mut web::ServiceConfig, import_limit: usize) {

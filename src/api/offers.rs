@@ -2,11 +2,11 @@
 
 use super::brands::existing;
 use super::extract::{ValidJson, ValidQuery};
-use super::{id_path, paging};
+use super::{BrandItemPath, BrandPath, id_path, paging};
 use crate::auth::Principal;
 use crate::changes::Change;
 use crate::domain::BrandId;
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{ApiError, FieldError};
 use crate::offers::{OfferSpec, OfferView, validate_offer};
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
@@ -17,10 +17,13 @@ use uuid::Uuid;
 
 /// Query of the offer list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// From a previous page's `next_cursor`.
+    #[param(pattern = r"^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
     /// Page size, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -55,15 +58,15 @@ async fn checked(state: &AppState, brand: &BrandId, spec: &OfferSpec) -> Result<
 
 /// Create an offer.
 #[utoipa::path(post, path = "/v1/brands/{brand}/offers", tag = "offers", security(("bearer" = [])),
-    params(("brand" = String, Path)), request_body = OfferSpec,
-    responses((status = 201, body = OfferView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    params(BrandPath), request_body = OfferSpec,
+    responses((status = 201, description = "The new offer", body = OfferView)))]
 pub async fn create(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<String>,
+    path: web::Path<BrandPath>,
     body: ValidJson<OfferSpec>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = existing(&state, &who, &path, true).await?;
+    let brand = existing(&state, &who, &path.brand, true).await?;
     checked(&state, &brand, &body.0).await?;
     let offer = state.store.create_offer(&who, &brand, body.0).await?;
     let view = offer.to_view();
@@ -73,14 +76,14 @@ pub async fn create(
 
 /// List a brand's offers.
 #[utoipa::path(get, path = "/v1/brands/{brand}/offers", tag = "offers", security(("bearer" = [])),
-    params(("brand" = String, Path), ListQuery), responses((status = 200, body = OfferPage), (status = 404, body = Problem)))]
+    params(BrandPath, ListQuery), responses((status = 200, description = "A page of offers", body = OfferPage)))]
 pub async fn list(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<String>,
+    path: web::Path<BrandPath>,
     q: ValidQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = existing(&state, &who, &path, false).await?;
+    let brand = existing(&state, &who, &path.brand, false).await?;
     let limit = paging::limit(q.0.limit)?;
     let after = paging::decode::<Uuid>(q.0.cursor.as_deref())?;
     let mut offers = state.store.list_offers(&brand, after, limit + 1).await?;
@@ -97,14 +100,14 @@ pub async fn list(
 
 /// One offer.
 #[utoipa::path(get, path = "/v1/brands/{brand}/offers/{id}", tag = "offers", security(("bearer" = [])),
-    params(("brand" = String, Path), ("id" = Uuid, Path)), responses((status = 200, body = OfferView), (status = 404, body = Problem)))]
+    params(BrandItemPath), responses((status = 200, description = "The offer", body = OfferView)))]
 pub async fn get(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<(String, String)>,
+    path: web::Path<BrandItemPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = existing(&state, &who, &path.0, false).await?;
-    let id = id_path(&path.1, "offer")?;
+    let brand = existing(&state, &who, &path.brand, false).await?;
+    let id = id_path(&path.id, "offer")?;
     let offer = state
         .store
         .get_offer(&brand, id)
@@ -115,16 +118,17 @@ pub async fn get(
 
 /// Replace an offer.
 #[utoipa::path(put, path = "/v1/brands/{brand}/offers/{id}", tag = "offers", security(("bearer" = [])),
-    params(("brand" = String, Path), ("id" = Uuid, Path)), request_body = OfferSpec,
-    responses((status = 200, body = OfferView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    params(BrandItemPath), request_body = OfferSpec,
+    responses((status = 200, description = "The offer as replaced", body = OfferView),
+              (status = 409, description = "The offer changed meanwhile; retry")))]
 pub async fn update(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<(String, String)>,
+    path: web::Path<BrandItemPath>,
     body: ValidJson<OfferSpec>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = existing(&state, &who, &path.0, true).await?;
-    let id = id_path(&path.1, "offer")?;
+    let brand = existing(&state, &who, &path.brand, true).await?;
+    let id = id_path(&path.id, "offer")?;
     checked(&state, &brand, &body.0).await?;
     let offer = state
         .store
@@ -138,14 +142,14 @@ pub async fn update(
 
 /// Retire an offer.
 #[utoipa::path(delete, path = "/v1/brands/{brand}/offers/{id}", tag = "offers", security(("bearer" = [])),
-    params(("brand" = String, Path), ("id" = Uuid, Path)), responses((status = 204), (status = 404, body = Problem)))]
+    params(BrandItemPath), responses((status = 204, description = "Retired")))]
 pub async fn delete(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<(String, String)>,
+    path: web::Path<BrandItemPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = existing(&state, &who, &path.0, true).await?;
-    let id = id_path(&path.1, "offer")?;
+    let brand = existing(&state, &who, &path.brand, true).await?;
+    let id = id_path(&path.id, "offer")?;
     state
         .store
         .delete_offer(&who, &brand, id)

@@ -1,9 +1,9 @@
 //! `GET /v1/brands/{brand}/offers/{id}/results`: did the offer change behaviour?
 
 use super::brands::existing;
-use super::id_path;
+use super::{BrandItemPath, id_path};
 use crate::auth::Principal;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::offers::results::{OfferResults, results};
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
@@ -11,14 +11,14 @@ use actix_web::{HttpResponse, web};
 /// Deliveries, opens, dismissals, redemptions and conversions against the holdout, with lift
 /// and its 95% interval (brand for its own offers, admin, support).
 #[utoipa::path(get, path = "/v1/brands/{brand}/offers/{id}/results", tag = "offers", security(("bearer" = [])),
-    params(("brand" = String, Path), ("id" = uuid::Uuid, Path)), responses((status = 200, body = OfferResults), (status = 404, body = Problem)))]
+    params(BrandItemPath), responses((status = 200, description = "The offer's results", body = OfferResults)))]
 pub async fn get(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<(String, String)>,
+    path: web::Path<BrandItemPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = existing(&state, &who, &path.0, false).await?;
-    let id = id_path(&path.1, "offer")?;
+    let brand = existing(&state, &who, &path.brand, false).await?;
+    let id = id_path(&path.id, "offer")?;
     state
         .store
         .get_offer(&brand, id)

@@ -3,9 +3,9 @@
 
 use super::audit::log_read;
 use super::extract::ValidQuery;
-use super::paging;
+use super::{UserPath, paging};
 use crate::auth::Principal;
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{ApiError, FieldError};
 use crate::people::{PersonId, check_user_id};
 use crate::state::AppState;
 use crate::support::timeline::entry;
@@ -17,17 +17,21 @@ use utoipa::{IntoParams, ToSchema};
 
 /// Which part of the timeline.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TimelineParams {
     /// The app the user id belongs to (default `default`).
+    #[param(pattern = r"^[^\x00-\x1f\x7f-\x9f]{1,128}$")]
     pub app: Option<String>,
     /// At or after (RFC 3339).
     pub from: Option<DateTime<Utc>>,
-    /// Before (RFC 3339).
+    /// Before (RFC 3339); not before `from`.
     pub to: Option<DateTime<Utc>>,
     /// From a previous page's `next_cursor`.
+    #[param(pattern = r"^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
     /// Page size, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -54,19 +58,19 @@ fn bad(name: &str, detail: String) -> ApiError {
 /// A person's consent changes, decisions and deliveries in time order (admin, support; brand
 /// keys only the decisions and deliveries involving their brand).
 #[utoipa::path(get, path = "/v1/users/{user_id}/timeline", tag = "support", security(("bearer" = [])),
-    params(("user_id" = String, Path, description = "the app's user id"), TimelineParams),
-    responses((status = 200, body = TimelinePage), (status = 400, body = Problem),
-              (status = 403, body = Problem), (status = 422, body = Problem)))]
+    params(UserPath, TimelineParams),
+    responses((status = 200, description = "A page of the timeline", body = TimelinePage),
+              (status = 422, description = "The user id is not 1–128 printable characters")))]
 pub async fn get(
     state: web::Data<AppState>,
     who: Principal,
     req: HttpRequest,
-    path: web::Path<String>,
+    path: web::Path<UserPath>,
     q: ValidQuery<TimelineParams>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.0;
     let scope = Scope::of(&who)?;
-    check_user_id(&path).map_err(|e| ApiError::invalid("/path/user_id", e))?;
+    check_user_id(&path.user_id).map_err(|e| ApiError::invalid("/path/user_id", e))?;
     let app = q
         .app
         .unwrap_or_else(|| crate::auth::DEFAULT_APP.to_string());
@@ -78,7 +82,7 @@ pub async fn get(
     }
     let limit = paging::limit(q.limit)?;
     let query = TimelineQuery {
-        person: PersonId::of(&app, &path).to_string(),
+        person: PersonId::of(&app, &path.user_id).to_string(),
         brand: scope.brand().map(str::to_string),
         from: q.from,
         to: q.to,
@@ -94,9 +98,17 @@ pub async fn get(
                 .map(|r| paging::encode(&TimelineKey::of(r).to_string()))
         })
         .flatten();
-    log_read(&state, &who, &req, "timeline", Some(&app), Some(&path)).await?;
+    log_read(
+        &state,
+        &who,
+        &req,
+        "timeline",
+        Some(&app),
+        Some(&path.user_id),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(TimelinePage {
-        user_id: path.into_inner(),
+        user_id: path.into_inner().user_id,
         app,
         items: rows.into_iter().map(|r| entry(r, &scope)).collect(),
         next_cursor,

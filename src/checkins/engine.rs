@@ -6,7 +6,7 @@ use super::input::{Activity, CheckinInput, is_stale, validate};
 use super::record::{DecisionRecord, DecisionWriter, DeliveryRecord};
 use super::rules::{self, MOTION_RULES, Moment, RuleOutcome, in_range};
 use super::scoring;
-use super::{CheckinAnswer, DeliveredOffer, EngineMetrics, FenceRef};
+use super::{CheckinAnswer, CheckinResponse, DeliveredOffer, EngineMetrics, FenceRef};
 use crate::catalog::{Catalog, FenceInfo};
 use crate::error::ApiError;
 use crate::fences::index::FenceMatch;
@@ -159,7 +159,7 @@ impl Engine {
         if matched.is_empty() {
             self.metrics.count("none", "no-fence");
             return Ok(CheckinAnswer(
-                json!({ "decision": "none", "reason": "no-fence", "checkin_id": c.checkin_id }),
+                CheckinResponse::none(&c.checkin_id, "no-fence").to_value(),
             ));
         }
         // A check-in decided before is answered from its record before anything about this
@@ -411,9 +411,11 @@ impl Engine {
             best.offer.spec.holdout_pct,
         ) {
             best.outcome = format!("held out ({}% holdout)", best.offer.spec.holdout_pct);
-            let mut answer = none(c, "held-out");
-            answer["offer_id"] = json!(best.offer.id);
-            return (answer, None);
+            let answer = CheckinResponse {
+                offer_id: Some(best.offer.id),
+                ..CheckinResponse::none(&c.checkin_id, "held-out")
+            };
+            return (answer.to_value(), None);
         }
         let claim_id = claim_key(app, &c.user_id, &c.checkin_id);
         let mut last_reason = "no-eligible-offer";
@@ -675,7 +677,7 @@ fn deliver(
 }
 
 fn none(c: &CheckinInput, reason: &str) -> Value {
-    json!({ "decision": "none", "reason": reason, "checkin_id": c.checkin_id })
+    CheckinResponse::none(&c.checkin_id, reason).to_value()
 }
 
 fn offer_answer(c: &CheckinInput, d: &DeliveryRecord, offer: &Offer, fence: &FenceInfo) -> Value {
@@ -692,7 +694,14 @@ fn offer_answer(c: &CheckinInput, d: &DeliveryRecord, offer: &Offer, fence: &Fen
             name: fence.name.clone(),
         },
     };
-    json!({ "decision": "offer", "checkin_id": c.checkin_id, "offer": body })
+    CheckinResponse {
+        decision: "offer".into(),
+        reason: None,
+        checkin_id: c.checkin_id.clone(),
+        offer: Some(body),
+        offer_id: None,
+    }
+    .to_value()
 }
 
 /// The limiter's idempotency key: one per app, user and check-in id, so that another user

@@ -38,23 +38,31 @@ pub enum AppState {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckinInput {
-    /// The app's id for this report; retries reuse it and get the same answer.
+    /// The app's id for this report, 1–128 characters without spaces; retries reuse it and
+    /// get the same answer.
+    #[schema(pattern = r"^[^\s\x00-\x1f\x7f-\x9f]{1,128}$")]
     pub checkin_id: String,
-    /// The app's user id (scoped to the app).
+    /// The app's user id (scoped to the app), 1–128 characters, no control characters.
+    #[schema(pattern = r"^[^\x00-\x1f\x7f-\x9f]{1,128}$")]
     pub user_id: String,
     /// The device, kept only as support context.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 128)]
     pub device_id: Option<String>,
     /// Latitude, degrees.
+    #[schema(minimum = -90, maximum = 90)]
     pub lat: f64,
     /// Longitude, degrees.
+    #[schema(minimum = -180, maximum = 180)]
     pub lon: f64,
     /// Reported horizontal accuracy, metres (0 < a ≤ 5000).
+    #[schema(exclusive_minimum = 0, maximum = 5000)]
     pub accuracy_m: f64,
-    /// When the phone recorded the location.
+    /// When the phone recorded the location: at most 2 minutes in the future.
     pub recorded_at: DateTime<Utc>,
     /// Speed over ground, m/s.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 150)]
     pub speed_mps: Option<f64>,
     /// Motion activity.
     #[serde(default)]
@@ -109,7 +117,7 @@ pub fn validate(c: &CheckinInput, now: DateTime<Utc>) -> Result<(), ApiError> {
     let mut errors = Vec::new();
     let mut bad = |p: &str, r: String| errors.push(FieldError::new(p, r));
     if c.checkin_id.is_empty()
-        || c.checkin_id.len() > 128
+        || c.checkin_id.chars().count() > 128
         || c.checkin_id
             .chars()
             .any(|ch| ch.is_whitespace() || ch.is_control())
@@ -124,7 +132,7 @@ pub fn validate(c: &CheckinInput, now: DateTime<Utc>) -> Result<(), ApiError> {
     }
     if c.device_id
         .as_ref()
-        .is_some_and(|d| d.is_empty() || d.len() > 128)
+        .is_some_and(|d| d.is_empty() || d.chars().count() > 128)
     {
         bad("/device_id", "device_id must be 1-128 characters".into());
     }

@@ -50,18 +50,41 @@ pub struct DeliveredOffer {
     pub fence: FenceRef,
 }
 
-/// The answer schema (for the OpenAPI document).
+/// The answer to a check-in, as built by the engine (and stored, so retries replay it).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CheckinResponse {
     /// `offer` or `none`.
     pub decision: String,
     /// Why none: no-fence, stale, in-motion, quiet-hours, no-eligible-offer, capped, held-out,
     /// limiter-unavailable.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Echo of the request's id.
     pub checkin_id: String,
     /// The offer, when decision is `offer`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub offer: Option<DeliveredOffer>,
+    /// With `held-out`: the offer this person was held out of (the control group).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer_id: Option<Uuid>,
+}
+
+impl CheckinResponse {
+    /// No offer, and why.
+    pub fn none(checkin_id: &str, reason: &str) -> Self {
+        Self {
+            decision: "none".into(),
+            reason: Some(reason.into()),
+            checkin_id: checkin_id.into(),
+            offer: None,
+            offer_id: None,
+        }
+    }
+
+    /// The answer as sent and stored.
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
 }
 
 /// Decision counters: every "none" reason and every cap has its own series.

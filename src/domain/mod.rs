@@ -5,6 +5,7 @@ mod coordinates;
 mod measures;
 mod tag;
 mod timezone;
+pub mod whole;
 
 pub use brand_id::BrandId;
 pub use coordinates::{Latitude, Longitude};

@@ -13,14 +13,18 @@ use utoipa::ToSchema;
 pub struct FeatureInput {
     /// Must be `Feature`.
     #[serde(rename = "type")]
+    #[schema(pattern = "^Feature$")]
     pub type_: String,
-    /// Point, Polygon or MultiPolygon; positions are `[lon, lat]`.
+    /// Point, Polygon or MultiPolygon; positions are `[lon, lat]`. Rings are closed (last
+    /// position equals the first), have 3+ distinct positions and do not cross; holes lie
+    /// inside the shell; at most 10,000 positions in all.
+    #[schema(schema_with = crate::api::schemas::geometry)]
     pub geometry: GeometryInput,
     /// Name, radius, time zone, tags and more.
     pub properties: FencePropertiesInput,
     /// Ignored on input: ids are assigned by the server.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Value)]
     pub id: Option<Value>,
     /// GeoJSON bounding box; accepted and recomputed by the server.
     #[serde(default)]
@@ -43,21 +47,35 @@ pub struct GeometryInput {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FencePropertiesInput {
-    /// Display name, used in offer copy.
+    /// Display name, used in offer copy: 1–200 characters, not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub name: String,
     /// Circle radius in metres, 10–50,000; Point geometries only (and required for them).
     #[serde(default)]
+    #[schema(minimum = 10, maximum = 50000)]
     pub radius_m: Option<f64>,
     /// IANA time zone of the place, e.g. `America/New_York`.
+    #[schema(schema_with = crate::api::schemas::timezone)]
     pub timezone: String,
-    /// Lowercase tags offers can target, e.g. `corner-store`.
+    /// Lowercase tags offers can target, e.g. `corner-store`; at most 32.
     #[serde(default)]
+    #[schema(schema_with = crate::api::schemas::fence_tags)]
     pub tags: Vec<String>,
-    /// The brand's own id for the place; unique per brand.
+    /// The brand's own id for the place, 1–128 characters, not blank; unique per brand.
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub external_id: Option<String>,
     /// The worst check-in accuracy this fence accepts, 5–5,000 m (default 100).
     #[serde(default)]
+    #[schema(minimum = 5, maximum = 5000)]
     pub max_accuracy_m: Option<f64>,
 }
 
@@ -100,7 +118,7 @@ pub fn parse_feature(input: &FeatureInput, at: &str) -> Result<FenceDraft, Vec<F
         _ => None,
     };
     let name = p.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
+    if name.is_empty() || p.name.chars().count() > 200 {
         errors.push(FieldError::new(
             format!("{pp}/name"),
             "name must be 1-200 characters",
@@ -121,7 +139,7 @@ pub fn parse_feature(input: &FeatureInput, at: &str) -> Result<FenceDraft, Vec<F
         }
     }
     if let Some(ext) = &p.external_id
-        && (ext.trim().is_empty() || ext.len() > 128)
+        && (ext.trim().is_empty() || ext.chars().count() > 128)
     {
         errors.push(FieldError::new(
             format!("{pp}/external_id"),

@@ -137,6 +137,10 @@ fn position(v: &Value, at: &str) -> Result<Position, FieldError> {
     };
     let lon = Longitude::parse(num(0)?).map_err(|e| FieldError::new(format!("{at}/0"), e))?;
     let lat = Latitude::parse(num(1)?).map_err(|e| FieldError::new(format!("{at}/1"), e))?;
+    // The altitude is not used, but a position whose altitude is not a number is malformed.
+    if items.len() == 3 {
+        num(2)?;
+    }
     Ok([lon.degrees(), lat.degrees()])
 }
 

@@ -50,7 +50,7 @@ pub const FILTERS: &[&str] = &[
     "length",
 ];
 
-/// Longest template source accepted, in bytes.
+/// Longest template source accepted, in characters.
 pub const MAX_LEN: usize = 2_000;
 
 /// Template instructions one rendering may run (minijinja fuel). Copy that uses every
@@ -97,7 +97,7 @@ static LENIENT: LazyLock<Environment<'static>> =
 /// [`FILTERS`], and renders within `part`'s bound with sample values and with the longest
 /// values a moment can have.
 pub fn check(source: &str, part: Part) -> Result<(), String> {
-    if source.trim().is_empty() || source.len() > MAX_LEN {
+    if source.trim().is_empty() || source.chars().count() > MAX_LEN {
         return Err(format!("must be 1-{MAX_LEN} characters"));
     }
     allowed(source)?;

@@ -13,22 +13,38 @@ pub const SPEC_VERSION: i64 = 1;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OfferSpec {
-    /// Internal name, shown to the brand and support.
+    /// Internal name, shown to the brand and support: 1–200 characters, not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub name: String,
     /// Only `active` offers are evaluated.
     #[serde(default)]
     pub status: OfferStatus,
-    /// Notification title: a minijinja template.
+    /// Notification title: a minijinja template using only the documented variables.
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub title: String,
-    /// Notification body: a minijinja template.
+    /// Notification body: a minijinja template using only the documented variables.
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub body: String,
     /// What one delivery is worth to the brand; scores multiply it.
     #[serde(default = "default_value")]
+    #[schema(minimum = 0, maximum = 1000000)]
     pub value: f64,
     /// Not evaluated before this time.
     #[serde(default)]
     pub valid_from: Option<DateTime<Utc>>,
-    /// Not evaluated after this time.
+    /// Not evaluated after this time; after `valid_from`.
     #[serde(default)]
     pub valid_until: Option<DateTime<Utc>>,
     /// Which moments qualify; every block is optional.
@@ -42,6 +58,7 @@ pub struct OfferSpec {
     pub budget: Budget,
     /// Percentage of people held out as a control group (0–50).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 50)]
     pub holdout_pct: f64,
     /// Redemption code and validity.
     #[serde(default)]
@@ -103,10 +120,11 @@ pub struct Targeting {
     pub exclude: Option<Exclude>,
     /// Faster than this (m/s) is "in motion"; default 7.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 100)]
     pub max_speed_mps: Option<f64>,
 }
 
-/// Fence selection by id or tag (either matches).
+/// Fence selection by id or tag (either matches); name at least one.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FenceTargeting {
@@ -115,6 +133,7 @@ pub struct FenceTargeting {
     pub ids: Vec<Uuid>,
     /// Fence tags.
     #[serde(default)]
+    #[schema(schema_with = crate::api::schemas::tags)]
     pub tags: Vec<String>,
 }
 
@@ -138,6 +157,7 @@ pub enum Day {
 pub struct Schedule {
     /// Days it runs; absent: every day.
     #[serde(default)]
+    #[schema(min_items = 1)]
     pub days: Option<Vec<Day>>,
     /// Local time ranges; absent: all day. `from` after `to` wraps past midnight.
     #[serde(default)]
@@ -149,8 +169,10 @@ pub struct Schedule {
 #[serde(deny_unknown_fields)]
 pub struct HourRange {
     /// Start, `HH:MM`.
+    #[schema(pattern = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")]
     pub from: String,
-    /// End, `HH:MM` (`24:00` allowed).
+    /// End, `HH:MM` (`24:00` allowed); differs from `from`.
+    #[schema(pattern = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")]
     pub to: String,
 }
 
@@ -160,12 +182,15 @@ pub struct HourRange {
 pub struct WeatherRule {
     /// At least this temperature (°C).
     #[serde(default)]
+    #[schema(minimum = -60, maximum = 60)]
     pub min_temp_c: Option<f64>,
-    /// At most this temperature (°C).
+    /// At most this temperature (°C); not below `min_temp_c`.
     #[serde(default)]
+    #[schema(minimum = -60, maximum = 60)]
     pub max_temp_c: Option<f64>,
-    /// One of these conditions: clear, cloudy, fog, drizzle, rain, snow, thunderstorm.
+    /// One of these conditions.
     #[serde(default)]
+    #[schema(schema_with = crate::api::schemas::conditions_or_null)]
     pub conditions: Option<Vec<String>>,
 }
 
@@ -186,15 +211,18 @@ pub enum HabitScope {
 pub struct HabitRule {
     /// Visits per week over the last 28 days, at least.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 100)]
     pub min_visits_per_week: Option<f64>,
     /// Fence or brand.
     #[serde(default)]
     pub scope: HabitScope,
     /// Lapsed regulars: at least this many days since the previous visit.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 56)]
     pub min_days_since_visit: Option<f64>,
     /// Current visit has lasted at least this long (seconds).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::whole::optional")]
+    #[schema(minimum = 0, maximum = 86400)]
     pub min_dwell_s: Option<u32>,
 }
 
@@ -207,6 +235,7 @@ pub struct Audience {
     pub follows_brand: Option<bool>,
     /// Has stated at least one of these interests.
     #[serde(default)]
+    #[schema(schema_with = crate::api::schemas::tags_or_null)]
     pub interests_any: Option<Vec<String>>,
 }
 
@@ -221,7 +250,8 @@ pub struct Exclude {
     #[serde(default)]
     pub purchased_skus: Vec<String>,
     /// …within this many days (default 30).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::whole::optional")]
+    #[schema(minimum = 1, maximum = 365)]
     pub purchased_within_days: Option<u32>,
 }
 
@@ -239,9 +269,12 @@ pub struct OfferCaps {
 #[serde(deny_unknown_fields)]
 pub struct PerPersonCap {
     /// Deliveries allowed in the period.
+    #[serde(deserialize_with = "crate::domain::whole::required")]
+    #[schema(minimum = 1, maximum = 1000)]
     pub count: u32,
     /// Rolling period in days.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::whole::optional")]
+    #[schema(minimum = 1, maximum = 3650)]
     pub period_days: Option<u32>,
 }
 
@@ -250,11 +283,11 @@ pub struct PerPersonCap {
 #[serde(deny_unknown_fields)]
 pub struct Budget {
     /// Deliveries over the offer's life (1 to 1,000,000,000).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::whole::optional")]
     #[schema(minimum = 1, maximum = 1_000_000_000)]
     pub total: Option<u64>,
     /// Deliveries per UTC day (1 to 1,000,000,000; at most `total`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::whole::optional")]
     #[schema(minimum = 1, maximum = 1_000_000_000)]
     pub daily: Option<u64>,
 }
@@ -264,8 +297,11 @@ pub struct Budget {
 #[serde(deny_unknown_fields)]
 pub struct Redemption {
     /// Code prefix, 1–12 uppercase letters or digits.
+    #[schema(pattern = r"^[A-Z0-9]{1,12}$")]
     pub code_prefix: String,
     /// Hours a delivered code stays valid (1–720).
+    #[serde(deserialize_with = "crate::domain::whole::required")]
+    #[schema(minimum = 1, maximum = 720)]
     pub valid_hours: u32,
 }
 

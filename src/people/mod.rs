@@ -45,7 +45,7 @@ impl fmt::Display for PersonId {
 
 /// Validates a user id as apps send it: 1–128 printable characters.
 pub fn check_user_id(s: &str) -> Result<(), String> {
-    if (1..=128).contains(&s.len()) && !s.chars().any(char::is_control) {
+    if (1..=128).contains(&s.chars().count()) && !s.chars().any(char::is_control) {
         Ok(())
     } else {
         Err("user_id must be 1-128 printable characters".into())

@@ -2,6 +2,7 @@
 
 mod brands_and_keys;
 mod checkins;
+mod contract;
 mod errors;
 mod events;
 mod faults;
