@@ -3,19 +3,54 @@
 use super::{HORIZON_MS, Habits, HabitsError, MAX_VISITS, Place, PlaceHistory, step};
 use async_trait::async_trait;
 use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::sync::Mutex;
 
-#[derive(Default)]
+/// One place of one person. Kept small: the twin holds one per (person, place) ever seen
+/// within the horizon, so its size is what the embedded default's memory grows with.
 struct PlaceState {
-    seen: Option<(i64, i64)>,
+    /// (last seen, start of the current visit), in ms.
+    seen: (i64, i64),
+    /// Visit starts with their local hour, oldest first.
     visits: Vec<(i64, u8)>,
+}
+
+/// Places by a 64-bit hash of their key (a fence or brand id): a third of the memory of
+/// keeping the key itself. Two of one person's places would have to collide for their
+/// habits to mix; among the few hundred places a person visits that is ~1e-14.
+type Places = HashMap<u64, PlaceState>;
+
+/// How often expired places and people are swept (by the clock the calls pass in).
+const SWEEP_EVERY_MS: i64 = 10 * 60_000;
+
+#[derive(Default)]
+struct State {
+    people: HashMap<String, Places>,
+    last_sweep_ms: i64,
+}
+
+impl State {
+    /// Drops places whose last check-in and every visit are past the horizon, and people
+    /// left with none: someone who stopped coming is forgotten, as Redis expires their keys.
+    fn sweep(&mut self, now_ms: i64) {
+        self.last_sweep_ms = now_ms;
+        let from = now_ms - HORIZON_MS;
+        self.people.retain(|_, places| {
+            places.retain(|_, p| {
+                p.visits.retain(|(t, _)| *t > from);
+                p.seen.0 > from || !p.visits.is_empty()
+            });
+            places.shrink_to_fit();
+            !places.is_empty()
+        });
+    }
 }
 
 /// Visits held in memory. One mutex over all people: critical sections are a few
 /// microseconds, far below the cost of the rest of a check-in.
 #[derive(Default)]
 pub struct InProcessHabits {
-    people: Mutex<HashMap<String, HashMap<String, PlaceState>>>,
+    state: Mutex<State>,
 }
 
 impl InProcessHabits {
@@ -23,6 +58,11 @@ impl InProcessHabits {
     pub fn new() -> Self {
         Self::default()
     }
+}
+
+fn place_hash(place: &Place) -> u64 {
+    // A fixed hasher: the same place is the same key for the life of the process.
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(place)
 }
 
 #[async_trait]
@@ -34,21 +74,31 @@ impl Habits for InProcessHabits {
         at_ms: i64,
         now_ms: i64,
     ) -> Result<Vec<PlaceHistory>, HabitsError> {
-        let mut people = self
-            .people
+        let mut state = self
+            .state
             .lock()
             .map_err(|_| HabitsError::Unavailable("poisoned".into()))?;
-        let state = people.entry(person.to_string()).or_default();
+        if now_ms - state.last_sweep_ms >= SWEEP_EVERY_MS {
+            state.sweep(now_ms);
+        }
+        let known = match state.people.get_mut(person) {
+            Some(known) => known,
+            None => state.people.entry(person.to_string()).or_default(),
+        };
         let mut out = Vec::with_capacity(places.len());
         for (place, hour) in places {
-            let p = state.entry(place.key()).or_default();
-            let (seen, new_start) = step(p.seen, at_ms);
-            if let Some((_, old_start)) = p.seen
+            let p = known.entry(place_hash(place)).or_insert(PlaceState {
+                seen: (i64::MIN, i64::MIN),
+                visits: Vec::new(),
+            });
+            let previous = (p.seen.0 != i64::MIN).then_some(p.seen);
+            let (seen, new_start) = step(previous, at_ms);
+            if let Some((_, old_start)) = previous
                 && seen.1 < old_start
             {
                 p.visits.retain(|(t, _)| *t != old_start);
             }
-            p.seen = Some(seen);
+            p.seen = seen;
             if let Some(start) = new_start
                 && !p.visits.iter().any(|(t, _)| *t == start)
             {
@@ -69,11 +119,46 @@ impl Habits for InProcessHabits {
     }
 
     async fn forget(&self, person: &str) -> Result<(), HabitsError> {
-        let mut people = self
-            .people
+        let mut state = self
+            .state
             .lock()
             .map_err(|_| HabitsError::Unavailable("poisoned".into()))?;
-        people.remove(person);
+        state.people.remove(person);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn people_and_places_past_the_horizon_are_swept_and_recent_ones_kept() {
+        let habits = InProcessHabits::new();
+        let day = 86_400_000;
+        let t0 = 1_700_000_000_000;
+        let fence = |id: &str| (Place::Fence(id.into()), 9u8);
+        habits.observe("gone", &[fence("a")], t0, t0).await.unwrap();
+        habits
+            .observe("stays", &[fence("a"), fence("b")], t0, t0)
+            .await
+            .unwrap();
+        // Within the horizon, "stays" comes back to one of its places.
+        let later = t0 + HORIZON_MS - day;
+        habits
+            .observe("stays", &[fence("b")], later, later)
+            .await
+            .unwrap();
+        // Past the horizon of the first check-ins, the next call sweeps.
+        let past = t0 + HORIZON_MS + day;
+        let history = habits
+            .observe("stays", &[fence("b")], past, past)
+            .await
+            .unwrap();
+        let state = habits.state.lock().unwrap();
+        assert!(!state.people.contains_key("gone"));
+        assert_eq!(state.people["stays"].len(), 1, "place a was swept");
+        // Place b's visit within the horizon is still counted.
+        assert_eq!(history[0].visits.len(), 2, "{:?}", history[0].visits);
     }
 }
