@@ -1,11 +1,13 @@
 //! Check-ins: the product. A location report in, one rare and relevant offer (or "none") out.
 
 pub mod admission;
+mod answer;
 pub mod engine;
 pub mod input;
 pub mod record;
 pub mod rules;
 pub mod scoring;
+mod trace;
 
 pub use engine::{Engine, EngineConfig};
 pub use input::CheckinInput;

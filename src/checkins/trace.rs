@@ -1,0 +1,232 @@
+//! The decision trace, built as the steps of `engine.rs` run: what support reads back to
+//! explain a decision (`docs/decisions.md`, "The trace").
+
+use super::engine::{Candidate, Matched};
+use super::input::CheckinInput;
+use crate::habits::HabitFeatures;
+use crate::weather::WeatherLookup;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::rules::RuleOutcome;
+
+/// The decision trace, built as the steps run. Each part is serialized from typed, borrowed
+/// structs as soon as it is known (no `serde_json::Value` trees: building, cloning and
+/// dropping them was the largest cost of a decision in a dense place), and the document is
+/// assembled from the parts at the end.
+pub(super) struct Trace {
+    context: String,
+    fences: Option<String>,
+    weather: Option<String>,
+    candidates: Option<String>,
+    limiter: Vec<Value>,
+    notes: Vec<String>,
+    /// Brands whose fences matched: brand keys read the decision through these.
+    brands: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct TraceContext<'a> {
+    decided_at: DateTime<Utc>,
+    recorded_at: DateTime<Utc>,
+    report_age_s: i64,
+    location_rounded: [f64; 2],
+    accuracy_m: f64,
+    speed_mps: Option<f64>,
+    activity: Option<super::input::Activity>,
+    app_state: Option<super::input::AppState>,
+    device_id: &'a Option<String>,
+    personalization: bool,
+}
+
+#[derive(Serialize)]
+struct TraceFence<'a> {
+    id: Uuid,
+    name: &'a str,
+    brand: &'a str,
+    edge_distance_m: f64,
+    center_distance_m: Option<f64>,
+    local_time: String,
+    timezone: &'a str,
+    quiet_hours: bool,
+    habit_fence: &'a Option<HabitFeatures>,
+    habit_brand: &'a Option<HabitFeatures>,
+}
+
+#[derive(Serialize)]
+struct TraceCandidate<'a> {
+    offer_id: Uuid,
+    offer_name: &'a str,
+    brand: &'a str,
+    fence_id: Uuid,
+    eligible: bool,
+    failed: Vec<&'a str>,
+    rules: &'a [RuleOutcome],
+    relevance: f64,
+    value: f64,
+    score: f64,
+    outcome: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum TraceWeather<'a> {
+    Known {
+        known: bool,
+        temp_c: f64,
+        feels_like_c: f64,
+        condition: &'a str,
+        precipitation_mm: f64,
+        is_day: bool,
+    },
+    Unknown {
+        known: bool,
+        reason: &'a str,
+    },
+}
+
+/// JSON text of a value whose serialization cannot fail (plain structs, no maps with
+/// non-string keys).
+fn json_text(v: &impl Serialize) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+fn tenth(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+impl Trace {
+    pub(super) fn new(c: &CheckinInput, now: DateTime<Utc>, personalization: bool) -> Self {
+        // Location rounded to about 100 m: enough to explain, too coarse to track.
+        let round = |v: f64| (v * 1000.0).round() / 1000.0;
+        let context = json_text(&TraceContext {
+            decided_at: now,
+            recorded_at: c.recorded_at,
+            report_age_s: (now - c.recorded_at).num_seconds(),
+            location_rounded: [round(c.lat), round(c.lon)],
+            accuracy_m: c.accuracy_m,
+            speed_mps: c.speed_mps,
+            activity: c.activity,
+            app_state: c.app_state,
+            device_id: &c.device_id,
+            personalization,
+        });
+        Self {
+            context,
+            fences: None,
+            weather: None,
+            candidates: None,
+            limiter: Vec::new(),
+            notes: Vec::new(),
+            brands: Vec::new(),
+        }
+    }
+
+    pub(super) fn note(&mut self, n: String) {
+        self.notes.push(n);
+    }
+
+    pub(super) fn fences(&mut self, matched: &[Matched]) {
+        let v: Vec<TraceFence> = matched
+            .iter()
+            .map(|m| TraceFence {
+                id: m.info.id,
+                name: &m.info.name,
+                brand: m.info.brand.as_str(),
+                edge_distance_m: tenth(m.hit.edge_distance_m),
+                center_distance_m: m.hit.center_distance_m.map(tenth),
+                local_time: m.local.to_rfc3339(),
+                timezone: m.info.timezone.name(),
+                quiet_hours: m.quiet,
+                habit_fence: &m.fence_habit,
+                habit_brand: &m.brand_habit,
+            })
+            .collect();
+        self.fences = Some(json_text(&v));
+        self.brands = matched.iter().map(|m| m.info.brand.to_string()).collect();
+        self.brands.sort_unstable();
+        self.brands.dedup();
+    }
+
+    pub(super) fn weather(&mut self, w: &WeatherLookup) {
+        let v = match w {
+            WeatherLookup::Known(k) => TraceWeather::Known {
+                known: true,
+                temp_c: k.temp_c,
+                feels_like_c: k.feels_like_c,
+                condition: k.condition.as_str(),
+                precipitation_mm: k.precipitation_mm,
+                is_day: k.is_day,
+            },
+            WeatherLookup::Unknown { reason } => TraceWeather::Unknown {
+                known: false,
+                reason,
+            },
+        };
+        self.weather = Some(json_text(&v));
+    }
+
+    pub(super) fn limiter(&mut self, v: Value) {
+        self.limiter.push(v);
+    }
+
+    pub(super) fn candidates(&mut self, cands: &[Candidate], matched: &[Matched]) {
+        let v: Vec<TraceCandidate> = cands
+            .iter()
+            .map(|x| TraceCandidate {
+                offer_id: x.offer.id,
+                offer_name: &x.offer.spec.name,
+                brand: x.offer.brand.as_str(),
+                fence_id: matched[x.fence].info.id,
+                eligible: x.eligible,
+                failed: x
+                    .rules
+                    .iter()
+                    .filter(|r| !r.passed)
+                    .map(|r| r.text.as_str())
+                    .collect(),
+                rules: &x.rules,
+                relevance: x.relevance,
+                value: x.offer.spec.value,
+                score: x.score,
+                outcome: &x.outcome,
+            })
+            .collect();
+        self.candidates = Some(json_text(&v));
+    }
+
+    /// The whole document, and the brands it involves.
+    pub(super) fn finish(self, answer: &Value, latency_us: i64) -> (String, Vec<String>) {
+        let mut doc = String::with_capacity(
+            256 + self.context.len()
+                + self.fences.as_ref().map_or(0, String::len)
+                + self.candidates.as_ref().map_or(0, String::len),
+        );
+        doc.push_str("{\"context\":");
+        doc.push_str(&self.context);
+        for (name, part) in [
+            ("fences", &self.fences),
+            ("weather", &self.weather),
+            ("candidates", &self.candidates),
+        ] {
+            if let Some(part) = part {
+                doc.push_str(",\"");
+                doc.push_str(name);
+                doc.push_str("\":");
+                doc.push_str(part);
+            }
+        }
+        doc.push_str(",\"limiter\":");
+        doc.push_str(&json_text(&self.limiter));
+        doc.push_str(",\"notes\":");
+        doc.push_str(&json_text(&self.notes));
+        doc.push_str(",\"answer\":");
+        doc.push_str(&json_text(answer));
+        doc.push_str(",\"latency_us\":");
+        doc.push_str(&latency_us.to_string());
+        doc.push('}');
+        (doc, self.brands)
+    }
+}
