@@ -10,7 +10,8 @@ use actix_web::{HttpResponse, web};
 /// Decide a check-in (app). Retrying the same `checkin_id` returns the same answer.
 #[utoipa::path(post, path = "/v1/checkins", tag = "checkins", security(("bearer" = [])), request_body = CheckinInput,
     responses((status = 200, description = "An offer, or none and why", body = CheckinResponse),
-              (status = 403, description = "Not an app key, or no location consent (`consent-required`)")))]
+              (status = 403, description = "Not an app key, or no location consent (`consent-required`)"),
+              (status = 409, description = "The `checkin_id` was already used by this app for another user or another report (`checkin-id-reused`); nothing changed")))]
 pub async fn create(
     state: web::Data<AppState>,
     who: Principal,

@@ -86,6 +86,10 @@ const COMMON: &[(u16, &str)] = &[
     (415, "The body is not `application/json`"),
     (422, "The request breaks a rule; `errors` names each field"),
     (500, "Internal error; the cause is logged, never sent"),
+    (
+        503,
+        "A dependency is down (the database cannot record) or the service is overloaded; retry after `Retry-After` seconds",
+    ),
 ];
 
 impl ErrorResponses {
@@ -97,7 +101,7 @@ impl ErrorResponses {
                 RefOr::Ref(_) => false,
             })
         };
-        let mut statuses = vec![401, 403, 500];
+        let mut statuses = vec![401, 403, 500, 503];
         if op.request_body.is_some() {
             statuses.extend([400, 413, 415, 422]);
         }
@@ -124,6 +128,20 @@ impl ErrorResponses {
             let code: u16 = status.parse().unwrap_or(0);
             if response.description.is_empty() {
                 response.description = describe(code);
+            }
+            if code == 503 {
+                response
+                    .headers
+                    .entry("Retry-After".to_string())
+                    .or_insert_with(|| {
+                        let mut h = utoipa::openapi::header::Header::new(
+                            utoipa::openapi::ObjectBuilder::new()
+                                .schema_type(utoipa::openapi::schema::Type::Integer)
+                                .minimum(Some(0)),
+                        );
+                        h.description = Some("Seconds to wait before retrying".into());
+                        RefOr::T(h)
+                    });
             }
             if code >= 400 {
                 response.content.clear();

@@ -236,6 +236,17 @@ async fn real_answers_match_what_the_document_promises() {
             .await;
         conforms(&doc, "/v1/checkins", "post", &answer);
     }
+    // The same check-in id for another report: 409 checkin-id-reused, as documented.
+    let reused = app
+        .post(
+            "/v1/checkins",
+            &app_key,
+            &json!({"checkin_id": "c-1", "user_id": "u-1", "lat": 40.7484, "lon": -73.9857,
+                    "accuracy_m": 11, "recorded_at": at}),
+        )
+        .await;
+    assert_eq!(reused.status, 409, "{}", reused.body);
+    conforms(&doc, "/v1/checkins", "post", &reused);
 
     // Problems: a rule broken, nothing there, no key, a malformed query.
     let invalid = app
