@@ -104,6 +104,8 @@ impl Habits for InProcessHabits {
             {
                 p.visits.push((start, *hour));
                 p.visits.sort_unstable();
+                // Most places hold one or two visits: an exact buffer, not four slots.
+                p.visits.shrink_to_fit();
             }
             p.visits.retain(|(t, _)| *t > now_ms - HORIZON_MS);
             if p.visits.len() > MAX_VISITS {

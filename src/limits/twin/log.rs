@@ -82,6 +82,8 @@ impl SlidingLog {
         self.entries.insert(position, entry);
         let from = now_ms.saturating_sub(period_ms);
         self.entries.retain(|e| e.at_ms > from);
+        // Windows hold a few grants: an exact buffer instead of the default four slots.
+        self.entries.shrink_to_fit();
         self.expires_ms = now_ms.saturating_add(period_ms);
     }
 }

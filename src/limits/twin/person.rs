@@ -228,7 +228,12 @@ impl Person {
         self.cooldowns.retain(|_, until| *until > now_ms);
         for map in [&mut self.brands, &mut self.offers, &mut self.fences] {
             map.retain(|_, log| !log.is_expired(now_ms));
+            map.shrink_to_fit();
         }
+        // A person who got an offer stays for the cap's window (days); the tables that held
+        // their expired check-in answers need not.
+        self.checkins.shrink_to_fit();
+        self.cooldowns.shrink_to_fit();
         self.checkins.is_empty()
             && self.cooldowns.is_empty()
             && self.brands.is_empty()
