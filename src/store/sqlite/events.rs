@@ -1,5 +1,7 @@
 //! Events and their effects (written through the group commit, each with its effect in one
 //! transaction), erasure, and offer results.
+//!
+//! Long (about 450 lines): three concepts that issue 15 splits into per-concept store traits.
 
 use super::commit::Statements;
 use super::{SqliteStore, db_err, from_ms, ms};
