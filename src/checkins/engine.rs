@@ -128,16 +128,8 @@ impl Engine {
                 c.user_id
             )));
         }
-        // 2. Validation. A check-in id is one report of one user: the fingerprint tells a
-        // retry (answered what was answered first) from a reuse of the id (409).
+        // 2. Validation.
         validate(&c, now)?;
-        let fingerprint = c.fingerprint(app);
-        let who = Subject {
-            app,
-            person: &person,
-            c: &c,
-            fingerprint: &fingerprint,
-        };
         // 3. Place. No fence: answer and keep nothing about the location.
         let mut hits = Vec::new();
         self.catalog.lookup(c.lat, c.lon, c.accuracy_m, &mut hits);
@@ -167,6 +159,16 @@ impl Engine {
                 CheckinResponse::none(&c.checkin_id, "no-fence").to_value(),
             ));
         }
+        // A check-in id is one report of one user: the fingerprint tells a retry (answered
+        // what was answered first) from a reuse of the id (409). Only fenced check-ins keep a
+        // record, so only they need one.
+        let fingerprint = c.fingerprint(app);
+        let who = Subject {
+            app,
+            person: &person,
+            c: &c,
+            fingerprint: &fingerprint,
+        };
         // A check-in decided before is answered from its record before anything about this
         // one is observed or claimed: retries never count twice, however long ago the hot
         // state forgot them. (Concurrent attempts meet in the limiter and the writer.)
