@@ -140,7 +140,8 @@ impl ApiError {
         }
     }
 
-    fn to_problem(&self) -> Problem {
+    /// The problem+json body this error answers with (internals never in it).
+    pub fn to_problem(&self) -> Problem {
         let status = self.status_code();
         let errors = match self {
             Self::Validation { errors, .. } | Self::BadRequest { errors, .. } => errors.clone(),

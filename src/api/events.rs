@@ -200,14 +200,8 @@ async fn one(
 /// An event that failed for a reason other than its content, as the problem the whole
 /// request would have answered (a full disk is 503 `unavailable`, not `internal`).
 fn failure(e: ApiError) -> Problem {
-    let status = actix_web::ResponseError::status_code(&e);
-    if status.is_server_error() {
+    if actix_web::ResponseError::status_code(&e).is_server_error() {
         tracing::error!(error = ?e, "event failed");
     }
-    let detail = match &e {
-        // Internals stay in the log.
-        ApiError::Internal(_) => "internal error".to_string(),
-        other => other.to_string(),
-    };
-    problem(status, e.slug(), detail, vec![])
+    e.to_problem()
 }
