@@ -9,6 +9,8 @@ pub mod catalog;
 pub mod changes;
 pub mod checkins;
 pub mod cli;
+pub mod clock;
+pub mod decisions;
 pub mod demo;
 pub mod domain;
 pub mod drain;

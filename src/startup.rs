@@ -8,9 +8,10 @@ use crate::changes::ChangeFeed;
 use crate::checkins::admission::Admission;
 use crate::checkins::record::DecisionWriter;
 use crate::checkins::{Engine, EngineConfig, EngineMetrics};
+use crate::clock::{Clock, SystemClock};
 use crate::drain::{Connections, Drain};
 use crate::habits::{Habits, InProcessHabits, RedisHabits};
-use crate::limits::{Clock, InProcessLimiter, Limiter, RedisLimiter, SystemClock};
+use crate::limits::{InProcessLimiter, Limiter, RedisLimiter};
 use crate::metrics::Metrics;
 use crate::people::gate::{ConsentGate, InProcessGate, RedisGate};
 use crate::redis_conns::{self, Calls, PerThread};
@@ -18,7 +19,7 @@ use crate::settings::Settings;
 use crate::state::AppState;
 use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
-use crate::weather::{OpenMeteo, OpenMeteoConfig, RecordedWeather, TokioClock, WeatherProvider};
+use crate::weather::{OpenMeteo, OpenMeteoConfig, RecordedWeather, WeatherProvider};
 use actix_web::dev::Server;
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
@@ -116,7 +117,7 @@ fn weather(settings: &Settings) -> anyhow::Result<Arc<dyn WeatherProvider>> {
     };
     Ok(Arc::new(OpenMeteo::with_config(
         config,
-        Arc::new(TokioClock),
+        Arc::new(SystemClock),
     )?))
 }
 

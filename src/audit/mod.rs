@@ -1,5 +1,9 @@
 //! The admin audit log: who changed which brand, key, fence or offer, when, before and after.
 
+pub mod reads;
+
+pub use reads::{ReadEntry, ReadQuery, ReadRecord};
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;

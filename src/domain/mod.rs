@@ -3,6 +3,7 @@
 mod brand_id;
 mod coordinates;
 mod measures;
+pub mod schemas;
 mod tag;
 mod timezone;
 pub mod whole;

@@ -18,7 +18,7 @@ pub struct FeatureInput {
     /// Point, Polygon or MultiPolygon; positions are `[lon, lat]`. Rings are closed (last
     /// position equals the first), have 3+ distinct positions and do not cross; holes lie
     /// inside the shell; at most 10,000 positions in all.
-    #[schema(schema_with = crate::api::schemas::geometry)]
+    #[schema(schema_with = crate::domain::schemas::geometry)]
     pub geometry: GeometryInput,
     /// Name, radius, time zone, tags and more.
     pub properties: FencePropertiesInput,
@@ -59,11 +59,11 @@ pub struct FencePropertiesInput {
     #[schema(minimum = 10, maximum = 50000)]
     pub radius_m: Option<f64>,
     /// IANA time zone of the place, e.g. `America/New_York`.
-    #[schema(schema_with = crate::api::schemas::timezone)]
+    #[schema(schema_with = crate::domain::schemas::timezone)]
     pub timezone: String,
     /// Lowercase tags offers can target, e.g. `corner-store`; at most 32.
     #[serde(default)]
-    #[schema(schema_with = crate::api::schemas::fence_tags)]
+    #[schema(schema_with = crate::domain::schemas::fence_tags)]
     pub tags: Vec<String>,
     /// The brand's own id for the place, 1–128 characters, not blank; unique per brand.
     #[serde(default)]

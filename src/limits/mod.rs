@@ -7,7 +7,6 @@
 //! See `docs/rate-limits.md` for the guarantee and its limits.
 
 mod caps;
-mod clock;
 mod outcome;
 mod redis;
 mod twin;
@@ -15,7 +14,6 @@ mod twin;
 use std::time::Duration;
 
 pub use self::caps::{Budget, Caps, Window};
-pub use self::clock::{Clock, ManualClock, SystemClock};
 pub use self::outcome::{Cap, ClaimOutcome, Denial, Holder};
 pub use self::redis::RedisLimiter;
 pub use self::twin::InProcessLimiter;

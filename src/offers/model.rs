@@ -133,7 +133,7 @@ pub struct FenceTargeting {
     pub ids: Vec<Uuid>,
     /// Fence tags.
     #[serde(default)]
-    #[schema(schema_with = crate::api::schemas::tags)]
+    #[schema(schema_with = crate::domain::schemas::tags)]
     pub tags: Vec<String>,
 }
 
@@ -190,7 +190,7 @@ pub struct WeatherRule {
     pub max_temp_c: Option<f64>,
     /// One of these conditions.
     #[serde(default)]
-    #[schema(schema_with = crate::api::schemas::conditions_or_null)]
+    #[schema(schema_with = conditions_or_null)]
     pub conditions: Option<Vec<String>>,
 }
 
@@ -235,7 +235,7 @@ pub struct Audience {
     pub follows_brand: Option<bool>,
     /// Has stated at least one of these interests.
     #[serde(default)]
-    #[schema(schema_with = crate::api::schemas::tags_or_null)]
+    #[schema(schema_with = crate::domain::schemas::tags_or_null)]
     pub interests_any: Option<Vec<String>>,
 }
 
@@ -366,4 +366,12 @@ impl Offer {
             version: self.version,
         }
     }
+}
+
+/// A list of weather conditions ([`CONDITIONS`](super::validate::CONDITIONS)), or `null`.
+fn conditions_or_null() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    crate::domain::schemas::list(
+        crate::domain::schemas::one_of(super::validate::CONDITIONS.iter().copied()),
+        true,
+    )
 }

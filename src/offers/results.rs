@@ -1,9 +1,27 @@
 //! An offer's results: what the treated group did, what the holdout (control) did, and the
 //! lift between them with a 95% confidence interval (two-proportion, normal approximation).
 
-use crate::store::ResultCounts;
 use serde::Serialize;
 use utoipa::ToSchema;
+
+/// Raw counts behind an offer's results.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ResultCounts {
+    /// Deliveries (treated group).
+    pub deliveries: u64,
+    /// Opened.
+    pub opened: u64,
+    /// Dismissed.
+    pub dismissed: u64,
+    /// Redeemed.
+    pub redeemed: u64,
+    /// Deliveries followed by a redemption or a purchase at the brand within the window.
+    pub conversions: u64,
+    /// People held out (control group).
+    pub holdout: u64,
+    /// Held-out people who bought at the brand within the window.
+    pub holdout_conversions: u64,
+}
 
 /// The treated group: people who were sent the offer.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]

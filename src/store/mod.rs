@@ -5,18 +5,18 @@
 pub mod sqlite;
 
 use crate::audit::{AuditEntry, AuditQuery};
+use crate::audit::{ReadEntry, ReadQuery, ReadRecord};
 use crate::auth::{ApiKeyRecord, Principal};
-use crate::checkins::record::DecisionRecord;
+use crate::decisions::{
+    DecisionRecord, Delivery, DeliveryFilter, DeliveryKey, Labels, TimelineQuery, TimelineRow,
+};
+pub use crate::decisions::{Prior, StoredDecision};
 use crate::domain::BrandId;
 use crate::events::Event;
 use crate::fences::{Fence, FenceDraft};
+pub use crate::offers::results::ResultCounts;
 use crate::offers::{Offer, OfferSpec};
 use crate::people::{Consent, ConsentInput, PersonId, Profile};
-use crate::support::explain::Labels;
-use crate::support::{
-    Delivery, DeliveryFilter, DeliveryKey, ReadEntry, ReadQuery, ReadRecord, TimelineQuery,
-    TimelineRow,
-};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -56,51 +56,6 @@ pub struct Brand {
     pub created_at: DateTime<Utc>,
 }
 
-/// The decision first recorded for an (app, check-in id): enough to tell a retry from a
-/// reuse of the id and to replay the first answer.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Prior {
-    /// The user who sent it.
-    pub user_id: String,
-    /// The report's fingerprint (`None` for decisions recorded before fingerprints).
-    pub fingerprint: Option<String>,
-    /// The exact answer given.
-    pub response: serde_json::Value,
-}
-
-/// A decision as recorded.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct StoredDecision {
-    /// The app that reported the check-in.
-    pub app: String,
-    /// The app's check-in id.
-    pub checkin_id: String,
-    /// The app's user id.
-    pub user_id: String,
-    /// When it was decided.
-    pub at: DateTime<Utc>,
-    /// `offer` or `none`.
-    pub decision: String,
-    /// Why none.
-    pub reason: Option<String>,
-    /// The answer exactly as sent.
-    #[schema(value_type = Object)]
-    pub response: serde_json::Value,
-    /// The full trace.
-    #[schema(value_type = Object)]
-    pub trace: serde_json::Value,
-    /// Time spent deciding, microseconds.
-    pub latency_us: i64,
-    /// The delivered offer.
-    pub offer_id: Option<String>,
-    /// The delivery, when an offer went out.
-    pub delivery_id: Option<String>,
-    /// The brands whose fences the check-in matched (whose offers it weighed).
-    pub brands: Vec<String>,
-    /// When retention purged the trace (`trace` is then null).
-    pub trace_purged_at: Option<DateTime<Utc>>,
-}
-
 /// What applying an event did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Applied {
@@ -122,25 +77,6 @@ pub enum Erase {
     History,
     /// Erasure request: all of it, consent records included.
     Everything,
-}
-
-/// Raw counts behind an offer's results.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct ResultCounts {
-    /// Deliveries (treated group).
-    pub deliveries: u64,
-    /// Opened.
-    pub opened: u64,
-    /// Dismissed.
-    pub dismissed: u64,
-    /// Redeemed.
-    pub redeemed: u64,
-    /// Deliveries followed by a redemption or a purchase at the brand within the window.
-    pub conversions: u64,
-    /// People held out (control group).
-    pub holdout: u64,
-    /// Held-out people who bought at the brand within the window.
-    pub holdout_conversions: u64,
 }
 
 /// One page request over fences.

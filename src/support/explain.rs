@@ -7,25 +7,14 @@ use super::deliveries::Delivery;
 use super::scope::Scope;
 use super::text::{age, time};
 use crate::checkins::rules::plain_number;
-use crate::store::StoredDecision;
+use crate::decisions::StoredDecision;
+pub use crate::decisions::{Labels, OfferLabel};
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
 use utoipa::ToSchema;
-
-/// An offer's brand and name, for offers a trace names only by id (cap holders).
-#[derive(Debug, Clone, PartialEq)]
-pub struct OfferLabel {
-    /// The offer's brand.
-    pub brand: String,
-    /// The offer's name.
-    pub name: String,
-}
-
-/// Offer labels by offer id.
-pub type Labels = HashMap<String, OfferLabel>;
 
 /// Names for the ids a trace leaves bare (cap holders), or that only a purged trace knew.
 #[derive(Debug, Clone, Default)]

@@ -2,7 +2,7 @@
 //! question about the decision is still likely, so they are purged after a retention period.
 //! The decision row (outcome, reason) and its delivery stay: "no lost deliveries".
 
-use crate::limits::Clock;
+use crate::clock::Clock;
 use crate::store::{Store, StoreResult};
 use std::sync::Arc;
 use std::time::Duration;

@@ -14,7 +14,6 @@
 
 mod breaker;
 mod cache;
-mod clock;
 mod condition;
 mod config;
 mod grid;
@@ -27,7 +26,6 @@ mod wire;
 use chrono::{DateTime, Utc};
 
 pub use breaker::BreakerState;
-pub use clock::{Clock, ManualClock, TokioClock};
 pub use condition::Condition;
 pub use config::{
     DEFAULT_BASE_URL, ENV_BASE_URL, ENV_BUDGET_MS, ENV_TTL_SECS, OpenMeteoConfig, OpenMeteoError,

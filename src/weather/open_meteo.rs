@@ -15,12 +15,12 @@ use tracing::{debug, warn};
 
 use super::breaker::{Admission, Breaker};
 use super::cache::{CellTable, Completion, Pending, Slot};
-use super::clock::{Clock, TokioClock};
 use super::config::{OpenMeteoConfig, OpenMeteoError};
 use super::grid::GridCell;
 use super::stats::Counters;
 use super::upstream::Upstream;
 use super::{WeatherLookup, WeatherProvider, WeatherStats, reason, valid_coordinates};
+use crate::clock::{Clock, SystemClock};
 
 /// Open-Meteo provider with cell cache, single-flight, budget and breaker.
 ///
@@ -65,16 +65,16 @@ impl OpenMeteo {
             budget,
             ..OpenMeteoConfig::default()
         };
-        Self::with_config(config, Arc::new(TokioClock))
+        Self::with_config(config, Arc::new(SystemClock))
     }
 
     /// Provider configured from the `GEOFFER_WEATHER_*` environment variables.
     pub fn from_env() -> Result<Self, OpenMeteoError> {
-        Self::with_config(OpenMeteoConfig::from_env()?, Arc::new(TokioClock))
+        Self::with_config(OpenMeteoConfig::from_env()?, Arc::new(SystemClock))
     }
 
     /// Provider with every knob explicit; `clock` drives cache expiry and the
-    /// breaker probe interval (pass a [`ManualClock`](super::ManualClock) in tests).
+    /// breaker probe interval (pass a [`ManualClock`](crate::clock::ManualClock) in tests).
     pub fn with_config(
         config: OpenMeteoConfig,
         clock: Arc<dyn Clock>,
@@ -148,7 +148,7 @@ impl Inner {
     /// Answers from memory, joins a running fetch, or starts one.
     fn start(self: &Arc<Self>, cell: GridCell) -> Start {
         let c = &self.counters;
-        let now = self.clock.now();
+        let now = self.clock.instant();
         let mut table = lock(&self.table);
         match table.lookup(cell, now) {
             Slot::Fresh(weather) => {
@@ -193,7 +193,7 @@ impl Inner {
             armed: true,
         };
         let outcome = self.upstream.fetch(cell).await;
-        let now = self.clock.now();
+        let now = self.clock.instant();
         let lookup = match outcome {
             Ok(weather) => {
                 lock(&self.breaker).on_success();
@@ -238,7 +238,7 @@ impl Drop for AbandonGuard<'_> {
     fn drop(&mut self) {
         if self.armed {
             lock(&self.inner.table).abandon(self.cell);
-            self.inner.record_failure(self.inner.clock.now());
+            self.inner.record_failure(self.inner.clock.instant());
         }
     }
 }
@@ -280,7 +280,7 @@ mod tests {
             budget: Duration::from_secs(2),
             ..OpenMeteoConfig::default()
         };
-        let om = OpenMeteo::with_config(config, Arc::new(TokioClock)).unwrap();
+        let om = OpenMeteo::with_config(config, Arc::new(SystemClock)).unwrap();
         let answer = om.current(52.52, 13.40).await;
         assert_eq!(answer.reason(), Some(reason::UPSTREAM_ERROR));
         assert_eq!(om.stats().upstream_errors, 1);

@@ -2,7 +2,7 @@
 
 use crate::helpers::*;
 use chrono::Duration;
-use geoffer::limits::Clock;
+use geoffer::clock::Clock;
 use serde_json::{Value, json};
 use std::time::Instant;
 use wiremock::matchers::{method, path};

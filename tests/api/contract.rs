@@ -3,7 +3,7 @@
 //! answers match the status, content type and schema it documents.
 
 use crate::helpers::{Answer, TestApp, assert_problem, circle_fence, pointers, spawn_app};
-use geoffer::limits::Clock;
+use geoffer::clock::Clock;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 

@@ -4,7 +4,7 @@
 use crate::helpers::*;
 use crate::support::redis_server::RedisServer;
 use chrono::Duration;
-use geoffer::limits::Clock;
+use geoffer::clock::Clock;
 use serde_json::{Value, json};
 
 const CHILL: (f64, f64) = (40.7490, -73.9860);

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use geoffer::auth::{Role, generate_key};
-use geoffer::limits::{Clock, ManualClock};
+use geoffer::clock::{Clock, ManualClock};
 use geoffer::settings::{Overrides, Settings};
 use geoffer::startup::Application;
 use geoffer::state::AppState;

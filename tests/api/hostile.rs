@@ -2,7 +2,7 @@
 //! copy without a size bound, trailing bytes after JSON bodies, loose references and numbers.
 
 use crate::helpers::*;
-use geoffer::limits::Clock;
+use geoffer::clock::Clock;
 use serde_json::{Value, json};
 
 const NEAR: (f64, f64) = (40.7490, -73.9860);

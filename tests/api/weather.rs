@@ -8,9 +8,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use geoffer::clock::{Clock, ManualClock};
 use geoffer::weather::{
-    BreakerState, Clock, Condition, GridCell, ManualClock, OpenMeteo, OpenMeteoConfig,
-    RecordedWeather, WeatherLookup, WeatherProvider, reason,
+    BreakerState, Condition, GridCell, OpenMeteo, OpenMeteoConfig, RecordedWeather, WeatherLookup,
+    WeatherProvider, reason,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
@@ -76,7 +77,7 @@ async fn a_normal_answer_is_mapped_and_asks_for_the_cell_centre() {
         .expect(1)
         .mount(&server)
         .await;
-    let om = provider(config(&server), &Arc::new(ManualClock::new()));
+    let om = provider(config(&server), &Arc::new(ManualClock::starting_now()));
 
     let weather = om
         .current(BERLIN.0, BERLIN.1)
@@ -98,7 +99,7 @@ async fn a_normal_answer_is_mapped_and_asks_for_the_cell_centre() {
 #[tokio::test]
 async fn every_condition_family_is_mapped_from_the_upstream_weather_code() {
     let server = MockServer::start().await;
-    let om = provider(config(&server), &Arc::new(ManualClock::new()));
+    let om = provider(config(&server), &Arc::new(ManualClock::starting_now()));
     let families = [
         (0, Condition::Clear),
         (3, Condition::Cloudy),
@@ -131,7 +132,7 @@ async fn a_second_lookup_within_the_ttl_is_served_from_cache_without_a_call() {
         .expect(1)
         .mount(&server)
         .await;
-    let clock = Arc::new(ManualClock::new());
+    let clock = Arc::new(ManualClock::starting_now());
     let om = provider(config(&server), &clock);
 
     let first = om.current(BERLIN.0, BERLIN.1).await;
@@ -157,7 +158,7 @@ async fn an_expired_entry_is_refreshed_from_upstream() {
         .expect(1)
         .mount(&server)
         .await;
-    let clock = Arc::new(ManualClock::new());
+    let clock = Arc::new(ManualClock::starting_now());
     let om = provider(config(&server), &clock);
 
     assert_eq!(
@@ -179,7 +180,7 @@ async fn two_points_in_the_same_five_km_cell_share_one_call() {
         .expect(1)
         .mount(&server)
         .await;
-    let om = provider(config(&server), &Arc::new(ManualClock::new()));
+    let om = provider(config(&server), &Arc::new(ManualClock::starting_now()));
     let (clat, clon) = GridCell::of(BERLIN.0, BERLIN.1).centre();
     // ~3.5 km apart, both inside the cell around Berlin's centre.
     let a = (clat - 0.01, clon - 0.02);
@@ -204,7 +205,7 @@ async fn twenty_concurrent_misses_for_one_cell_make_exactly_one_upstream_request
         budget: Duration::from_secs(2),
         ..config(&server)
     };
-    let om = provider(config, &Arc::new(ManualClock::new()));
+    let om = provider(config, &Arc::new(ManualClock::starting_now()));
 
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..20 {
@@ -232,7 +233,7 @@ async fn a_slow_upstream_answers_timeout_within_budget_and_still_fills_the_cache
             budget,
             ..config(&server)
         },
-        &Arc::new(ManualClock::new()),
+        &Arc::new(ManualClock::starting_now()),
     );
 
     let started = Instant::now();
@@ -262,7 +263,7 @@ async fn an_upstream_500_is_unknown_and_not_cached_as_success() {
         .expect(2)
         .mount(&server)
         .await;
-    let om = provider(config(&server), &Arc::new(ManualClock::new()));
+    let om = provider(config(&server), &Arc::new(ManualClock::starting_now()));
 
     for _ in 0..2 {
         assert_eq!(
@@ -281,7 +282,7 @@ async fn a_short_negative_cache_spares_the_upstream_after_a_failure() {
         .expect(1)
         .mount(&server)
         .await;
-    let clock = Arc::new(ManualClock::new());
+    let clock = Arc::new(ManualClock::starting_now());
     let config = OpenMeteoConfig {
         negative_ttl: Duration::from_secs(5),
         ..config(&server)
@@ -302,7 +303,7 @@ async fn a_short_negative_cache_spares_the_upstream_after_a_failure() {
 #[tokio::test]
 async fn garbage_bodies_are_unknown_bad_response() {
     let server = MockServer::start().await;
-    let om = provider(config(&server), &Arc::new(ManualClock::new()));
+    let om = provider(config(&server), &Arc::new(ManualClock::starting_now()));
     let bodies = [
         "<html>502 Bad Gateway</html>",
         "{\"current\": {\"temperature_2m\": null, \"weather_code\": 1}}",
@@ -337,7 +338,7 @@ async fn trip(om: &OpenMeteo, server: &MockServer, n: usize) {
 #[tokio::test]
 async fn the_breaker_opens_after_five_failures_and_then_makes_no_network_calls() {
     let server = MockServer::start().await;
-    let om = provider(config(&server), &Arc::new(ManualClock::new()));
+    let om = provider(config(&server), &Arc::new(ManualClock::starting_now()));
     trip(&om, &server, 5).await;
     assert_eq!(om.stats().breaker_state, BreakerState::Open);
 
@@ -355,7 +356,7 @@ async fn the_breaker_opens_after_five_failures_and_then_makes_no_network_calls()
 #[tokio::test]
 async fn a_probe_a_second_after_opening_notices_the_recovered_upstream() {
     let server = MockServer::start().await;
-    let clock = Arc::new(ManualClock::new());
+    let clock = Arc::new(ManualClock::starting_now());
     let om = provider(config(&server), &clock);
     trip(&om, &server, 5).await;
 
@@ -376,7 +377,7 @@ async fn a_probe_a_second_after_opening_notices_the_recovered_upstream() {
 #[tokio::test]
 async fn a_failed_probe_keeps_the_breaker_open_until_the_next_probe() {
     let server = MockServer::start().await;
-    let clock = Arc::new(ManualClock::new());
+    let clock = Arc::new(ManualClock::starting_now());
     let om = provider(config(&server), &clock);
     trip(&om, &server, 5).await;
 
@@ -401,7 +402,7 @@ async fn a_failed_probe_keeps_the_breaker_open_until_the_next_probe() {
 #[tokio::test]
 async fn concurrent_callers_send_one_probe_and_weather_returns_within_two_seconds_of_recovery() {
     let server = MockServer::start().await;
-    let clock = Arc::new(ManualClock::new());
+    let clock = Arc::new(ManualClock::starting_now());
     // Production defaults, negative cache included: recovery must show through it too.
     let om = provider(
         OpenMeteoConfig {

@@ -20,9 +20,10 @@ use ::redis::{RedisError, Script};
 
 use self::keys::{OfferKeys, PersonKeys};
 use super::{
-    ClaimOutcome, ClaimRequest, Clock, IDEMPOTENCY_TTL, Limiter, LimiterError, validate_id,
+    ClaimOutcome, ClaimRequest, IDEMPOTENCY_TTL, Limiter, LimiterError, validate_id,
     validate_person,
 };
+use crate::clock::Clock;
 use crate::redis_conns::{self, CallError, Calls, MIN_CONNECT_TIMEOUT, PerThread};
 use ::redis::aio::ConnectionManager;
 

@@ -14,9 +14,10 @@ use std::time::Duration;
 use self::budget::OfferBudget;
 use self::person::{Person, Verdict};
 use super::{
-    ClaimOutcome, ClaimRequest, Clock, Limiter, LimiterError, TWIN_IDEMPOTENCY_TTL, validate_id,
+    ClaimOutcome, ClaimRequest, Limiter, LimiterError, TWIN_IDEMPOTENCY_TTL, validate_id,
     validate_person,
 };
+use crate::clock::Clock;
 
 /// Time between two sweeps of expired state, so memory follows the live data. A sweep
 /// walks every person under the lock, hence rarely rather than every N claims.
@@ -169,7 +170,8 @@ impl Limiter for InProcessLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::limits::{Budget, Caps, ManualClock, Window};
+    use crate::clock::ManualClock;
+    use crate::limits::{Budget, Caps, Window};
 
     #[tokio::test]
     async fn people_whose_state_expired_are_swept_from_memory() {

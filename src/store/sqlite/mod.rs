@@ -14,17 +14,15 @@ mod support;
 
 use super::{Brand, FencePage, Store, StoreError, StoreResult, Upserted};
 use crate::audit::{AuditEntry, AuditQuery};
+use crate::audit::{ReadEntry, ReadQuery, ReadRecord};
 use crate::auth::{ApiKeyRecord, Principal, Role};
-use crate::checkins::record::DecisionRecord;
+use crate::decisions::{
+    DecisionRecord, Delivery, DeliveryFilter, DeliveryKey, Labels, TimelineQuery, TimelineRow,
+};
 use crate::domain::BrandId;
 use crate::fences::{Fence, FenceDraft};
 use crate::offers::{Offer, OfferSpec};
 use crate::people::{Consent, ConsentInput, PersonId, Profile};
-use crate::support::explain::Labels;
-use crate::support::{
-    Delivery, DeliveryFilter, DeliveryKey, ReadEntry, ReadQuery, ReadRecord, TimelineQuery,
-    TimelineRow,
-};
 use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -2,7 +2,7 @@
 
 use super::commit::Statements;
 use super::{SqliteStore, db_err, from_ms, ms};
-use crate::checkins::record::{DecisionRecord, DeliveryRecord, unpack_trace};
+use crate::decisions::record::{DecisionRecord, DeliveryRecord, unpack_trace};
 use crate::domain::BrandId;
 use crate::people::{Consent, ConsentInput, PersonId, Profile, Purchase};
 use crate::store::{Prior, StoreResult, StoredDecision};

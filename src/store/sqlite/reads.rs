@@ -1,8 +1,8 @@
 //! The log of support reads (`audit_reads`).
 
 use super::{db_err, from_ms, ms};
+use crate::audit::{ReadEntry, ReadQuery, ReadRecord};
 use crate::store::StoreResult;
-use crate::support::{ReadEntry, ReadQuery, ReadRecord};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 /// Records one read.

@@ -2,9 +2,10 @@
 //! of old decision traces.
 
 use super::{SqliteStore, db_err, from_ms, ms};
+use crate::decisions::{
+    Delivery, DeliveryFilter, DeliveryKey, Labels, OfferLabel, TimelineQuery, TimelineRow,
+};
 use crate::store::StoreResult;
-use crate::support::explain::{Labels, OfferLabel};
-use crate::support::{Delivery, DeliveryFilter, DeliveryKey, TimelineQuery, TimelineRow};
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};

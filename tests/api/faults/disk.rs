@@ -67,7 +67,7 @@ async fn app_on(disk: &SmallDisk) -> (TestApp, String) {
 /// A check-in, with the `Retry-After` header the helpers do not keep.
 async fn checkin(app: &TestApp, key: &str, id: &str, user: &str) -> (Answer, Option<String>) {
     let body = json!({"checkin_id": id, "user_id": user, "lat": NEAR.0, "lon": NEAR.1,
-        "accuracy_m": 15, "recorded_at": geoffer::limits::Clock::now(&*app.clock).to_rfc3339()});
+        "accuracy_m": 15, "recorded_at": geoffer::clock::Clock::now(&*app.clock).to_rfc3339()});
     let res = app
         .client
         .post(format!("{}/v1/checkins", app.base))
@@ -148,7 +148,7 @@ async fn a_full_disk_answers_503_with_retry_after_and_is_not_ready_until_space_r
                 "/v1/events",
                 &key,
                 &json!({"events": [{"event_id": format!("on-full-disk-{i}"), "user_id": "u-0",
-                    "occurred_at": geoffer::limits::Clock::now(&*app.clock).to_rfc3339(),
+                    "occurred_at": geoffer::clock::Clock::now(&*app.clock).to_rfc3339(),
                     "type": "traits", "interests": ["cold-drinks"]}]}),
             )
             .await;

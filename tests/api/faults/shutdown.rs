@@ -5,7 +5,7 @@
 //! future stands in for SIGTERM (the binary's `shutdown_signal` completes on it and passes
 //! control to the same code).
 
-use geoffer::limits::ManualClock;
+use geoffer::clock::ManualClock;
 use geoffer::settings::{Overrides, Settings};
 use geoffer::startup::Application;
 use std::sync::Arc;

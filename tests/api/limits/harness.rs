@@ -5,9 +5,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Utc};
+use geoffer::clock::ManualClock;
 use geoffer::limits::{
-    Budget, Cap, Caps, ClaimOutcome, ClaimRequest, Denial, InProcessLimiter, Limiter, ManualClock,
-    RedisLimiter, Window,
+    Budget, Cap, Caps, ClaimOutcome, ClaimRequest, Denial, InProcessLimiter, Limiter, RedisLimiter,
+    Window,
 };
 
 use crate::support::redis_server::RedisServer;
@@ -108,7 +109,7 @@ impl Harness {
 
     /// The limiter's current time.
     pub fn now(&self) -> DateTime<Utc> {
-        geoffer::limits::Clock::now(&*self.clock)
+        geoffer::clock::Clock::now(&*self.clock)
     }
 
     /// Claims and expects an answer (not an error).

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use geoffer::limits::{Budget, DEFAULT_TIMEOUT, Limiter, LimiterError, ManualClock, RedisLimiter};
+use geoffer::clock::ManualClock;
+use geoffer::limits::{Budget, DEFAULT_TIMEOUT, Limiter, LimiterError, RedisLimiter};
 use redis::aio::MultiplexedConnection;
 
 use super::harness::{HOUR, Harness, person, random_prefix, req, req_n, t0};

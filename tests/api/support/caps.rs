@@ -3,7 +3,7 @@
 use super::world::*;
 use crate::helpers::*;
 use chrono::Duration;
-use geoffer::limits::Clock;
+use geoffer::clock::Clock;
 use serde_json::json;
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 use super::world::*;
 use crate::helpers::*;
 use chrono::Duration;
-use geoffer::limits::Clock;
+use geoffer::clock::Clock;
 use serde_json::{Value, json};
 
 /// Adds brand `beanline` with a store at `at` and one offer; returns its key.

@@ -3,7 +3,7 @@
 use super::world::*;
 use crate::helpers::*;
 use chrono::Utc;
-use geoffer::limits::Clock;
+use geoffer::clock::Clock;
 use serde_json::json;
 
 /// Consent changes are stamped by the wall clock, decisions by the app clock: keep them

@@ -1,0 +1,25 @@
+//! What decisions leave behind, as records: the decision and its delivery, the timeline rows
+//! and delivery views read back, and offer labels. Plain data: the store persists these types
+//! and the layers above build and read them, so this module imports nothing above `domain`.
+
+pub mod deliveries;
+pub mod record;
+pub mod timeline;
+
+use std::collections::HashMap;
+
+pub use deliveries::{Delivery, DeliveryFilter, DeliveryKey};
+pub use record::{DecisionRecord, DeliveryRecord, Prior, StoredDecision};
+pub use timeline::{TimelineKey, TimelineQuery, TimelineRow};
+
+/// An offer's brand and name, for offers a trace names only by id (cap holders).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfferLabel {
+    /// The offer's brand.
+    pub brand: String,
+    /// The offer's name.
+    pub name: String,
+}
+
+/// Offer labels by offer id.
+pub type Labels = HashMap<String, OfferLabel>;
