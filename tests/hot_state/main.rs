@@ -1,0 +1,16 @@
+//! Hot-state conformance: the rate limiter, habits and the consent gate each have a Redis
+//! backend and an in-process twin, and every suite here runs the same bodies over both, so
+//! a deployment without Redis keeps the semantics of one with it.
+
+mod gate;
+mod habits;
+mod limits;
+
+/// A throw-away redis-server, shared with the HTTP tests.
+#[path = "../api/support/redis_server.rs"]
+pub mod redis_server;
+
+/// Test servers, where the suites (written beside the HTTP tests) look for them.
+mod support {
+    pub use super::redis_server;
+}
