@@ -15,6 +15,8 @@
 //! The syntax check walks minijinja's parsed template (its `unstable_machinery` API, pinned
 //! by `Cargo.lock`): a whitelist over the syntax tree, so a construct added by a later
 //! minijinja is refused until it is judged safe here.
+//!
+//! About 360 lines, 80 of them tests.
 
 use minijinja::machinery::ast::{BinOpKind, CallArg, Expr, Stmt};
 use minijinja::{Environment, UndefinedBehavior, context};

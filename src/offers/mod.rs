@@ -3,7 +3,9 @@
 pub mod creative;
 mod model;
 pub mod results;
+mod targeting;
 pub mod validate;
 
 pub use model::*;
+pub use targeting::*;
 pub use validate::validate_offer;

@@ -1,4 +1,6 @@
 //! Write-time validation of offers: every problem named by its JSON pointer.
+//!
+//! About 300 lines, 60 of them tests.
 
 use super::{OfferSpec, creative};
 use crate::domain::check_tag;

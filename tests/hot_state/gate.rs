@@ -84,7 +84,11 @@ async fn a_fill_that_raced_with_a_change_never_lands() {
         let t = ticket(g, &p, which).await;
         g.begin_change(&p).await.expect("begin");
         g.fill(&p, t, BOTH).await;
-        assert_eq!(g.get(&p).await, Lookup::Ask(None), "{which}: still changing");
+        assert_eq!(
+            g.get(&p).await,
+            Lookup::Ask(None),
+            "{which}: still changing"
+        );
         g.publish(&p, Some(Allowed::NOTHING)).await;
         assert_eq!(g.get(&p).await, Lookup::Known(Allowed::NOTHING), "{which}");
     }

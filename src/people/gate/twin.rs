@@ -76,4 +76,3 @@ impl ConsentGate for InProcessGate {
         });
     }
 }
-
