@@ -3,7 +3,7 @@
 //! import or an edit makes the next version, the dedupe of retries within one decision
 //! batch, and what each level of erasure removes. A backend only runs the statements.
 //!
-//! Long (about 340 lines with its tests) because it is the one home of these rules; each is short.
+//! Long (about 350 lines with its tests) because it is the one home of these rules; each is short.
 
 use super::{Brand, Erase, Prior, Upserted};
 use crate::auth::{ApiKeyRecord, Principal};
