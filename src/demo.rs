@@ -76,7 +76,7 @@ pub async fn load(state: &AppState, dir: &Path) -> anyhow::Result<DemoWorld> {
                 &Brand {
                     id: id.clone(),
                     name: b.name.clone(),
-                    created_at: chrono::Utc::now(),
+                    created_at: state.engine.clock.now(),
                 },
             )
             .await?;
@@ -99,7 +99,10 @@ pub async fn load(state: &AppState, dir: &Path) -> anyhow::Result<DemoWorld> {
             .map(|(i, f)| parse_feature(f, &format!("/features/{i}")))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| anyhow::anyhow!("{}: {:?}", path.display(), e))?;
-        let stored = state.store.put_fences(&actor, &id, drafts, true).await?;
+        let stored = state
+            .store
+            .put_fences(&actor, &id, drafts, true, state.engine.clock.now())
+            .await?;
         fences += stored.len();
         state.feed.publish(Change::FencesImported {
             brand: id.clone(),
@@ -115,7 +118,10 @@ pub async fn load(state: &AppState, dir: &Path) -> anyhow::Result<DemoWorld> {
                 "{} offer {i}: {problems:?}",
                 path.display()
             );
-            let offer = state.store.create_offer(&actor, &id, spec).await?;
+            let offer = state
+                .store
+                .create_offer(&actor, &id, spec, state.engine.clock.now())
+                .await?;
             state.feed.publish(Change::OfferUpserted(Arc::new(offer)));
             offers += 1;
         }
@@ -129,7 +135,12 @@ pub async fn load(state: &AppState, dir: &Path) -> anyhow::Result<DemoWorld> {
     };
     state
         .store
-        .put_consent(crate::auth::DEFAULT_APP, DEMO_USER, &yes)
+        .put_consent(
+            crate::auth::DEFAULT_APP,
+            DEMO_USER,
+            &yes,
+            state.engine.clock.now(),
+        )
         .await?;
     let support = generate_key(Role::Support, None);
     state.store.create_key(None, &support.record).await?;

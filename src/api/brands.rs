@@ -47,7 +47,7 @@ pub async fn create(
     let brand = Brand {
         id,
         name: name.to_string(),
-        created_at: chrono::Utc::now(),
+        created_at: state.engine.clock.now(),
     };
     state.store.create_brand(&who, &brand).await?;
     state.feed.publish(crate::changes::Change::BrandUpserted {

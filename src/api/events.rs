@@ -164,7 +164,11 @@ async fn one(
             problem(StatusCode::FORBIDDEN, "consent-required", detail, vec![]),
         );
     }
-    match state.store.apply_event(app, &person, &ev, raw).await {
+    match state
+        .store
+        .apply_event(app, &person, &ev, raw, state.engine.clock.now())
+        .await
+    {
         Ok(Applied::Duplicate) => EventResult {
             event_id: id,
             status: "duplicate",

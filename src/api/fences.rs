@@ -88,7 +88,7 @@ pub async fn create(
     let draft = parse_feature(&body.0, "").map_err(ApiError::validation)?;
     let mut stored = state
         .store
-        .put_fences(&who, &brand, vec![draft], false)
+        .put_fences(&who, &brand, vec![draft], false, state.engine.clock.now())
         .await?;
     let (fence, _) = stored
         .pop()
@@ -168,7 +168,7 @@ pub async fn update(
     let draft = parse_feature(&body.0, "").map_err(ApiError::validation)?;
     let fence = state
         .store
-        .update_fence(&who, &brand, id, draft)
+        .update_fence(&who, &brand, id, draft, state.engine.clock.now())
         .await?
         .ok_or_else(|| not_found(id))?;
     let view = fence.to_feature();
@@ -188,7 +188,7 @@ pub async fn delete(
     let id = id_path(&path.id, "geofence")?;
     state
         .store
-        .delete_fence(&who, &brand, id)
+        .delete_fence(&who, &brand, id, state.engine.clock.now())
         .await?
         .ok_or_else(|| not_found(id))?;
     state.feed.publish(Change::FenceRemoved { brand, id });
@@ -240,7 +240,10 @@ pub async fn import(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let stored = state.store.put_fences(&who, &brand, drafts, true).await?;
+    let stored = state
+        .store
+        .put_fences(&who, &brand, drafts, true, state.engine.clock.now())
+        .await?;
     let created = stored
         .iter()
         .filter(|(_, how)| *how == Upserted::Created)

@@ -68,7 +68,10 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let brand = existing(&state, &who, &path.brand, true).await?;
     checked(&state, &brand, &body.0).await?;
-    let offer = state.store.create_offer(&who, &brand, body.0).await?;
+    let offer = state
+        .store
+        .create_offer(&who, &brand, body.0, state.engine.clock.now())
+        .await?;
     let view = offer.to_view();
     state.feed.publish(Change::OfferUpserted(Arc::new(offer)));
     Ok(HttpResponse::Created().json(view))
@@ -132,7 +135,7 @@ pub async fn update(
     checked(&state, &brand, &body.0).await?;
     let offer = state
         .store
-        .update_offer(&who, &brand, id, body.0)
+        .update_offer(&who, &brand, id, body.0, state.engine.clock.now())
         .await?
         .ok_or_else(|| not_found(id))?;
     let view = offer.to_view();
@@ -152,7 +155,7 @@ pub async fn delete(
     let id = id_path(&path.id, "offer")?;
     state
         .store
-        .delete_offer(&who, &brand, id)
+        .delete_offer(&who, &brand, id, state.engine.clock.now())
         .await?
         .ok_or_else(|| not_found(id))?;
     state.feed.publish(Change::OfferRemoved { brand, id });

@@ -34,7 +34,10 @@ pub async fn put_consent(
     gate.begin_change(&person)
         .await
         .map_err(|e| ApiError::Unavailable(format!("could not record consent, try again: {e}")))?;
-    let consent = state.store.put_consent(app, user, &body.0).await?;
+    let consent = state
+        .store
+        .put_consent(app, user, &body.0, state.engine.clock.now())
+        .await?;
     gate.publish(&person, Some(Allowed::from(&consent))).await;
     if !body.0.location {
         erase(&state, &person, Erase::History).await?;
@@ -94,7 +97,10 @@ pub async fn delete(
     erase(&state, &person, Erase::Everything).await?;
     gate.publish(&person, None).await;
     let receipt = uuid::Uuid::new_v4().to_string();
-    state.store.record_erasure(&receipt).await?;
+    state
+        .store
+        .record_erasure(&receipt, state.engine.clock.now())
+        .await?;
     Ok(HttpResponse::Accepted().json(ErasureReceipt { receipt }))
 }
 

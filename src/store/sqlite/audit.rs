@@ -1,117 +1,132 @@
-//! Writing and reading the admin audit log.
+//! The admin change log (written inside each change's transaction) and the support read log.
 
-use super::{Tx, db_err, from_ms, ms};
-use crate::audit::{AuditEntry, AuditQuery};
-use crate::auth::Principal;
-use crate::domain::BrandId;
-use crate::store::StoreResult;
-use chrono::Utc;
-use serde_json::Value;
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use super::{SqliteStore, Tx, db_err, from_ms, ms};
+use crate::audit::{AuditEntry, AuditQuery, ReadEntry, ReadQuery, ReadRecord};
+use crate::store::shared::Change;
+use crate::store::{AuditStore, StoreResult};
+use async_trait::async_trait;
+use sqlx::{QueryBuilder, Row, Sqlite};
+
+const CHANGE_COLUMNS: &str = "INSERT INTO audit_changes (at, key_id, role, brand_id, entity, entity_id, action, before, after) ";
 
 /// Records one change inside the caller's transaction.
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn record(
-    tx: &mut Tx<'_>,
-    actor: Option<&Principal>,
-    brand: Option<&BrandId>,
-    entity: &str,
-    entity_id: &str,
-    action: &str,
-    before: Option<Value>,
-    after: Option<Value>,
-) -> StoreResult<()> {
-    let (key_id, role) = actor.map_or(("cli", "admin"), |a| (a.key_id.as_str(), a.role.as_str()));
-    sqlx::query(
-        "INSERT INTO audit_changes (at, key_id, role, brand_id, entity, entity_id, action, before, after)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(ms(Utc::now()))
-    .bind(key_id)
-    .bind(role)
-    .bind(brand.map(BrandId::as_str))
-    .bind(entity)
-    .bind(entity_id)
-    .bind(action)
-    .bind(before.map(|v| v.to_string()))
-    .bind(after.map(|v| v.to_string()))
-    .execute(&mut **tx)
-    .await
-    .map_err(db_err)?;
-    Ok(())
+pub(super) async fn record(tx: &mut Tx<'_>, change: &Change) -> StoreResult<()> {
+    record_many(tx, std::slice::from_ref(change)).await
 }
 
-/// One row of a bulk audit insert.
-pub(super) struct AuditRow<'a> {
-    pub entity_id: String,
-    pub action: &'a str,
-    pub before: Option<String>,
-    pub after: Option<String>,
-}
-
-/// Records many changes of one entity kind with few statements (imports of 100,000 fences).
-pub(super) async fn record_many(
-    tx: &mut Tx<'_>,
-    actor: &Principal,
-    brand: &BrandId,
-    entity: &str,
-    rows: Vec<AuditRow<'_>>,
-) -> StoreResult<()> {
-    let now = ms(Utc::now());
-    for chunk in rows.chunks(2_000) {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO audit_changes (at, key_id, role, brand_id, entity, entity_id, action, before, after) ",
-        );
-        qb.push_values(chunk, |mut b, r| {
-            b.push_bind(now)
-                .push_bind(actor.key_id.clone())
-                .push_bind(actor.role.as_str())
-                .push_bind(brand.as_str().to_string())
-                .push_bind(entity.to_string())
-                .push_bind(r.entity_id.clone())
-                .push_bind(r.action.to_string())
-                .push_bind(r.before.clone())
-                .push_bind(r.after.clone());
+/// Records many changes with few statements (imports of 100,000 fences).
+pub(super) async fn record_many(tx: &mut Tx<'_>, changes: &[Change]) -> StoreResult<()> {
+    for chunk in changes.chunks(2_000) {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(CHANGE_COLUMNS);
+        qb.push_values(chunk, |mut b, c| {
+            b.push_bind(ms(c.at))
+                .push_bind(c.key_id.clone())
+                .push_bind(c.role.clone())
+                .push_bind(c.brand.clone())
+                .push_bind(c.entity)
+                .push_bind(c.entity_id.clone())
+                .push_bind(c.action)
+                .push_bind(c.before.as_ref().map(|v| v.to_string()))
+                .push_bind(c.after.as_ref().map(|v| v.to_string()));
         });
         qb.build().execute(&mut **tx).await.map_err(db_err)?;
     }
     Ok(())
 }
 
-/// Newest first, filtered.
-pub(super) async fn list(pool: &SqlitePool, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
-    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-        "SELECT id, at, key_id, role, brand_id, entity, entity_id, action, before, after FROM audit_changes WHERE 1=1",
-    );
-    if let Some(b) = &q.brand {
-        qb.push(" AND brand_id = ").push_bind(b.clone());
+#[async_trait]
+impl AuditStore for SqliteStore {
+    async fn list_changes(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT id, at, key_id, role, brand_id, entity, entity_id, action, before, after FROM audit_changes WHERE 1=1",
+        );
+        if let Some(b) = &q.brand {
+            qb.push(" AND brand_id = ").push_bind(b.clone());
+        }
+        if let Some(from) = q.from {
+            qb.push(" AND at >= ").push_bind(ms(from));
+        }
+        if let Some(to) = q.to {
+            qb.push(" AND at < ").push_bind(ms(to));
+        }
+        if let Some(before) = q.before_id {
+            qb.push(" AND id < ").push_bind(before);
+        }
+        qb.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(i64::from(q.limit));
+        let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
+        let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+        Ok(rows
+            .into_iter()
+            .map(|r| AuditEntry {
+                id: r.get("id"),
+                at: from_ms(r.get("at")),
+                key_id: r.get("key_id"),
+                role: r.get("role"),
+                brand: r.get("brand_id"),
+                entity: r.get("entity"),
+                entity_id: r.get("entity_id"),
+                action: r.get("action"),
+                before: json(r.get("before")),
+                after: json(r.get("after")),
+            })
+            .collect())
     }
-    if let Some(from) = q.from {
-        qb.push(" AND at >= ").push_bind(ms(from));
+
+    async fn record_read(&self, r: &ReadRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO audit_reads (at, key_id, role, brand_id, what, app_id, subject, query)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(ms(r.at))
+        .bind(&r.key_id)
+        .bind(&r.role)
+        .bind(&r.brand)
+        .bind(r.what)
+        .bind(&r.app)
+        .bind(&r.subject)
+        .bind(&r.query)
+        .execute(&self.writer)
+        .await
+        .map_err(db_err)?;
+        Ok(())
     }
-    if let Some(to) = q.to {
-        qb.push(" AND at < ").push_bind(ms(to));
+
+    async fn list_reads(&self, q: &ReadQuery) -> StoreResult<Vec<ReadEntry>> {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT id, at, key_id, role, brand_id, what, app_id, subject, query FROM audit_reads WHERE 1=1",
+        );
+        if let Some(from) = q.from {
+            qb.push(" AND at >= ").push_bind(ms(from));
+        }
+        if let Some(to) = q.to {
+            qb.push(" AND at < ").push_bind(ms(to));
+        }
+        if let Some(k) = &q.key_id {
+            qb.push(" AND key_id = ").push_bind(k.clone());
+        }
+        if let Some(w) = &q.what {
+            qb.push(" AND what = ").push_bind(w.clone());
+        }
+        if let Some(before) = q.before_id {
+            qb.push(" AND id < ").push_bind(before);
+        }
+        qb.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(i64::from(q.limit));
+        let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ReadEntry {
+                id: r.get("id"),
+                at: from_ms(r.get("at")),
+                key_id: r.get("key_id"),
+                role: r.get("role"),
+                brand: r.get("brand_id"),
+                what: r.get("what"),
+                app: r.get("app_id"),
+                subject: r.get("subject"),
+                query: r.get("query"),
+            })
+            .collect())
     }
-    if let Some(before) = q.before_id {
-        qb.push(" AND id < ").push_bind(before);
-    }
-    qb.push(" ORDER BY id DESC LIMIT ")
-        .push_bind(i64::from(q.limit));
-    let rows = qb.build().fetch_all(pool).await.map_err(db_err)?;
-    let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
-    Ok(rows
-        .into_iter()
-        .map(|r| AuditEntry {
-            id: r.get("id"),
-            at: from_ms(r.get("at")),
-            key_id: r.get("key_id"),
-            role: r.get("role"),
-            brand: r.get("brand_id"),
-            entity: r.get("entity"),
-            entity_id: r.get("entity_id"),
-            action: r.get("action"),
-            before: json(r.get("before")),
-            after: json(r.get("after")),
-        })
-        .collect())
 }

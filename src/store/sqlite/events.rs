@@ -1,34 +1,35 @@
 //! Events and their effects (written through the group commit, each with its effect in one
-//! transaction), erasure, and offer results.
-//!
-//! Long (about 450 lines): three concepts that issue 15 splits into per-concept store traits.
+//! transaction), and the offer results they add up to.
 
-use super::commit::Statements;
+use super::event_rows::{DeliveryGuard, EventWrite};
 use super::{SqliteStore, db_err, from_ms, ms};
 use crate::events::{DeliveryState, Event, EventKind, Status, transition};
 use crate::people::PersonId;
-use crate::store::{Applied, Erase, ResultCounts, StoreError, StoreResult};
-use chrono::{Duration, Utc};
-use sqlx::{QueryBuilder, Row, Sqlite};
+use crate::store::{Applied, EventStore, ResultCounts, StoreError, StoreResult};
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use sqlx::Row;
 use uuid::Uuid;
 
-impl SqliteStore {
-    pub(super) async fn apply_event_impl(
+#[async_trait]
+impl EventStore for SqliteStore {
+    async fn apply_event(
         &self,
         app: &str,
         person: &PersonId,
         ev: &Event,
         body: &serde_json::Value,
+        received_at: DateTime<Utc>,
     ) -> StoreResult<Applied> {
         if let EventKind::Traits { .. } = ev.kind {
-            return self.apply_traits(app, person, ev, body).await;
+            return self.apply_traits(app, person, ev, body, received_at).await;
         }
         // A delivery that changes between the read and the write is read again. The first
         // try does not look for a duplicate first: the INSERT skips one anyway, and the
         // look-up happens when something did not go through.
         for attempt in 0..3 {
             if let Some(applied) = self
-                .try_apply_event(app, person, ev, body, attempt > 0)
+                .try_apply_event(app, person, ev, body, received_at, attempt > 0)
                 .await?
             {
                 return Ok(applied);
@@ -39,6 +40,48 @@ impl SqliteStore {
         ))
     }
 
+    async fn offer_results(&self, offer: Uuid, window: Duration) -> StoreResult<ResultCounts> {
+        let w = window.num_milliseconds();
+        let treated = sqlx::query(
+            "SELECT COUNT(*) AS n, COALESCE(SUM(opened_at IS NOT NULL), 0) AS opened, COALESCE(SUM(dismissed_at IS NOT NULL), 0) AS dismissed,
+                    COALESCE(SUM(redeemed_at IS NOT NULL), 0) AS redeemed,
+                    COALESCE(SUM(CASE WHEN redeemed_at IS NOT NULL OR EXISTS (
+                        SELECT 1 FROM purchases p WHERE p.person = d.person AND p.brand_id = d.brand_id
+                          AND p.at >= d.created_at AND p.at <= d.created_at + ?) THEN 1 ELSE 0 END), 0) AS converted
+             FROM deliveries d WHERE offer_id = ?",
+        )
+        .bind(w)
+        .bind(offer.to_string())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        // The control group: each held-out person once, from their first held-out decision.
+        let control = sqlx::query(
+            "WITH held AS (SELECT person, MIN(at) AS at FROM decisions WHERE offer_id = ? AND reason = 'held-out' GROUP BY person),
+                  brand AS (SELECT brand_id FROM offers WHERE id = ?)
+             SELECT COUNT(*) AS n, COALESCE(SUM(EXISTS (SELECT 1 FROM purchases p, brand b WHERE p.person = held.person
+                 AND p.brand_id = b.brand_id AND p.at >= held.at AND p.at <= held.at + ?)), 0) AS converted FROM held",
+        )
+        .bind(offer.to_string())
+        .bind(offer.to_string())
+        .bind(w)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let get = |r: &sqlx::sqlite::SqliteRow, c: &str| r.get::<i64, _>(c).max(0) as u64;
+        Ok(ResultCounts {
+            deliveries: get(&treated, "n"),
+            opened: get(&treated, "opened"),
+            dismissed: get(&treated, "dismissed"),
+            redeemed: get(&treated, "redeemed"),
+            conversions: get(&treated, "converted"),
+            holdout: get(&control, "n"),
+            holdout_conversions: get(&control, "converted"),
+        })
+    }
+}
+
+impl SqliteStore {
     /// One event, written in one round trip through the group commit: what must be read (the
     /// delivery's state; a duplicate when `look_first`) is read first from the read pool, and
     /// the write is `INSERT event ... RETURNING; <effect> WHERE changes() = 1` inside the
@@ -51,6 +94,7 @@ impl SqliteStore {
         person: &PersonId,
         ev: &Event,
         body: &serde_json::Value,
+        received_at: DateTime<Utc>,
         look_first: bool,
     ) -> StoreResult<Option<Applied>> {
         if look_first && self.seen(app, &ev.event_id).await? {
@@ -103,7 +147,7 @@ impl SqliteStore {
                 person: person.as_str().to_string(),
                 ev: ev.clone(),
                 body: body.to_string(),
-                received_at: ms(Utc::now()),
+                received_at: ms(received_at),
                 guard,
             })
             .await?;
@@ -154,6 +198,7 @@ impl SqliteStore {
         person: &PersonId,
         ev: &Event,
         body: &serde_json::Value,
+        received_at: DateTime<Utc>,
     ) -> StoreResult<Applied> {
         let EventKind::Traits { interests, tier } = &ev.kind else {
             return Err(StoreError::Other(anyhow::anyhow!("not a traits event")));
@@ -168,7 +213,7 @@ impl SqliteStore {
         .bind(person.as_str())
         .bind(ev.kind.name())
         .bind(ms(ev.occurred_at))
-        .bind(ms(Utc::now()))
+        .bind(ms(received_at))
         .bind(body.to_string())
         .execute(&mut *tx)
         .await
@@ -201,254 +246,5 @@ impl SqliteStore {
         .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         Ok(Applied::Accepted { brand: None })
-    }
-
-    pub(super) async fn erase_impl(&self, person: &PersonId, what: Erase) -> StoreResult<()> {
-        let p = person.as_str();
-        let mut tx = self.writer.begin().await.map_err(db_err)?;
-        let profile = [
-            "DELETE FROM follows WHERE person = ?",
-            "DELETE FROM interests WHERE person = ?",
-            "DELETE FROM traits WHERE person = ?",
-            "DELETE FROM purchases WHERE person = ?",
-        ];
-        for sql in profile {
-            sqlx::query(sql)
-                .bind(p)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        }
-        match what {
-            Erase::Profile => {
-                sqlx::query("DELETE FROM events WHERE person = ? AND kind IN ('purchase', 'follow', 'unfollow', 'traits')")
-                    .bind(p)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-            }
-            Erase::History | Erase::Everything => {
-                // The support read log names the person by user id, check-in or delivery: redact it.
-                sqlx::query(
-                    "UPDATE audit_reads SET subject = 'erased', query = 'erased' WHERE subject IN (
-                       SELECT user_id FROM consents WHERE person = ?1 UNION SELECT checkin_id FROM decisions WHERE person = ?1
-                       UNION SELECT id FROM deliveries WHERE person = ?1)",
-                )
-                .bind(p)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-                sqlx::query(
-                    "DELETE FROM decision_brands WHERE EXISTS (SELECT 1 FROM decisions d WHERE d.person = ?
-                       AND d.app_id = decision_brands.app_id AND d.checkin_id = decision_brands.checkin_id)",
-                )
-                .bind(p)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-                for sql in [
-                    "DELETE FROM events WHERE person = ?",
-                    "DELETE FROM decisions WHERE person = ?",
-                ] {
-                    sqlx::query(sql)
-                        .bind(p)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
-                }
-                // Deliveries stay as de-identified counts for the brands' results.
-                let rows = sqlx::query("SELECT id FROM deliveries WHERE person = ?")
-                    .bind(p)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-                for r in rows {
-                    sqlx::query("UPDATE deliveries SET person = 'erased', user_id = 'erased', device_id = NULL, checkin_id = ? WHERE id = ?")
-                        .bind(Uuid::new_v4().to_string())
-                        .bind(r.get::<String, _>("id"))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
-                }
-            }
-        }
-        if what == Erase::Everything {
-            for sql in [
-                "DELETE FROM consents WHERE person = ?",
-                "DELETE FROM consent_events WHERE person = ?",
-            ] {
-                sqlx::query(sql)
-                    .bind(p)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-            }
-        }
-        tx.commit().await.map_err(db_err)
-    }
-
-    pub(super) async fn record_erasure_impl(&self, receipt: &str) -> StoreResult<()> {
-        sqlx::query("INSERT INTO erasures (receipt, at) VALUES (?, ?)")
-            .bind(receipt)
-            .bind(ms(Utc::now()))
-            .execute(&self.writer)
-            .await
-            .map_err(db_err)?;
-        Ok(())
-    }
-
-    pub(super) async fn offer_results_impl(
-        &self,
-        offer: Uuid,
-        window: Duration,
-    ) -> StoreResult<ResultCounts> {
-        let w = window.num_milliseconds();
-        let treated = sqlx::query(
-            "SELECT COUNT(*) AS n, COALESCE(SUM(opened_at IS NOT NULL), 0) AS opened, COALESCE(SUM(dismissed_at IS NOT NULL), 0) AS dismissed,
-                    COALESCE(SUM(redeemed_at IS NOT NULL), 0) AS redeemed,
-                    COALESCE(SUM(CASE WHEN redeemed_at IS NOT NULL OR EXISTS (
-                        SELECT 1 FROM purchases p WHERE p.person = d.person AND p.brand_id = d.brand_id
-                          AND p.at >= d.created_at AND p.at <= d.created_at + ?) THEN 1 ELSE 0 END), 0) AS converted
-             FROM deliveries d WHERE offer_id = ?",
-        )
-        .bind(w)
-        .bind(offer.to_string())
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db_err)?;
-        // The control group: each held-out person once, from their first held-out decision.
-        let control = sqlx::query(
-            "WITH held AS (SELECT person, MIN(at) AS at FROM decisions WHERE offer_id = ? AND reason = 'held-out' GROUP BY person),
-                  brand AS (SELECT brand_id FROM offers WHERE id = ?)
-             SELECT COUNT(*) AS n, COALESCE(SUM(EXISTS (SELECT 1 FROM purchases p, brand b WHERE p.person = held.person
-                 AND p.brand_id = b.brand_id AND p.at >= held.at AND p.at <= held.at + ?)), 0) AS converted FROM held",
-        )
-        .bind(offer.to_string())
-        .bind(offer.to_string())
-        .bind(w)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db_err)?;
-        let get = |r: &sqlx::sqlite::SqliteRow, c: &str| r.get::<i64, _>(c).max(0) as u64;
-        Ok(ResultCounts {
-            deliveries: get(&treated, "n"),
-            opened: get(&treated, "opened"),
-            dismissed: get(&treated, "dismissed"),
-            redeemed: get(&treated, "redeemed"),
-            conversions: get(&treated, "converted"),
-            holdout: get(&control, "n"),
-            holdout_conversions: get(&control, "converted"),
-        })
-    }
-}
-
-/// The delivery state a delivery event was checked against, and where it moves it.
-struct DeliveryGuard {
-    id: String,
-    from: Status,
-    to: Option<Status>,
-}
-
-/// An event's row and effect, as a write for the group commit. The event's `INSERT` returns
-/// one row when it inserted the event; its effect runs only then (`changes() = 1`).
-struct EventWrite {
-    app: String,
-    person: String,
-    ev: Event,
-    body: String,
-    received_at: i64,
-    /// For a delivery event: the state it was checked against.
-    guard: Option<DeliveryGuard>,
-}
-
-impl Statements for EventWrite {
-    fn push(&self, q: &mut QueryBuilder<Sqlite>, job: i64) {
-        let ev = &self.ev;
-        q.push(
-            "INSERT INTO events (app_id, event_id, person, kind, occurred_at, received_at,
-               brand_id, delivery_id, body) SELECT ",
-        );
-        {
-            let mut v = q.separated(", ");
-            v.push_bind(self.app.clone())
-                .push_bind(ev.event_id.clone())
-                .push_bind(self.person.clone())
-                .push_bind(ev.kind.name())
-                .push_bind(ms(ev.occurred_at))
-                .push_bind(self.received_at)
-                .push_bind(ev.kind.brand().map(|b| b.as_str().to_string()))
-                .push_bind(ev.kind.delivery().map(|d| d.to_string()))
-                .push_bind(self.body.clone());
-        }
-        // A row comes back only when the event was new. (`WHERE true` lets SQLite parse the
-        // upsert after `INSERT ... SELECT`.)
-        let returning =
-            format!(" ON CONFLICT (app_id, event_id) DO NOTHING RETURNING {job} AS job");
-        if let Some(g) = &self.guard {
-            q.push(" WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = ")
-                .push_bind(g.id.clone())
-                .push(" AND status = ")
-                .push_bind(g.from.as_str())
-                .push(")")
-                .push(&returning);
-            if let Some(next) = g.to {
-                let column = match next {
-                    Status::Opened => "opened_at",
-                    Status::Dismissed => "dismissed_at",
-                    Status::Redeemed => "redeemed_at",
-                    Status::Delivered => "created_at",
-                };
-                q.push("; UPDATE deliveries SET status = ")
-                    .push_bind(next.as_str())
-                    .push(format!(", {column} = COALESCE({column}, "))
-                    .push_bind(ms(ev.occurred_at))
-                    .push(") WHERE id = ")
-                    .push_bind(g.id.clone())
-                    .push(" AND changes() = 1");
-            }
-            return;
-        }
-        q.push(" WHERE true").push(&returning);
-        match &ev.kind {
-            EventKind::Purchase(p) => {
-                q.push(
-                    "; INSERT INTO purchases (person, brand_id, sku, category, amount, currency,
-                       channel, fence_id, at) SELECT ",
-                );
-                let mut v = q.separated(", ");
-                v.push_bind(self.person.clone())
-                    .push_bind(p.brand.as_str().to_string())
-                    .push_bind(p.sku.clone())
-                    .push_bind(p.category.clone())
-                    .push_bind(p.amount)
-                    .push_bind(p.currency.clone())
-                    .push_bind(
-                        serde_json::to_value(p.channel)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_string)),
-                    )
-                    .push_bind(p.fence_id.map(|f| f.to_string()))
-                    .push_bind(ms(ev.occurred_at));
-                q.push(" WHERE changes() = 1");
-            }
-            EventKind::Follow { brand } => {
-                q.push("; INSERT OR IGNORE INTO follows (person, brand_id, since) SELECT ")
-                    .push_bind(self.person.clone())
-                    .push(", ")
-                    .push_bind(brand.as_str().to_string())
-                    .push(", ")
-                    .push_bind(ms(ev.occurred_at))
-                    .push(" WHERE changes() = 1");
-            }
-            EventKind::Unfollow { brand } => {
-                q.push("; DELETE FROM follows WHERE person = ")
-                    .push_bind(self.person.clone())
-                    .push(" AND brand_id = ")
-                    .push_bind(brand.as_str().to_string())
-                    .push(" AND changes() = 1");
-            }
-            // Delivery events carry a guard (above); traits are not written here.
-            _ => {}
-        }
     }
 }

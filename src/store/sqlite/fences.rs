@@ -1,13 +1,14 @@
 //! Fence rows. Imports write in multi-row statements: 100,000 fences in one transaction.
 
-use super::audit::{self, AuditRow};
-use super::{SqliteStore, Tx, db_err, from_ms, ms};
+use super::{SqliteStore, Tx, audit, db_err, from_ms, ms};
 use crate::auth::Principal;
 use crate::domain::{AccuracyM, BrandId, RadiusM, Timezone};
 use crate::fences::{Fence, FenceDraft, FenceGeometry};
-use crate::store::{FencePage, StoreError, StoreResult, Upserted};
+use crate::store::shared::{self, Change};
+use crate::store::{FencePage, FenceStore, StoreError, StoreResult, Upserted};
 use anyhow::Context;
-use chrono::Utc;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use std::collections::HashMap;
@@ -18,13 +19,15 @@ const COLUMNS: &str = "id, brand_id, name, geometry, radius_m, timezone, tags, e
 /// Rows per multi-row INSERT: 12 columns × 1,000 stays under SQLite's 32,766 variables.
 const CHUNK: usize = 1_000;
 
-impl SqliteStore {
-    pub(super) async fn put_fences_impl(
+#[async_trait]
+impl FenceStore for SqliteStore {
+    async fn put_fences(
         &self,
         actor: &Principal,
         brand: &BrandId,
         drafts: Vec<FenceDraft>,
         upsert: bool,
+        now: DateTime<Utc>,
     ) -> StoreResult<Vec<(Fence, Upserted)>> {
         let mut tx = self.writer.begin().await.map_err(db_err)?;
         let existing = if upsert {
@@ -32,37 +35,8 @@ impl SqliteStore {
         } else {
             HashMap::new()
         };
-        let now = Utc::now();
-        let mut out = Vec::with_capacity(drafts.len());
-        let mut replaced = Vec::new();
-        for draft in drafts {
-            let prior = draft.external_id.as_ref().and_then(|e| existing.get(e));
-            let fence = match prior {
-                Some(old) => {
-                    replaced.push(old.clone());
-                    let f = Fence {
-                        draft,
-                        updated_at: now,
-                        version: old.version + 1,
-                        ..old.clone()
-                    };
-                    (f, Upserted::Updated)
-                }
-                None => {
-                    let f = Fence {
-                        id: Uuid::now_v7(),
-                        brand: brand.clone(),
-                        draft,
-                        created_at: now,
-                        updated_at: now,
-                        version: 1,
-                    };
-                    (f, Upserted::Created)
-                }
-            };
-            out.push(fence);
-        }
-        let replaced_ids: Vec<String> = replaced.iter().map(|f| f.id.to_string()).collect();
+        let plan = shared::plan_import(brand, drafts, &existing, now);
+        let replaced_ids: Vec<String> = plan.replaced.iter().map(|f| f.id.to_string()).collect();
         for chunk in replaced_ids.chunks(CHUNK) {
             let mut qb: QueryBuilder<Sqlite> =
                 QueryBuilder::new("DELETE FROM geofences WHERE id IN (");
@@ -73,7 +47,7 @@ impl SqliteStore {
             qb.push(")");
             qb.build().execute(&mut *tx).await.map_err(db_err)?;
         }
-        let fences: Vec<&Fence> = out.iter().map(|(f, _)| f).collect();
+        let fences: Vec<&Fence> = plan.fences.iter().map(|(f, _)| f).collect();
         insert_rows(&mut tx, &fences).await.map_err(|e| match e {
             StoreError::Conflict(_) => StoreError::Conflict(
                 "a fence with this external_id already exists for the brand; use PUT to change it"
@@ -81,30 +55,12 @@ impl SqliteStore {
             ),
             other => other,
         })?;
-        let before: HashMap<Uuid, &Fence> = replaced.iter().map(|f| (f.id, f)).collect();
-        let rows = out
-            .iter()
-            .map(|(f, how)| AuditRow {
-                entity_id: f.id.to_string(),
-                action: if *how == Upserted::Created {
-                    "create"
-                } else {
-                    "update"
-                },
-                before: before.get(&f.id).map(|b| json_of(b)),
-                after: Some(json_of(f)),
-            })
-            .collect();
-        audit::record_many(&mut tx, actor, brand, "geofence", rows).await?;
+        audit::record_many(&mut tx, &plan.changes(actor, now)).await?;
         tx.commit().await.map_err(db_err)?;
-        Ok(out)
+        Ok(plan.fences)
     }
 
-    pub(super) async fn get_fence_impl(
-        &self,
-        brand: &BrandId,
-        id: Uuid,
-    ) -> StoreResult<Option<Fence>> {
+    async fn get_fence(&self, brand: &BrandId, id: Uuid) -> StoreResult<Option<Fence>> {
         let sql = format!("SELECT {COLUMNS} FROM geofences WHERE brand_id = ? AND id = ?");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(brand.as_str())
@@ -115,11 +71,7 @@ impl SqliteStore {
         row.as_ref().map(fence_from_row).transpose()
     }
 
-    pub(super) async fn list_fences_impl(
-        &self,
-        brand: &BrandId,
-        page: &FencePage,
-    ) -> StoreResult<Vec<Fence>> {
+    async fn list_fences(&self, brand: &BrandId, page: &FencePage) -> StoreResult<Vec<Fence>> {
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
             "SELECT {COLUMNS} FROM geofences g WHERE brand_id = "
         ));
@@ -140,23 +92,19 @@ impl SqliteStore {
         rows.iter().map(fence_from_row).collect()
     }
 
-    pub(super) async fn update_fence_impl(
+    async fn update_fence(
         &self,
         actor: &Principal,
         brand: &BrandId,
         id: Uuid,
         draft: FenceDraft,
+        now: DateTime<Utc>,
     ) -> StoreResult<Option<Fence>> {
-        let Some(old) = self.get_fence_impl(brand, id).await? else {
+        let Some(old) = self.get_fence(brand, id).await? else {
             return Ok(None);
         };
         let mut tx = self.writer.begin().await.map_err(db_err)?;
-        let new = Fence {
-            draft,
-            updated_at: Utc::now(),
-            version: old.version + 1,
-            ..old.clone()
-        };
+        let new = shared::next_fence(&old, draft, now);
         sqlx::query("DELETE FROM geofences WHERE id = ? AND version = ?")
             .bind(id.to_string())
             .bind(old.version)
@@ -164,28 +112,19 @@ impl SqliteStore {
             .await
             .map_err(db_err)?;
         insert_rows(&mut tx, &[&new]).await?;
-        audit::record(
-            &mut tx,
-            Some(actor),
-            Some(brand),
-            "geofence",
-            &id.to_string(),
-            "update",
-            Some(to_json(&old)),
-            Some(to_json(&new)),
-        )
-        .await?;
+        audit::record(&mut tx, &Change::fence(actor, now, Some(&old), Some(&new))).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(Some(new))
     }
 
-    pub(super) async fn delete_fence_impl(
+    async fn delete_fence(
         &self,
         actor: &Principal,
         brand: &BrandId,
         id: Uuid,
+        now: DateTime<Utc>,
     ) -> StoreResult<Option<Fence>> {
-        let Some(old) = self.get_fence_impl(brand, id).await? else {
+        let Some(old) = self.get_fence(brand, id).await? else {
             return Ok(None);
         };
         let mut tx = self.writer.begin().await.map_err(db_err)?;
@@ -198,22 +137,12 @@ impl SqliteStore {
         if done.rows_affected() == 0 {
             return Ok(None);
         }
-        audit::record(
-            &mut tx,
-            Some(actor),
-            Some(brand),
-            "geofence",
-            &id.to_string(),
-            "delete",
-            Some(to_json(&old)),
-            None,
-        )
-        .await?;
+        audit::record(&mut tx, &Change::fence(actor, now, Some(&old), None)).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(Some(old))
     }
 
-    pub(super) async fn all_fences_impl(&self) -> StoreResult<Vec<Fence>> {
+    async fn all_fences(&self) -> StoreResult<Vec<Fence>> {
         let sql = format!("SELECT {COLUMNS} FROM geofences ORDER BY id");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .fetch_all(&self.pool)
@@ -222,11 +151,7 @@ impl SqliteStore {
         rows.iter().map(fence_from_row).collect()
     }
 
-    pub(super) async fn missing_fences_impl(
-        &self,
-        brand: &BrandId,
-        ids: &[Uuid],
-    ) -> StoreResult<Vec<Uuid>> {
+    async fn missing_fences(&self, brand: &BrandId, ids: &[Uuid]) -> StoreResult<Vec<Uuid>> {
         let mut missing = Vec::new();
         for id in ids {
             let found = sqlx::query("SELECT 1 FROM geofences WHERE brand_id = ? AND id = ?")
@@ -300,14 +225,6 @@ async fn insert_rows(tx: &mut Tx<'_>, fences: &[&Fence]) -> StoreResult<()> {
         }
     }
     Ok(())
-}
-
-fn to_json(f: &Fence) -> serde_json::Value {
-    serde_json::to_value(f.to_feature()).unwrap_or_default()
-}
-
-fn json_of(f: &Fence) -> String {
-    to_json(f).to_string()
 }
 
 fn fence_from_row(r: &SqliteRow) -> StoreResult<Fence> {

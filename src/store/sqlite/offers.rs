@@ -1,67 +1,48 @@
 //! Offer rows: the versioned spec document plus bookkeeping columns.
 
-use super::audit;
-use super::{SqliteStore, db_err, from_ms, ms};
+use super::{SqliteStore, audit, db_err, from_ms, ms};
 use crate::auth::Principal;
 use crate::domain::BrandId;
 use crate::offers::{Offer, OfferSpec, SPEC_VERSION};
-use crate::store::{StoreError, StoreResult};
+use crate::store::shared::{self, Change};
+use crate::store::{OfferStore, StoreError, StoreResult};
 use anyhow::Context;
-use chrono::Utc;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use uuid::Uuid;
 
 const COLUMNS: &str = "id, brand_id, spec_version, spec, created_at, updated_at, version";
 
-impl SqliteStore {
-    pub(super) async fn create_offer_impl(
+#[async_trait]
+impl OfferStore for SqliteStore {
+    async fn create_offer(
         &self,
         actor: &Principal,
         brand: &BrandId,
         spec: OfferSpec,
+        now: DateTime<Utc>,
     ) -> StoreResult<Offer> {
-        let now = Utc::now();
-        let offer = Offer {
-            id: Uuid::now_v7(),
-            brand: brand.clone(),
-            spec,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        };
+        let offer = shared::new_offer(brand, spec, now);
         let mut tx = self.writer.begin().await.map_err(db_err)?;
         sqlx::query("INSERT INTO offers (id, brand_id, spec_version, spec, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?)")
             .bind(offer.id.to_string())
             .bind(brand.as_str())
             .bind(SPEC_VERSION)
             .bind(spec_json(&offer.spec))
-            .bind(ms(now))
-            .bind(ms(now))
-            .bind(1_i64)
+            .bind(ms(offer.created_at))
+            .bind(ms(offer.updated_at))
+            .bind(offer.version)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        audit::record(
-            &mut tx,
-            Some(actor),
-            Some(brand),
-            "offer",
-            &offer.id.to_string(),
-            "create",
-            None,
-            Some(view(&offer)),
-        )
-        .await?;
+        audit::record(&mut tx, &Change::offer(actor, now, None, Some(&offer))).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(offer)
     }
 
-    pub(super) async fn get_offer_impl(
-        &self,
-        brand: &BrandId,
-        id: Uuid,
-    ) -> StoreResult<Option<Offer>> {
+    async fn get_offer(&self, brand: &BrandId, id: Uuid) -> StoreResult<Option<Offer>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM offers WHERE brand_id = ? AND id = ? AND deleted_at IS NULL"
         );
@@ -74,7 +55,7 @@ impl SqliteStore {
         row.as_ref().map(offer_from_row).transpose()
     }
 
-    pub(super) async fn list_offers_impl(
+    async fn list_offers(
         &self,
         brand: &BrandId,
         after: Option<Uuid>,
@@ -92,22 +73,18 @@ impl SqliteStore {
         rows.iter().map(offer_from_row).collect()
     }
 
-    pub(super) async fn update_offer_impl(
+    async fn update_offer(
         &self,
         actor: &Principal,
         brand: &BrandId,
         id: Uuid,
         spec: OfferSpec,
+        now: DateTime<Utc>,
     ) -> StoreResult<Option<Offer>> {
-        let Some(old) = self.get_offer_impl(brand, id).await? else {
+        let Some(old) = self.get_offer(brand, id).await? else {
             return Ok(None);
         };
-        let new = Offer {
-            spec,
-            updated_at: Utc::now(),
-            version: old.version + 1,
-            ..old.clone()
-        };
+        let new = shared::next_offer(&old, spec, now);
         let mut tx = self.writer.begin().await.map_err(db_err)?;
         let done = sqlx::query("UPDATE offers SET spec_version = ?, spec = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?")
             .bind(SPEC_VERSION)
@@ -124,53 +101,34 @@ impl SqliteStore {
                 "the offer changed while this update was applied; retry".into(),
             ));
         }
-        audit::record(
-            &mut tx,
-            Some(actor),
-            Some(brand),
-            "offer",
-            &id.to_string(),
-            "update",
-            Some(view(&old)),
-            Some(view(&new)),
-        )
-        .await?;
+        audit::record(&mut tx, &Change::offer(actor, now, Some(&old), Some(&new))).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(Some(new))
     }
 
-    pub(super) async fn delete_offer_impl(
+    async fn delete_offer(
         &self,
         actor: &Principal,
         brand: &BrandId,
         id: Uuid,
+        now: DateTime<Utc>,
     ) -> StoreResult<Option<Offer>> {
-        let Some(old) = self.get_offer_impl(brand, id).await? else {
+        let Some(old) = self.get_offer(brand, id).await? else {
             return Ok(None);
         };
         let mut tx = self.writer.begin().await.map_err(db_err)?;
         sqlx::query("UPDATE offers SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL")
-            .bind(ms(Utc::now()))
+            .bind(ms(now))
             .bind(id.to_string())
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        audit::record(
-            &mut tx,
-            Some(actor),
-            Some(brand),
-            "offer",
-            &id.to_string(),
-            "delete",
-            Some(view(&old)),
-            None,
-        )
-        .await?;
+        audit::record(&mut tx, &Change::offer(actor, now, Some(&old), None)).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(Some(old))
     }
 
-    pub(super) async fn all_offers_impl(&self) -> StoreResult<Vec<Offer>> {
+    async fn all_offers(&self) -> StoreResult<Vec<Offer>> {
         let sql = format!("SELECT {COLUMNS} FROM offers WHERE deleted_at IS NULL ORDER BY id");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .fetch_all(&self.pool)
@@ -182,10 +140,6 @@ impl SqliteStore {
 
 fn spec_json(spec: &OfferSpec) -> String {
     serde_json::to_string(spec).unwrap_or_default()
-}
-
-fn view(o: &Offer) -> serde_json::Value {
-    serde_json::to_value(o.to_view()).unwrap_or_default()
 }
 
 fn offer_from_row(r: &SqliteRow) -> StoreResult<Offer> {

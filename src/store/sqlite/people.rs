@@ -1,22 +1,17 @@
-//! Consent, profile reads, decisions and deliveries.
+//! Consent, the profile read on the check-in path, and erasure.
 
-use super::commit::Statements;
-use super::{SqliteStore, db_err, from_ms, ms};
-use crate::decisions::record::{DecisionRecord, DeliveryRecord, unpack_trace};
+use super::{SqliteStore, Tx, db_err, from_ms, ms};
 use crate::domain::BrandId;
 use crate::people::{Consent, ConsentInput, PersonId, Profile, Purchase};
-use crate::store::{Prior, StoreResult, StoredDecision};
+use crate::store::shared::{ERASED, ErasePlan, erased_checkin_id};
+use crate::store::{Erase, PeopleStore, StoreResult};
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Row, Sqlite};
-use std::collections::HashMap;
-use std::sync::Arc;
+use sqlx::Row;
 
-impl SqliteStore {
-    pub(super) async fn get_consent_impl(
-        &self,
-        app: &str,
-        user: &str,
-    ) -> StoreResult<Option<Consent>> {
+#[async_trait]
+impl PeopleStore for SqliteStore {
+    async fn get_consent(&self, app: &str, user: &str) -> StoreResult<Option<Consent>> {
         let row = sqlx::query("SELECT location, personalization, updated_at FROM consents WHERE app_id = ? AND user_id = ?")
             .bind(app)
             .bind(user)
@@ -31,13 +26,13 @@ impl SqliteStore {
         }))
     }
 
-    pub(super) async fn put_consent_impl(
+    async fn put_consent(
         &self,
         app: &str,
         user: &str,
         c: &ConsentInput,
+        now: DateTime<Utc>,
     ) -> StoreResult<Consent> {
-        let now = Utc::now();
         let person = PersonId::of(app, user);
         let mut tx = self.writer.begin().await.map_err(db_err)?;
         sqlx::query(
@@ -71,11 +66,7 @@ impl SqliteStore {
         })
     }
 
-    pub(super) async fn profile_impl(
-        &self,
-        person: &PersonId,
-        since: DateTime<Utc>,
-    ) -> StoreResult<Profile> {
+    async fn profile(&self, person: &PersonId, since: DateTime<Utc>) -> StoreResult<Profile> {
         // One round trip for the three parts: on the check-in path every query is a thread
         // hand-off to the SQLite worker, which costs more than the query itself.
         let rows = sqlx::query(
@@ -108,238 +99,104 @@ impl SqliteStore {
         Ok(p)
     }
 
-    pub(super) async fn decisions_by_checkin_impl(
-        &self,
-        checkin_id: &str,
-    ) -> StoreResult<Vec<StoredDecision>> {
-        let rows = sqlx::query(
-            "SELECT app_id, checkin_id, user_id, at, decision, reason, response,
-                    CAST(trace AS BLOB) AS trace, latency_us,
-                    offer_id, delivery_id, trace_purged_at,
-                    (SELECT json_group_array(brand_id) FROM decision_brands b
-                     WHERE b.app_id = d.app_id AND b.checkin_id = d.checkin_id) AS brands
-             FROM decisions d WHERE checkin_id = ? ORDER BY app_id",
-        )
-        .bind(checkin_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
-        let json = |s: String| serde_json::from_str(&s).unwrap_or(serde_json::Value::Null);
-        Ok(rows
-            .into_iter()
-            .map(|r| StoredDecision {
-                app: r.get("app_id"),
-                checkin_id: r.get("checkin_id"),
-                user_id: r.get("user_id"),
-                at: from_ms(r.get("at")),
-                decision: r.get("decision"),
-                reason: r.get("reason"),
-                response: json(r.get("response")),
-                trace: unpack_trace(&r.get::<Vec<u8>, _>("trace")),
-                latency_us: r.get("latency_us"),
-                offer_id: r.get("offer_id"),
-                delivery_id: r.get("delivery_id"),
-                brands: serde_json::from_str(&r.get::<String, _>("brands")).unwrap_or_default(),
-                trace_purged_at: r.get::<Option<i64>, _>("trace_purged_at").map(from_ms),
-            })
-            .collect())
-    }
-
-    pub(super) async fn prior_decision_impl(
-        &self,
-        app: &str,
-        checkin_id: &str,
-    ) -> StoreResult<Option<Prior>> {
-        let row = sqlx::query(
-            "SELECT user_id, fingerprint, response FROM decisions WHERE app_id = ? AND checkin_id = ?",
-        )
-        .bind(app)
-        .bind(checkin_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_err)?;
-        row.map(|r| prior_of(&r)).transpose()
-    }
-
-    pub(super) async fn save_decisions_impl(
-        &self,
-        batch: Vec<DecisionRecord>,
-    ) -> StoreResult<Vec<Option<Prior>>> {
-        let mut priors: Vec<Option<Prior>> = vec![None; batch.len()];
-        // A decision queued in the same batch as an earlier one for its (app, check-in)
-        // finds that one as its prior.
-        let mut first: HashMap<(&str, &str), usize> = HashMap::new();
-        for (i, d) in batch.iter().enumerate() {
-            if let Some(&j) = first.get(&(d.app.as_str(), d.checkin_id.as_str())) {
-                priors[i] = Some(Prior {
-                    user_id: batch[j].user_id.clone(),
-                    fingerprint: Some(batch[j].fingerprint.clone()),
-                    response: batch[j].response.clone(),
-                });
-            } else {
-                first.insert((&d.app, &d.checkin_id), i);
-            }
-        }
-        let fresh: Vec<usize> = (0..batch.len()).filter(|&i| priors[i].is_none()).collect();
-        drop(first);
-        if fresh.is_empty() {
-            return Ok(priors);
-        }
-        let batch = Arc::new(batch);
-        let rows = self
-            .commit
-            .write(DecisionRows {
-                batch: batch.clone(),
-                fresh: fresh.clone(),
-            })
+    async fn erase(&self, person: &PersonId, what: Erase) -> StoreResult<()> {
+        let plan = ErasePlan::of(what);
+        let p = person.as_str();
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        if plan.profile {
+            run_each(
+                &mut tx,
+                p,
+                &[
+                    "DELETE FROM follows WHERE person = ?",
+                    "DELETE FROM interests WHERE person = ?",
+                    "DELETE FROM traits WHERE person = ?",
+                    "DELETE FROM purchases WHERE person = ?",
+                ],
+            )
             .await?;
-        let by_key: HashMap<(&str, &str), usize> = fresh
-            .iter()
-            .map(|&i| ((batch[i].app.as_str(), batch[i].checkin_id.as_str()), i))
-            .collect();
-        for r in rows {
-            let (app, checkin): (String, String) = (r.get("app_id"), r.get("checkin_id"));
-            if let Some(&i) = by_key.get(&(app.as_str(), checkin.as_str())) {
-                priors[i] = Some(prior_of(&r)?);
-            }
         }
-        Ok(priors)
-    }
-}
-
-fn prior_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<Prior> {
-    Ok(Prior {
-        user_id: r.get("user_id"),
-        fingerprint: r.get("fingerprint"),
-        response: serde_json::from_str(&r.get::<String, _>("response"))
-            .map_err(anyhow::Error::new)?,
-    })
-}
-
-/// The new decisions of a batch (`fresh` indexes `batch`), as a write for the group commit.
-struct DecisionRows {
-    batch: Arc<Vec<DecisionRecord>>,
-    fresh: Vec<usize>,
-}
-
-impl Statements for DecisionRows {
-    fn push(&self, q: &mut QueryBuilder<Sqlite>, job: i64) {
-        for (n, chunk) in self.fresh.chunks(ROWS_PER_STATEMENT).enumerate() {
-            if n > 0 {
-                q.push("; ");
-            }
-            save_statements(q, &self.batch, chunk, job);
+        if plan.profile_events {
+            run_each(&mut tx, p, &["DELETE FROM events WHERE person = ? AND kind IN ('purchase', 'follow', 'unfollow', 'traits')"]).await?;
         }
+        if plan.history {
+            erase_history(&mut tx, p).await?;
+        }
+        if plan.consents {
+            run_each(
+                &mut tx,
+                p,
+                &[
+                    "DELETE FROM consents WHERE person = ?",
+                    "DELETE FROM consent_events WHERE person = ?",
+                ],
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn record_erasure(&self, receipt: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("INSERT INTO erasures (receipt, at) VALUES (?, ?)")
+            .bind(receipt)
+            .bind(ms(at))
+            .execute(&self.writer)
+            .await
+            .map_err(db_err)?;
+        Ok(())
     }
 }
 
-/// A batch of decisions as statements of one round trip to the SQLite worker: sqlx runs a
-/// query string of several statements in one call, binding each statement's parameters in
-/// turn. (A call per statement was a thread hand-off each, and under load each hand-off
-/// waited for the worker thread to be scheduled: milliseconds per batch, which every
-/// check-in in the batch waited for.) The group commit wraps them in its transaction.
-///
-/// A decision whose (app, check-in) is already recorded is a retry: `INSERT OR IGNORE`
-/// leaves the first record, its brands and its delivery are not added (they only join a
-/// decision row that is this very attempt: same `at` and `latency_us`), and the closing
-/// `SELECT` returns the response recorded first for each such retry.
-fn save_statements(
-    q: &mut QueryBuilder<Sqlite>,
-    batch: &[DecisionRecord],
-    rows: &[usize],
-    job: i64,
-) {
-    q.push(
-        "INSERT OR IGNORE INTO decisions (app_id, checkin_id, person, user_id,
-           at, decision, reason, offer_id, delivery_id, response, trace, latency_us,
-           fingerprint) ",
-    );
-    q.push_values(rows, |mut row, &i| {
-        let d = &batch[i];
-        row.push_bind(&d.app)
-            .push_bind(&d.checkin_id)
-            .push_bind(&d.person)
-            .push_bind(&d.user_id)
-            .push_bind(ms(d.at))
-            .push_bind(d.decision)
-            .push_bind(&d.reason)
-            .push_bind(d.offer_id.map(|o| o.to_string()))
-            .push_bind(d.delivery.as_ref().map(|x| x.id.to_string()))
-            .push_bind(d.response.to_string())
-            .push_bind(&d.trace)
-            .push_bind(d.latency_us)
-            .push_bind(&d.fingerprint);
-    });
-    // This attempt's own row: (app, check-in) with its `at` and `latency_us`.
-    const MINE: &str = "EXISTS (SELECT 1 FROM decisions d WHERE d.app_id = v.column1
-        AND d.checkin_id = v.column2 AND d.at = v.column3 AND d.latency_us = v.column4)";
-    let brands: Vec<(&DecisionRecord, &str)> = rows
-        .iter()
-        .flat_map(|&i| batch[i].brands.iter().map(move |b| (&batch[i], b.as_str())))
-        .collect();
-    if !brands.is_empty() {
-        q.push(
-            "; INSERT OR IGNORE INTO decision_brands (app_id, checkin_id, brand_id)
-               SELECT v.column1, v.column2, v.column5 FROM (",
-        );
-        q.push_values(brands, |mut row, (d, brand)| {
-            row.push_bind(&d.app)
-                .push_bind(&d.checkin_id)
-                .push_bind(ms(d.at))
-                .push_bind(d.latency_us)
-                .push_bind(brand);
-        });
-        q.push(") AS v WHERE ").push(MINE);
+/// Runs each statement with the person as its one parameter.
+async fn run_each(tx: &mut Tx<'_>, person: &str, statements: &[&str]) -> StoreResult<()> {
+    for sql in statements {
+        sqlx::query(sqlx::AssertSqlSafe(*sql))
+            .bind(person)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
     }
-    let delivered: Vec<(&DecisionRecord, &DeliveryRecord)> = rows
-        .iter()
-        .filter_map(|&i| batch[i].delivery.as_ref().map(|x| (&batch[i], x)))
-        .collect();
-    if !delivered.is_empty() {
-        q.push(
-            "; INSERT OR IGNORE INTO deliveries (app_id, checkin_id, created_at, id, person,
-               user_id, device_id, brand_id, offer_id, fence_id, title, body, redemption_code,
-               expires_at, status)
-               SELECT v.column1, v.column2, v.column3, v.column5, v.column6, v.column7,
-                 v.column8, v.column9, v.column10, v.column11, v.column12, v.column13,
-                 v.column14, v.column15, 'delivered' FROM (",
-        );
-        q.push_values(delivered, |mut row, (d, x)| {
-            row.push_bind(&d.app)
-                .push_bind(&d.checkin_id)
-                .push_bind(ms(d.at))
-                .push_bind(d.latency_us)
-                .push_bind(x.id.to_string())
-                .push_bind(&d.person)
-                .push_bind(&d.user_id)
-                .push_bind(&x.device_id)
-                .push_bind(&x.brand)
-                .push_bind(x.offer_id.to_string())
-                .push_bind(x.fence_id.to_string())
-                .push_bind(&x.title)
-                .push_bind(&x.body)
-                .push_bind(&x.redemption_code)
-                .push_bind(x.expires_at.map(ms));
-        });
-        q.push(") AS v WHERE ").push(MINE);
-    }
-    q.push(format!(
-        "; SELECT {job} AS job, d.app_id, d.checkin_id, d.user_id, d.fingerprint, d.response
-           FROM decisions d JOIN ("
-    ));
-    q.push_values(rows, |mut row, &i| {
-        let d = &batch[i];
-        row.push_bind(&d.app)
-            .push_bind(&d.checkin_id)
-            .push_bind(ms(d.at))
-            .push_bind(d.latency_us);
-    });
-    q.push(
-        ") AS v ON d.app_id = v.column1 AND d.checkin_id = v.column2
-         WHERE NOT (d.at = v.column3 AND d.latency_us = v.column4)",
-    );
+    Ok(())
 }
 
-/// Decisions per round trip: the writer batches at most 256; the deliveries statement then
-/// binds 15 × 256 parameters, far below SQLite's bound of 32,766 per statement.
-const ROWS_PER_STATEMENT: usize = 256;
+/// Events and decisions go; the read log's mentions are redacted; deliveries stay as
+/// de-identified counts for the brands' results.
+async fn erase_history(tx: &mut Tx<'_>, p: &str) -> StoreResult<()> {
+    // The support read log names the person by user id, check-in or delivery: redact it.
+    sqlx::query(
+        "UPDATE audit_reads SET subject = ?2, query = ?2 WHERE subject IN (
+           SELECT user_id FROM consents WHERE person = ?1 UNION SELECT checkin_id FROM decisions WHERE person = ?1
+           UNION SELECT id FROM deliveries WHERE person = ?1)",
+    )
+    .bind(p)
+    .bind(ERASED)
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    run_each(
+        tx,
+        p,
+        &[
+            "DELETE FROM decision_brands WHERE EXISTS (SELECT 1 FROM decisions d WHERE d.person = ?
+               AND d.app_id = decision_brands.app_id AND d.checkin_id = decision_brands.checkin_id)",
+            "DELETE FROM events WHERE person = ?",
+            "DELETE FROM decisions WHERE person = ?",
+        ],
+    )
+    .await?;
+    let rows = sqlx::query("SELECT id FROM deliveries WHERE person = ?")
+        .bind(p)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    for r in rows {
+        sqlx::query("UPDATE deliveries SET person = ?1, user_id = ?1, device_id = NULL, checkin_id = ?2 WHERE id = ?3")
+            .bind(ERASED)
+            .bind(erased_checkin_id())
+            .bind(r.get::<String, _>("id"))
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(())
+}

@@ -1,12 +1,11 @@
-//! Support reads: deliveries paged by keyset, offer labels, a person's timeline, and the purge
-//! of old decision traces.
+//! Support reads: deliveries paged by keyset, offer labels, a person's timeline.
 
 use super::{SqliteStore, db_err, from_ms, ms};
 use crate::decisions::{
     Delivery, DeliveryFilter, DeliveryKey, Labels, OfferLabel, TimelineQuery, TimelineRow,
 };
-use crate::store::StoreResult;
-use chrono::{DateTime, Utc};
+use crate::store::{StoreResult, SupportStore};
+use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use uuid::Uuid;
@@ -14,11 +13,9 @@ use uuid::Uuid;
 const DELIVERY_COLUMNS: &str = "SELECT id, app_id, checkin_id, user_id, device_id, brand_id, \
     offer_id, fence_id, title, body, redemption_code, expires_at, status, created_at FROM deliveries";
 
-/// Traces purged per statement: each batch is a short write, so check-ins never wait long.
-const PURGE_BATCH: i64 = 2_000;
-
-impl SqliteStore {
-    pub(super) async fn list_deliveries_impl(
+#[async_trait]
+impl SupportStore for SqliteStore {
+    async fn list_deliveries(
         &self,
         f: &DeliveryFilter,
         after: Option<DeliveryKey>,
@@ -61,7 +58,7 @@ impl SqliteStore {
         rows.iter().map(delivery_from_row).collect()
     }
 
-    pub(super) async fn get_delivery_impl(&self, id: Uuid) -> StoreResult<Option<Delivery>> {
+    async fn get_delivery(&self, id: Uuid) -> StoreResult<Option<Delivery>> {
         let sql = format!("{DELIVERY_COLUMNS} WHERE id = ?");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id.to_string())
@@ -71,7 +68,7 @@ impl SqliteStore {
         row.as_ref().map(delivery_from_row).transpose()
     }
 
-    pub(super) async fn offer_labels_impl(&self, ids: &[String]) -> StoreResult<Labels> {
+    async fn offer_labels(&self, ids: &[String]) -> StoreResult<Labels> {
         let mut labels = Labels::new();
         for chunk in ids.chunks(500) {
             let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
@@ -96,7 +93,7 @@ impl SqliteStore {
         Ok(labels)
     }
 
-    pub(super) async fn timeline_impl(&self, q: &TimelineQuery) -> StoreResult<Vec<TimelineRow>> {
+    async fn timeline(&self, q: &TimelineQuery) -> StoreResult<Vec<TimelineRow>> {
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT at, kind, key, detail FROM (");
         // Every branch names its columns: the first one's names are the union's, and brand
         // keys skip the consent branch. Consent changes involve no brand, so brands never see them.
@@ -167,32 +164,6 @@ impl SqliteStore {
                 })
             })
             .collect()
-    }
-
-    pub(super) async fn purge_traces_impl(
-        &self,
-        before: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<u64> {
-        let mut total = 0;
-        loop {
-            let done = sqlx::query(
-                "UPDATE decisions SET trace = 'null', trace_purged_at = ?
-                 WHERE rowid IN (SELECT rowid FROM decisions
-                                 WHERE trace_purged_at IS NULL AND at < ? LIMIT ?)",
-            )
-            .bind(ms(now))
-            .bind(ms(before))
-            .bind(PURGE_BATCH)
-            .execute(&self.writer)
-            .await
-            .map_err(db_err)?
-            .rows_affected();
-            total += done;
-            if done < PURGE_BATCH as u64 {
-                return Ok(total);
-            }
-        }
     }
 }
 

@@ -29,6 +29,8 @@ async fn a_timeline_lists_consent_changes_decisions_and_deliveries_in_time_order
     .await;
     w.app.consent(&w.app_key, "u-1", true, true).await;
     assert_eq!(now_checkin(&w, "c-1").await["decision"], "offer");
+    // Consent changes take the test clock's time too: move it past the check-in.
+    w.app.clock.set(Utc::now());
     w.app.consent(&w.app_key, "u-1", true, false).await;
     assert_eq!(now_checkin(&w, "c-2").await["reason"], "capped");
 

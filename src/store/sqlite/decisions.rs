@@ -1,0 +1,251 @@
+//! Decision rows, their brands and deliveries (written through the group commit), and the
+//! purge of old traces.
+
+use super::commit::Statements;
+use super::{SqliteStore, db_err, from_ms, ms};
+use crate::decisions::record::{DecisionRecord, DeliveryRecord, unpack_trace};
+use crate::store::shared;
+use crate::store::{DecisionStore, Prior, StoreResult, StoredDecision};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::{QueryBuilder, Row, Sqlite};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Traces purged per statement: each batch is a short write, so check-ins never wait long.
+const PURGE_BATCH: i64 = 2_000;
+
+#[async_trait]
+impl DecisionStore for SqliteStore {
+    async fn decisions_by_checkin(&self, checkin_id: &str) -> StoreResult<Vec<StoredDecision>> {
+        let rows = sqlx::query(
+            "SELECT app_id, checkin_id, user_id, at, decision, reason, response,
+                    CAST(trace AS BLOB) AS trace, latency_us,
+                    offer_id, delivery_id, trace_purged_at,
+                    (SELECT json_group_array(brand_id) FROM decision_brands b
+                     WHERE b.app_id = d.app_id AND b.checkin_id = d.checkin_id) AS brands
+             FROM decisions d WHERE checkin_id = ? ORDER BY app_id",
+        )
+        .bind(checkin_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let json = |s: String| serde_json::from_str(&s).unwrap_or(serde_json::Value::Null);
+        Ok(rows
+            .into_iter()
+            .map(|r| StoredDecision {
+                app: r.get("app_id"),
+                checkin_id: r.get("checkin_id"),
+                user_id: r.get("user_id"),
+                at: from_ms(r.get("at")),
+                decision: r.get("decision"),
+                reason: r.get("reason"),
+                response: json(r.get("response")),
+                trace: unpack_trace(&r.get::<Vec<u8>, _>("trace")),
+                latency_us: r.get("latency_us"),
+                offer_id: r.get("offer_id"),
+                delivery_id: r.get("delivery_id"),
+                brands: serde_json::from_str(&r.get::<String, _>("brands")).unwrap_or_default(),
+                trace_purged_at: r.get::<Option<i64>, _>("trace_purged_at").map(from_ms),
+            })
+            .collect())
+    }
+
+    async fn prior_decision(&self, app: &str, checkin_id: &str) -> StoreResult<Option<Prior>> {
+        let row = sqlx::query(
+            "SELECT user_id, fingerprint, response FROM decisions WHERE app_id = ? AND checkin_id = ?",
+        )
+        .bind(app)
+        .bind(checkin_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.map(|r| prior_of(&r)).transpose()
+    }
+
+    async fn save_decisions(&self, batch: Vec<DecisionRecord>) -> StoreResult<Vec<Option<Prior>>> {
+        let mut priors = shared::priors_within(&batch);
+        let fresh: Vec<usize> = (0..batch.len()).filter(|&i| priors[i].is_none()).collect();
+        if fresh.is_empty() {
+            return Ok(priors);
+        }
+        let batch = Arc::new(batch);
+        let rows = self
+            .commit
+            .write(DecisionRows {
+                batch: batch.clone(),
+                fresh: fresh.clone(),
+            })
+            .await?;
+        let by_key: HashMap<(&str, &str), usize> = fresh
+            .iter()
+            .map(|&i| ((batch[i].app.as_str(), batch[i].checkin_id.as_str()), i))
+            .collect();
+        for r in rows {
+            let (app, checkin): (String, String) = (r.get("app_id"), r.get("checkin_id"));
+            if let Some(&i) = by_key.get(&(app.as_str(), checkin.as_str())) {
+                priors[i] = Some(prior_of(&r)?);
+            }
+        }
+        Ok(priors)
+    }
+
+    async fn purge_traces(&self, before: DateTime<Utc>, now: DateTime<Utc>) -> StoreResult<u64> {
+        let mut total = 0;
+        loop {
+            let done = sqlx::query(
+                "UPDATE decisions SET trace = 'null', trace_purged_at = ?
+                 WHERE rowid IN (SELECT rowid FROM decisions
+                                 WHERE trace_purged_at IS NULL AND at < ? LIMIT ?)",
+            )
+            .bind(ms(now))
+            .bind(ms(before))
+            .bind(PURGE_BATCH)
+            .execute(&self.writer)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+            total += done;
+            if done < PURGE_BATCH as u64 {
+                return Ok(total);
+            }
+        }
+    }
+}
+
+fn prior_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<Prior> {
+    Ok(Prior {
+        user_id: r.get("user_id"),
+        fingerprint: r.get("fingerprint"),
+        response: serde_json::from_str(&r.get::<String, _>("response"))
+            .map_err(anyhow::Error::new)?,
+    })
+}
+
+/// The new decisions of a batch (`fresh` indexes `batch`), as a write for the group commit.
+struct DecisionRows {
+    batch: Arc<Vec<DecisionRecord>>,
+    fresh: Vec<usize>,
+}
+
+impl Statements for DecisionRows {
+    fn push(&self, q: &mut QueryBuilder<Sqlite>, job: i64) {
+        for (n, chunk) in self.fresh.chunks(ROWS_PER_STATEMENT).enumerate() {
+            if n > 0 {
+                q.push("; ");
+            }
+            save_statements(q, &self.batch, chunk, job);
+        }
+    }
+}
+
+/// A batch of decisions as statements of one round trip to the SQLite worker: sqlx runs a
+/// query string of several statements in one call, binding each statement's parameters in
+/// turn. (A call per statement was a thread hand-off each, and under load each hand-off
+/// waited for the worker thread to be scheduled: milliseconds per batch, which every
+/// check-in in the batch waited for.) The group commit wraps them in its transaction.
+///
+/// A decision whose (app, check-in) is already recorded is a retry: `INSERT OR IGNORE`
+/// leaves the first record, its brands and its delivery are not added (they only join a
+/// decision row that is this very attempt: same `at` and `latency_us`), and the closing
+/// `SELECT` returns the response recorded first for each such retry.
+fn save_statements(
+    q: &mut QueryBuilder<Sqlite>,
+    batch: &[DecisionRecord],
+    rows: &[usize],
+    job: i64,
+) {
+    q.push(
+        "INSERT OR IGNORE INTO decisions (app_id, checkin_id, person, user_id,
+           at, decision, reason, offer_id, delivery_id, response, trace, latency_us,
+           fingerprint) ",
+    );
+    q.push_values(rows, |mut row, &i| {
+        let d = &batch[i];
+        row.push_bind(&d.app)
+            .push_bind(&d.checkin_id)
+            .push_bind(&d.person)
+            .push_bind(&d.user_id)
+            .push_bind(ms(d.at))
+            .push_bind(d.decision)
+            .push_bind(&d.reason)
+            .push_bind(d.offer_id.map(|o| o.to_string()))
+            .push_bind(d.delivery.as_ref().map(|x| x.id.to_string()))
+            .push_bind(d.response.to_string())
+            .push_bind(&d.trace)
+            .push_bind(d.latency_us)
+            .push_bind(&d.fingerprint);
+    });
+    // This attempt's own row: (app, check-in) with its `at` and `latency_us`.
+    const MINE: &str = "EXISTS (SELECT 1 FROM decisions d WHERE d.app_id = v.column1
+        AND d.checkin_id = v.column2 AND d.at = v.column3 AND d.latency_us = v.column4)";
+    let brands: Vec<(&DecisionRecord, &str)> = rows
+        .iter()
+        .flat_map(|&i| batch[i].brands.iter().map(move |b| (&batch[i], b.as_str())))
+        .collect();
+    if !brands.is_empty() {
+        q.push(
+            "; INSERT OR IGNORE INTO decision_brands (app_id, checkin_id, brand_id)
+               SELECT v.column1, v.column2, v.column5 FROM (",
+        );
+        q.push_values(brands, |mut row, (d, brand)| {
+            row.push_bind(&d.app)
+                .push_bind(&d.checkin_id)
+                .push_bind(ms(d.at))
+                .push_bind(d.latency_us)
+                .push_bind(brand);
+        });
+        q.push(") AS v WHERE ").push(MINE);
+    }
+    let delivered: Vec<(&DecisionRecord, &DeliveryRecord)> = rows
+        .iter()
+        .filter_map(|&i| batch[i].delivery.as_ref().map(|x| (&batch[i], x)))
+        .collect();
+    if !delivered.is_empty() {
+        q.push(
+            "; INSERT OR IGNORE INTO deliveries (app_id, checkin_id, created_at, id, person,
+               user_id, device_id, brand_id, offer_id, fence_id, title, body, redemption_code,
+               expires_at, status)
+               SELECT v.column1, v.column2, v.column3, v.column5, v.column6, v.column7,
+                 v.column8, v.column9, v.column10, v.column11, v.column12, v.column13,
+                 v.column14, v.column15, 'delivered' FROM (",
+        );
+        q.push_values(delivered, |mut row, (d, x)| {
+            row.push_bind(&d.app)
+                .push_bind(&d.checkin_id)
+                .push_bind(ms(d.at))
+                .push_bind(d.latency_us)
+                .push_bind(x.id.to_string())
+                .push_bind(&d.person)
+                .push_bind(&d.user_id)
+                .push_bind(&x.device_id)
+                .push_bind(&x.brand)
+                .push_bind(x.offer_id.to_string())
+                .push_bind(x.fence_id.to_string())
+                .push_bind(&x.title)
+                .push_bind(&x.body)
+                .push_bind(&x.redemption_code)
+                .push_bind(x.expires_at.map(ms));
+        });
+        q.push(") AS v WHERE ").push(MINE);
+    }
+    q.push(format!(
+        "; SELECT {job} AS job, d.app_id, d.checkin_id, d.user_id, d.fingerprint, d.response
+           FROM decisions d JOIN ("
+    ));
+    q.push_values(rows, |mut row, &i| {
+        let d = &batch[i];
+        row.push_bind(&d.app)
+            .push_bind(&d.checkin_id)
+            .push_bind(ms(d.at))
+            .push_bind(d.latency_us);
+    });
+    q.push(
+        ") AS v ON d.app_id = v.column1 AND d.checkin_id = v.column2
+         WHERE NOT (d.at = v.column3 AND d.latency_us = v.column4)",
+    );
+}
+
+/// Decisions per round trip: the writer batches at most 256; the deliveries statement then
+/// binds 15 × 256 parameters, far below SQLite's bound of 32,766 per statement.
+const ROWS_PER_STATEMENT: usize = 256;

@@ -1,0 +1,125 @@
+//! An event's row and its effect, as one write for the group commit.
+
+use super::commit::Statements;
+use super::ms;
+use crate::events::{Event, EventKind, Status};
+use sqlx::{QueryBuilder, Sqlite};
+
+/// The delivery state a delivery event was checked against, and where it moves it.
+pub(super) struct DeliveryGuard {
+    /// The delivery.
+    pub id: String,
+    /// Its status when checked.
+    pub from: Status,
+    /// The status the event moves it to, if any.
+    pub to: Option<Status>,
+}
+
+/// An event's row and effect, as a write for the group commit. The event's `INSERT` returns
+/// one row when it inserted the event; its effect runs only then (`changes() = 1`).
+pub(super) struct EventWrite {
+    /// The sending app.
+    pub app: String,
+    /// The person it concerns.
+    pub person: String,
+    /// The event.
+    pub ev: Event,
+    /// Its body as received.
+    pub body: String,
+    /// When it was received (ms).
+    pub received_at: i64,
+    /// For a delivery event: the state it was checked against.
+    pub guard: Option<DeliveryGuard>,
+}
+
+impl Statements for EventWrite {
+    fn push(&self, q: &mut QueryBuilder<Sqlite>, job: i64) {
+        let ev = &self.ev;
+        q.push(
+            "INSERT INTO events (app_id, event_id, person, kind, occurred_at, received_at,
+               brand_id, delivery_id, body) SELECT ",
+        );
+        {
+            let mut v = q.separated(", ");
+            v.push_bind(self.app.clone())
+                .push_bind(ev.event_id.clone())
+                .push_bind(self.person.clone())
+                .push_bind(ev.kind.name())
+                .push_bind(ms(ev.occurred_at))
+                .push_bind(self.received_at)
+                .push_bind(ev.kind.brand().map(|b| b.as_str().to_string()))
+                .push_bind(ev.kind.delivery().map(|d| d.to_string()))
+                .push_bind(self.body.clone());
+        }
+        // A row comes back only when the event was new. (`WHERE true` lets SQLite parse the
+        // upsert after `INSERT ... SELECT`.)
+        let returning =
+            format!(" ON CONFLICT (app_id, event_id) DO NOTHING RETURNING {job} AS job");
+        if let Some(g) = &self.guard {
+            q.push(" WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = ")
+                .push_bind(g.id.clone())
+                .push(" AND status = ")
+                .push_bind(g.from.as_str())
+                .push(")")
+                .push(&returning);
+            if let Some(next) = g.to {
+                let column = match next {
+                    Status::Opened => "opened_at",
+                    Status::Dismissed => "dismissed_at",
+                    Status::Redeemed => "redeemed_at",
+                    Status::Delivered => "created_at",
+                };
+                q.push("; UPDATE deliveries SET status = ")
+                    .push_bind(next.as_str())
+                    .push(format!(", {column} = COALESCE({column}, "))
+                    .push_bind(ms(ev.occurred_at))
+                    .push(") WHERE id = ")
+                    .push_bind(g.id.clone())
+                    .push(" AND changes() = 1");
+            }
+            return;
+        }
+        q.push(" WHERE true").push(&returning);
+        match &ev.kind {
+            EventKind::Purchase(p) => {
+                q.push(
+                    "; INSERT INTO purchases (person, brand_id, sku, category, amount, currency,
+                       channel, fence_id, at) SELECT ",
+                );
+                let mut v = q.separated(", ");
+                v.push_bind(self.person.clone())
+                    .push_bind(p.brand.as_str().to_string())
+                    .push_bind(p.sku.clone())
+                    .push_bind(p.category.clone())
+                    .push_bind(p.amount)
+                    .push_bind(p.currency.clone())
+                    .push_bind(
+                        serde_json::to_value(p.channel)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string)),
+                    )
+                    .push_bind(p.fence_id.map(|f| f.to_string()))
+                    .push_bind(ms(ev.occurred_at));
+                q.push(" WHERE changes() = 1");
+            }
+            EventKind::Follow { brand } => {
+                q.push("; INSERT OR IGNORE INTO follows (person, brand_id, since) SELECT ")
+                    .push_bind(self.person.clone())
+                    .push(", ")
+                    .push_bind(brand.as_str().to_string())
+                    .push(", ")
+                    .push_bind(ms(ev.occurred_at))
+                    .push(" WHERE changes() = 1");
+            }
+            EventKind::Unfollow { brand } => {
+                q.push("; DELETE FROM follows WHERE person = ")
+                    .push_bind(self.person.clone())
+                    .push(" AND brand_id = ")
+                    .push_bind(brand.as_str().to_string())
+                    .push(" AND changes() = 1");
+            }
+            // Delivery events carry a guard (above); traits are not written here.
+            _ => {}
+        }
+    }
+}
