@@ -4,9 +4,8 @@ use super::BrandPath;
 use super::extract::ValidJson;
 use crate::auth::Principal;
 use crate::error::ApiError;
-pub use crate::services::catalog::NewBrand;
+pub use crate::services::catalog::{Brand, NewBrand};
 use crate::state::AppState;
-use crate::store::Brand;
 use actix_web::{HttpResponse, web};
 
 /// Create a brand (admin).

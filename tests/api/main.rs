@@ -10,6 +10,7 @@ mod fences;
 mod habits;
 mod helpers;
 mod hostile;
+mod layering;
 mod limits;
 mod offers;
 mod operations;
