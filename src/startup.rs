@@ -18,7 +18,8 @@ use crate::redis_conns::{self, Calls, PerThread};
 use crate::services::events::EventDeps;
 use crate::services::people::PeopleDeps;
 use crate::services::{
-    AccessService, CatalogService, EventService, PeopleService, Services, SupportService,
+    AccessService, CatalogService, EventService, HealthService, PeopleService, Services,
+    SupportService,
 };
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -163,6 +164,7 @@ fn services(
             clock.clone(),
             engine.config.attribution_days,
         )),
+        health: Arc::new(HealthService::new(store.clone(), engine.limiter.clone())),
         people,
     }
 }

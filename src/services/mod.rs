@@ -10,6 +10,7 @@
 pub mod access;
 pub mod catalog;
 pub mod events;
+pub mod health;
 pub mod paging;
 pub mod people;
 pub mod support;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 pub use access::AccessService;
 pub use catalog::CatalogService;
 pub use events::EventService;
+pub use health::HealthService;
 pub use people::PeopleService;
 pub use support::SupportService;
 
@@ -39,6 +41,8 @@ pub struct Services {
     pub events: Arc<EventService>,
     /// Support reads and the read log.
     pub support: Arc<SupportService>,
+    /// Readiness probes.
+    pub health: Arc<HealthService>,
 }
 
 impl From<StoreError> for ApiError {
