@@ -13,9 +13,9 @@ use std::sync::Arc;
 pub struct AppState {
     /// The use cases every handler calls.
     pub services: Services,
-    /// The durable store (readiness probes; tests).
+    /// The durable store. Handlers go through `services`; this stays for start-up and tests.
     pub store: Arc<dyn Store>,
-    /// Published after every accepted change.
+    /// Published after every accepted change (by the services); tests subscribe here.
     pub feed: ChangeFeed,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
