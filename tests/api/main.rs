@@ -14,6 +14,7 @@ mod layering;
 mod limits;
 mod offers;
 mod operations;
+mod services;
 mod strict_caps;
 mod support;
 mod weather;
