@@ -1,12 +1,13 @@
 //! The command line: `serve`, `migrate`, `keys create`.
 
-use crate::auth::{Role, generate_key};
+use crate::auth::Role;
 use crate::settings::{LogFormat, Overrides, Settings};
 use crate::startup::{Application, open_store, shutdown_signal};
 use crate::{demo, telemetry};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// geoffer: rare, relevant offers at the right moment.
 #[derive(Debug, Parser)]
@@ -160,35 +161,33 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 },
             )?;
             let store = open_store(&settings).await?;
-            let brand = match (role, brand) {
-                (Role::Brand, Some(b)) => {
-                    let id = crate::domain::BrandId::parse(&b).map_err(anyhow::Error::msg)?;
-                    anyhow::ensure!(
-                        store.get_brand(&id).await?.is_some(),
-                        "brand `{id}` does not exist"
-                    );
-                    Some(id)
-                }
-                (Role::Brand, None) => anyhow::bail!("a brand key needs --brand"),
-                (_, Some(_)) => anyhow::bail!("only brand keys take --brand"),
-                (_, None) => None,
-            };
-            let mut key = generate_key(role, brand);
-            match (role, app) {
-                (Role::App, Some(app)) => {
-                    crate::domain::check_tag(&app).map_err(anyhow::Error::msg)?;
-                    key.record.app = Some(app);
-                }
-                (_, Some(_)) => anyhow::bail!("only app keys take --app"),
-                _ => {}
-            }
-            store.create_key(None, &key.record).await?;
+            // The catalog service's rules, as for POST /v1/keys; no acting key in the audit.
+            let catalog = crate::services::catalog::CatalogService::new(
+                store,
+                crate::changes::ChangeFeed::new(1),
+                Arc::new(crate::clock::SystemClock),
+            );
+            let key = catalog
+                .mint_key(
+                    None,
+                    crate::services::catalog::NewKeyRequest { role, brand, app },
+                )
+                .await
+                .map_err(|e| {
+                    let p = e.to_problem();
+                    let fields: Vec<String> = p
+                        .errors
+                        .iter()
+                        .map(|f| format!("{}: {}", f.pointer, f.reason))
+                        .collect();
+                    anyhow::anyhow!("{} {}", p.detail, fields.join("; "))
+                })?;
             eprintln!(
                 "created {} key {} (shown once; store it now)",
                 role.as_str(),
-                key.record.id
+                key.id
             );
-            println!("{}", key.plaintext);
+            println!("{}", key.key);
             Ok(())
         }
     }

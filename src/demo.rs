@@ -1,20 +1,15 @@
 //! `serve --demo`: a fresh embedded database loaded from `fixtures/`, keys printed, and
-//! copy-paste curl commands. The fixtures go through the same validation as the API.
+//! copy-paste curl commands. The fixtures go through the API's own services, so the same
+//! validation, store writes and change-feed publishes.
 
 use crate::api::extract::parse_json;
-use crate::api::fences::ImportInput;
-use crate::auth::{Principal, Role, generate_key};
-use crate::changes::Change;
-use crate::domain::BrandId;
-use crate::fences::parse_feature;
-use crate::offers::{OfferSpec, validate_offer};
+use crate::auth::{Principal, Role};
+use crate::offers::OfferSpec;
 use crate::people::ConsentInput;
+use crate::services::catalog::{ImportInput, NewBrand};
 use crate::state::AppState;
-use crate::store::Brand;
 use anyhow::Context;
-use serde::Deserialize;
 use std::path::Path;
-use std::sync::Arc;
 
 /// The consented demo person the printed check-ins speak for.
 pub const DEMO_USER: &str = "demo-user";
@@ -49,101 +44,55 @@ pub struct DemoWorld {
     pub offers: usize,
 }
 
-#[derive(Deserialize)]
-struct BrandFixture {
-    id: String,
-    name: String,
-}
-
-/// Loads brands, fences and offers from `dir` and creates one key per role.
+/// Loads brands, fences and offers from `dir` and creates one key per role, through the same
+/// services (and so the same validation) as the API.
 pub async fn load(state: &AppState, dir: &Path) -> anyhow::Result<DemoWorld> {
-    let admin = generate_key(Role::Admin, None);
-    state.store.create_key(None, &admin.record).await?;
+    let (catalog, people) = (&state.services.catalog, &state.services.people);
+    let admin = catalog.bootstrap_key(Role::Admin, None).await?;
     let actor = Principal {
         key_id: admin.record.id.clone(),
         role: Role::Admin,
         brand: None,
         app: None,
     };
-    let brands: Vec<BrandFixture> = read_json(&dir.join("brands.json"))?;
+    let brands: Vec<NewBrand> = read_json(&dir.join("brands.json"))?;
     let (mut fences, mut offers, mut brand_keys) = (0, 0, Vec::new());
     for b in brands {
-        let id = BrandId::parse(&b.id).map_err(anyhow::Error::msg)?;
-        state
-            .store
-            .create_brand(
-                &actor,
-                &Brand {
-                    id: id.clone(),
-                    name: b.name.clone(),
-                    created_at: state.engine.clock.now(),
-                },
-            )
+        let brand = catalog.create_brand(&actor, b).await?;
+        let id = brand.id.to_string();
+        let key = catalog
+            .bootstrap_key(Role::Brand, Some(brand.id.clone()))
             .await?;
-        state.feed.publish(Change::BrandUpserted {
-            id: id.clone(),
-            name: b.name,
-        });
-        let key = generate_key(Role::Brand, Some(id.clone()));
-        state.store.create_key(None, &key.record).await?;
-        brand_keys.push((id.to_string(), key.plaintext));
+        brand_keys.push((id.clone(), key.plaintext));
 
         let path = dir.join("geofences").join(format!("{id}.geojson"));
-        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-        let fc: ImportInput =
-            parse_json(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        let drafts = fc
-            .features
-            .iter()
-            .enumerate()
-            .map(|(i, f)| parse_feature(f, &format!("/features/{i}")))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| anyhow::anyhow!("{}: {:?}", path.display(), e))?;
-        let stored = state
-            .store
-            .put_fences(&actor, &id, drafts, true, state.engine.clock.now())
-            .await?;
-        fences += stored.len();
-        state.feed.publish(Change::FencesImported {
-            brand: id.clone(),
-            fences: Arc::new(stored.into_iter().map(|(f, _)| f).collect()),
-        });
+        let fc: ImportInput = read_json(&path)?;
+        let imported = catalog
+            .import_fences(&actor, &id, &fc)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_problem().detail))?;
+        fences += imported.ids.len();
 
         let path = dir.join("offers").join(format!("{id}.json"));
         let specs: Vec<OfferSpec> = read_json(&path)?;
         for (i, spec) in specs.into_iter().enumerate() {
-            let problems = validate_offer(&spec);
-            anyhow::ensure!(
-                problems.is_empty(),
-                "{} offer {i}: {problems:?}",
-                path.display()
-            );
-            let offer = state
-                .store
-                .create_offer(&actor, &id, spec, state.engine.clock.now())
-                .await?;
-            state.feed.publish(Change::OfferUpserted(Arc::new(offer)));
+            catalog.create_offer(&actor, &id, spec).await.map_err(|e| {
+                let p = e.to_problem();
+                anyhow::anyhow!("{} offer {i}: {} {:?}", path.display(), p.detail, p.errors)
+            })?;
             offers += 1;
         }
     }
-    let app = generate_key(Role::App, None);
-    state.store.create_key(None, &app.record).await?;
+    let app = catalog.bootstrap_key(Role::App, None).await?;
     // The demo person has said yes, so the printed check-in works without a consent step.
     let yes = ConsentInput {
         location: true,
         personalization: true,
     };
-    state
-        .store
-        .put_consent(
-            crate::auth::DEFAULT_APP,
-            DEMO_USER,
-            &yes,
-            state.engine.clock.now(),
-        )
+    people
+        .change_consent(crate::auth::DEFAULT_APP, DEMO_USER, &yes)
         .await?;
-    let support = generate_key(Role::Support, None);
-    state.store.create_key(None, &support.record).await?;
+    let support = catalog.bootstrap_key(Role::Support, None).await?;
     Ok(DemoWorld {
         admin_key: admin.plaintext,
         brand_keys,

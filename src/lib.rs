@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod offers;
 pub mod people;
 pub mod redis_conns;
+pub mod services;
 pub mod settings;
 pub mod startup;
 pub mod state;

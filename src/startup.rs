@@ -15,6 +15,12 @@ use crate::limits::{InProcessLimiter, Limiter, RedisLimiter};
 use crate::metrics::Metrics;
 use crate::people::gate::{ConsentGate, InProcessGate, RedisGate};
 use crate::redis_conns::{self, Calls, PerThread};
+use crate::services::events::EventDeps;
+use crate::services::people::PeopleDeps;
+use crate::services::{
+    AccessService, CatalogService, EventService, HealthService, PeopleService, Services,
+    SupportService,
+};
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::store::Store;
@@ -121,6 +127,48 @@ fn weather(settings: &Settings) -> anyhow::Result<Arc<dyn WeatherProvider>> {
     )?))
 }
 
+/// The use cases, over the same store, feed, hot state and clock as the engine.
+fn services(
+    engine: &Engine,
+    feed: &ChangeFeed,
+    admission: &Arc<Admission>,
+    keys: &Arc<crate::auth::KeyCache>,
+) -> Services {
+    let (store, clock) = (&engine.store, &engine.clock);
+    let people = Arc::new(PeopleService::new(PeopleDeps {
+        store: store.clone(),
+        gate: engine.consents.clone(),
+        limiter: engine.limiter.clone(),
+        habits: engine.habits.clone(),
+        admission: admission.clone(),
+        clock: clock.clone(),
+    }));
+    Services {
+        access: Arc::new(AccessService::new(store.clone(), keys.clone())),
+        catalog: Arc::new(CatalogService::new(
+            store.clone(),
+            feed.clone(),
+            clock.clone(),
+        )),
+        events: Arc::new(EventService::new(EventDeps {
+            store: store.clone(),
+            people: people.clone(),
+            catalog: engine.catalog.clone(),
+            limiter: engine.limiter.clone(),
+            clock: clock.clone(),
+            dismissal_cooldown_days: engine.config.dismissal_cooldown_days,
+        })),
+        support: Arc::new(SupportService::new(
+            store.clone(),
+            engine.catalog.clone(),
+            clock.clone(),
+            engine.config.attribution_days,
+        )),
+        health: Arc::new(HealthService::new(store.clone(), engine.limiter.clone())),
+        people,
+    }
+}
+
 impl Application {
     /// Builds with the system clock.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
@@ -175,8 +223,11 @@ impl Application {
             Duration::from_millis(settings.checkin_queue_wait_ms),
             &metrics,
         ));
+        let keys: Arc<crate::auth::KeyCache> = Arc::default();
+        let services = services(&engine, &feed, &admission, &keys);
         let draining = Arc::new(AtomicBool::new(false));
         let state = AppState {
+            services,
             admission,
             draining: draining.clone(),
             store,
@@ -184,7 +235,7 @@ impl Application {
             metrics,
             settings: Arc::new(settings),
             engine,
-            keys: Arc::default(),
+            keys,
         };
         let listener = TcpListener::bind(&state.settings.bind)
             .with_context(|| format!("binding {}", state.settings.bind))?;

@@ -3,6 +3,7 @@
 use crate::changes::ChangeFeed;
 use crate::checkins::Engine;
 use crate::metrics::Metrics;
+use crate::services::Services;
 use crate::settings::Settings;
 use crate::store::Store;
 use std::sync::Arc;
@@ -10,9 +11,11 @@ use std::sync::Arc;
 /// Shared application state (cheap to clone: everything is behind `Arc`).
 #[derive(Clone)]
 pub struct AppState {
-    /// The durable store.
+    /// The use cases every handler calls.
+    pub services: Services,
+    /// The durable store. Handlers go through `services`; this stays for start-up and tests.
     pub store: Arc<dyn Store>,
-    /// Published after every accepted change.
+    /// Published after every accepted change (by the services); tests subscribe here.
     pub feed: ChangeFeed,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,

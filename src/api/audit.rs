@@ -1,14 +1,13 @@
 //! `/v1/audit/changes` (who changed what) and `/v1/audit/reads` (who read whose data).
 
 use super::extract::ValidQuery;
-use super::paging;
-use crate::audit::{AuditEntry, AuditQuery};
-use crate::auth::{Principal, Role};
+use crate::audit::AuditEntry;
+use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::services::support::{PageAsk, ReadsAsk, Window};
 use crate::state::AppState;
-use crate::support::reads::WHATS;
-use crate::support::{ReadEntry, ReadQuery, ReadRecord};
-use actix_web::{HttpRequest, HttpResponse, web};
+use crate::support::ReadEntry;
+use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -51,42 +50,23 @@ pub async fn changes(
     q: ValidQuery<ChangesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.0;
-    if let Some(b) = q.brand.as_deref() {
-        crate::domain::BrandId::parse(b).map_err(|e| ApiError::BadRequest {
-            errors: vec![crate::error::FieldError::new("/query/brand", e.clone())],
-            detail: e,
-        })?;
-    }
-    let brand = match who.role {
-        Role::Admin | Role::Support => q.brand,
-        Role::Brand => {
-            let own = who.brand.as_ref().map(|b| b.to_string());
-            if q.brand.is_some() && q.brand != own {
-                return Err(ApiError::NotFound("brand not found".into()));
-            }
-            own
-        }
-        Role::App => {
-            return Err(ApiError::Forbidden(
-                "app keys cannot read the audit log".into(),
-            ));
-        }
-    };
-    let limit = paging::limit(q.limit)?;
-    let query = AuditQuery {
-        brand,
+    let window = Window {
         from: q.from,
         to: q.to,
-        before_id: paging::decode::<i64>(q.cursor.as_deref())?,
-        limit: limit + 1,
     };
-    let mut items = state.store.list_changes(&query).await?;
-    let more = items.len() > limit as usize;
-    items.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| items.last().map(|e| paging::encode(&e.id.to_string())))
-        .flatten();
-    Ok(HttpResponse::Ok().json(ChangesPage { items, next_cursor }))
+    let page = PageAsk {
+        cursor: q.cursor.as_deref(),
+        limit: q.limit,
+    };
+    let page = state
+        .services
+        .support
+        .changes(&who, q.brand, window, page)
+        .await?;
+    Ok(HttpResponse::Ok().json(ChangesPage {
+        items: page.items,
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// Filters of the read log.
@@ -129,64 +109,21 @@ pub async fn reads(
     q: ValidQuery<ReadsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.0;
-    if !matches!(who.role, Role::Admin | Role::Support) {
-        return Err(ApiError::Forbidden(format!(
-            "{} keys cannot read the read log",
-            who.role.as_str()
-        )));
-    }
-    if let Some(w) = q.what.as_deref().filter(|w| !WHATS.contains(w)) {
-        let detail = format!(
-            "`{w}` is not a kind of read; use one of {}",
-            WHATS.join(", ")
-        );
-        return Err(ApiError::BadRequest {
-            errors: vec![crate::error::FieldError::new("/query/what", detail.clone())],
-            detail,
-        });
-    }
-    let limit = paging::limit(q.limit)?;
-    let query = ReadQuery {
-        from: q.from,
-        to: q.to,
+    let ask = ReadsAsk {
+        window: Window {
+            from: q.from,
+            to: q.to,
+        },
         key_id: q.key_id,
         what: q.what,
-        before_id: paging::decode::<i64>(q.cursor.as_deref())?,
-        limit: limit + 1,
     };
-    let mut items = state.store.list_reads(&query).await?;
-    let more = items.len() > limit as usize;
-    items.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| items.last().map(|e| paging::encode(&e.id.to_string())))
-        .flatten();
-    Ok(HttpResponse::Ok().json(ReadsPage { items, next_cursor }))
-}
-
-/// Records that `who` read a person's data: `what` kind of read, of `subject` (a user id of
-/// `app`; `None` when the read spans many people). Called after the read succeeded and
-/// before the answer leaves, so an answer is never sent without its record.
-pub(crate) async fn log_read(
-    state: &AppState,
-    who: &Principal,
-    req: &HttpRequest,
-    what: &'static str,
-    app: Option<&str>,
-    subject: Option<&str>,
-) -> Result<(), ApiError> {
-    let record = ReadRecord {
-        at: state.engine.clock.now(),
-        key_id: who.key_id.clone(),
-        role: who.role.as_str().to_string(),
-        brand: who.brand.as_ref().map(|b| b.to_string()),
-        what,
-        app: app.map(str::to_string),
-        subject: subject.map(str::to_string),
-        query: req
-            .uri()
-            .path_and_query()
-            .map_or_else(|| req.path().to_string(), |p| p.to_string()),
+    let page = PageAsk {
+        cursor: q.cursor.as_deref(),
+        limit: q.limit,
     };
-    state.store.record_read(&record).await?;
-    Ok(())
+    let page = state.services.support.reads(&who, ask, page).await?;
+    Ok(HttpResponse::Ok().json(ReadsPage {
+        items: page.items,
+        next_cursor: page.next_cursor,
+    }))
 }

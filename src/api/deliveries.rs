@@ -1,31 +1,22 @@
 //! `/v1/deliveries`: every offer sent, newest first, as JSON pages or a streamed CSV / NDJSON
 //! export (by `Accept`). Support and admin read across brands, brand keys their own brand.
 
-use super::audit::log_read;
 use super::extract::ValidQuery;
-use super::{id_path, paging};
+use super::reader;
 use crate::auth::Principal;
-use crate::domain::BrandId;
-use crate::error::{ApiError, FieldError};
-use crate::people::{PersonId, check_user_id};
+use crate::error::ApiError;
+use crate::services::support::DeliveryAsk;
 use crate::state::AppState;
-use crate::store::Store;
-use crate::support::deliveries::STATUSES;
-use crate::support::export::{self, Format};
-use crate::support::{Delivery, DeliveryFilter, DeliveryKey, Scope};
+use crate::support::Delivery;
+use crate::support::export::Format;
 use actix_web::http::header::{ACCEPT, CONTENT_DISPOSITION};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
-use futures_util::{StreamExt, TryStreamExt, stream};
+use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-
-/// Rows fetched per query while streaming an export: large enough to amortise the round
-/// trip, small enough that memory stays flat for any export size.
-const EXPORT_BATCH: u32 = 1_000;
 
 /// Filters of the deliveries list and export.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -69,57 +60,6 @@ pub struct DeliveriesPage {
     pub next_cursor: Option<String>,
 }
 
-fn bad(pointer: &str, detail: String) -> ApiError {
-    ApiError::BadRequest {
-        errors: vec![FieldError::new(format!("/query/{pointer}"), detail.clone())],
-        detail,
-    }
-}
-
-/// The store filter for this query and key, or why the query is wrong.
-fn filter(q: &DeliveriesQuery, scope: &Scope) -> Result<DeliveryFilter, ApiError> {
-    let brand = match (scope.brand(), &q.brand) {
-        (Some(own), Some(asked)) if own != asked => {
-            return Err(ApiError::NotFound(format!("brand `{asked}` not found")));
-        }
-        (Some(own), _) => Some(own.to_string()),
-        (None, Some(asked)) => {
-            BrandId::parse(asked).map_err(|e| bad("brand", e.to_string()))?;
-            Some(asked.clone())
-        }
-        (None, None) => None,
-    };
-    if let Some(s) = q.status.as_deref().filter(|s| !STATUSES.contains(s)) {
-        return Err(bad(
-            "status",
-            format!("`{s}` is not a status; use one of {}", STATUSES.join(", ")),
-        ));
-    }
-    if let (Some(from), Some(to)) = (q.from, q.to)
-        && from > to
-    {
-        return Err(bad("to", "`to` must not be before `from`".into()));
-    }
-    Ok(DeliveryFilter {
-        person: subject(q.app.as_deref(), q.user_id.as_deref())?.map(|(_, p)| p),
-        brand,
-        offer_id: q.offer_id,
-        fence_id: q.fence_id,
-        status: q.status.clone(),
-        from: q.from,
-        to: q.to,
-    })
-}
-
-/// The app (default `default`) and, with a user id, the person it names.
-fn subject(app: Option<&str>, user: Option<&str>) -> Result<Option<(String, String)>, ApiError> {
-    let app = app.unwrap_or(crate::auth::DEFAULT_APP);
-    check_user_id(app).map_err(|e| bad("app", e.replace("user_id", "app")))?;
-    let Some(user) = user else { return Ok(None) };
-    check_user_id(user).map_err(|e| bad("user_id", e))?;
-    Ok(Some((app.to_string(), PersonId::of(app, user).to_string())))
-}
-
 /// Deliveries newest first (admin, support; brand keys their own brand). `Accept: text/csv`
 /// or `application/x-ndjson` streams every matching row instead of one page.
 #[utoipa::path(get, path = "/v1/deliveries", tag = "support", security(("bearer" = [])),
@@ -135,84 +75,45 @@ pub async fn list(
     q: ValidQuery<DeliveriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.0;
-    let scope = Scope::of(&who)?;
-    let f = filter(&q, &scope)?;
+    let r = reader(&who, &req);
+    let support = &state.services.support;
+    let ask = DeliveryAsk {
+        app: q.app,
+        user_id: q.user_id,
+        brand: q.brand,
+        offer_id: q.offer_id,
+        fence_id: q.fence_id,
+        status: q.status,
+        from: q.from,
+        to: q.to,
+    };
+    let asked = support.delivery_request(&r, ask)?;
     let accept = req.headers().get(ACCEPT).and_then(|v| v.to_str().ok());
     let format = Format::negotiate(accept).map_err(ApiError::NotAcceptable)?;
-    let limit = paging::limit(q.limit)?;
-    let after = paging::decode::<DeliveryKey>(q.cursor.as_deref())?;
-    let app = q.app.as_deref().unwrap_or(crate::auth::DEFAULT_APP);
-    let what = if format == Format::Json {
-        "deliveries"
-    } else {
-        "export"
-    };
-    let subject = q.user_id.as_deref();
-    if format != Format::Json {
-        log_read(&state, &who, &req, what, subject.map(|_| app), subject).await?;
-        return Ok(stream_export(state.store.clone(), f, after, format));
+    let (cursor, limit) = (q.cursor.as_deref(), q.limit);
+    if format == Format::Json {
+        let page = support.deliveries(&r, &asked, cursor, limit).await?;
+        return Ok(HttpResponse::Ok().json(DeliveriesPage {
+            items: page.items,
+            next_cursor: page.next_cursor,
+        }));
     }
-    let mut items = state.store.list_deliveries(&f, after, limit + 1).await?;
-    let more = items.len() > limit as usize;
-    items.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| {
-            items
-                .last()
-                .map(|d| paging::encode(&DeliveryKey::of(d).to_string()))
-        })
-        .flatten();
-    log_read(&state, &who, &req, what, subject.map(|_| app), subject).await?;
-    Ok(HttpResponse::Ok().json(DeliveriesPage { items, next_cursor }))
-}
-
-/// Streams every matching row in batches over the same keyset, so memory stays flat and rows
-/// arriving meanwhile (always newer than the first batch) neither repeat nor shift the export.
-fn stream_export(
-    store: Arc<dyn Store>,
-    f: DeliveryFilter,
-    start: Option<DeliveryKey>,
-    format: Format,
-) -> HttpResponse {
-    let header = match format {
-        Format::Csv => export::csv_header(),
-        _ => String::new(),
-    };
-    let line = match format {
-        Format::Csv => export::csv_line,
-        _ => export::ndjson_line,
-    };
-    // State: Some(after) while there may be more rows, None once a short batch ended it.
-    let pages = stream::try_unfold(Some(start), move |next| {
-        let (store, f) = (store.clone(), f.clone());
-        async move {
-            let Some(after) = next else { return Ok(None) };
-            let rows = store.list_deliveries(&f, after, EXPORT_BATCH).await?;
-            if rows.is_empty() {
-                return Ok(None);
-            }
-            let next =
-                (rows.len() == EXPORT_BATCH as usize).then(|| rows.last().map(DeliveryKey::of));
-            let chunk: String = rows.iter().map(line).collect();
-            Ok::<_, crate::store::StoreError>(Some((Bytes::from(chunk), next)))
-        }
-    })
-    .inspect_err(|e| tracing::error!(error = %e, "delivery export stopped"));
-    let body = stream::once(async move { Ok(Bytes::from(header)) })
-        .chain(pages)
-        .filter(|chunk| std::future::ready(!chunk.as_ref().is_ok_and(Bytes::is_empty)));
+    let chunks = support
+        .export(&r, asked, cursor, limit, format)
+        .await?
+        .map_ok(Bytes::from);
     let name = if format == Format::Csv {
         "csv"
     } else {
         "ndjson"
     };
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .content_type(format.content_type())
         .insert_header((
             CONTENT_DISPOSITION,
             format!("attachment; filename=\"deliveries.{name}\""),
         ))
-        .streaming(body)
+        .streaming(chunks))
 }
 
 /// One delivery (admin, support; brand keys their own brand's).
@@ -225,20 +126,10 @@ pub async fn get(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let scope = Scope::of(&who)?;
-    let id = id_path(&path, "delivery")?;
-    let found = state.store.get_delivery(id).await?;
-    let d = found
-        .filter(|d| scope.sees_brand(Some(&d.brand)))
-        .ok_or_else(|| ApiError::NotFound(format!("delivery `{id}` not found")))?;
-    log_read(
-        &state,
-        &who,
-        &req,
-        "delivery",
-        Some(&d.app),
-        Some(&d.user_id),
-    )
-    .await?;
+    let d = state
+        .services
+        .support
+        .delivery(&reader(&who, &req), &path)
+        .await?;
     Ok(HttpResponse::Ok().json(d))
 }

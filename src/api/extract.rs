@@ -1,7 +1,7 @@
 //! Extractors that turn every malformed request into a problem+json naming the field:
 //! JSON bodies (with size limit and content-type check) and query strings.
 
-use crate::auth::{Principal, hash_secret, split_key};
+use crate::auth::Principal;
 use crate::error::{ApiError, FieldError};
 use crate::state::AppState;
 use actix_web::dev::Payload;
@@ -10,7 +10,6 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
-use subtle::ConstantTimeEq;
 
 /// The largest body an endpoint accepts; set per resource with `app_data`.
 #[derive(Debug, Clone, Copy)]
@@ -154,30 +153,7 @@ impl FromRequest for Principal {
                 .as_deref()
                 .and_then(|h| h.strip_prefix("Bearer "))
                 .ok_or(ApiError::Unauthorized)?;
-            let (id, secret) = split_key(key.trim()).ok_or(ApiError::Unauthorized)?;
-            let record = match state.keys.get(id) {
-                Some(r) => r,
-                None => {
-                    let r = state
-                        .store
-                        .find_key(id)
-                        .await
-                        .map_err(|e| ApiError::Internal(e.into()))?;
-                    let r = r.ok_or(ApiError::Unauthorized)?;
-                    state.keys.put(r.clone());
-                    r
-                }
-            };
-            // Constant-time: how much of a guess matched must not show in the timing.
-            if !bool::from(record.secret_hash.ct_eq(&hash_secret(secret))) {
-                return Err(ApiError::Unauthorized);
-            }
-            Ok(Principal {
-                key_id: record.id,
-                role: record.role,
-                brand: record.brand,
-                app: record.app,
-            })
+            state.services.access.authenticate(key).await
         })
     }
 }

@@ -1,20 +1,15 @@
 //! `/v1/brands/{brand}/geofences`: brands manage their fences.
 
-use super::brands::existing;
 use super::extract::{ValidJson, ValidQuery};
-use super::{BrandItemPath, BrandPath, id_path, paging};
+use super::{BrandItemPath, BrandPath};
 use crate::auth::Principal;
-use crate::changes::Change;
-use crate::error::{ApiError, FieldError};
-use crate::fences::{FeatureInput, FenceFeature, parse_feature};
+use crate::error::ApiError;
+use crate::fences::{FeatureInput, FenceFeature};
+pub use crate::services::catalog::{ImportInput, ImportResult, MAX_IMPORT};
 use crate::state::AppState;
-use crate::store::{FencePage, Upserted};
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 /// Query of the fence list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -43,36 +38,6 @@ pub struct FencePageView {
     pub next_cursor: Option<String>,
 }
 
-/// A FeatureCollection to import.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ImportInput {
-    /// Must be `FeatureCollection`.
-    #[serde(rename = "type")]
-    #[schema(pattern = "^FeatureCollection$")]
-    pub type_: String,
-    /// The fences: 1–200,000, `external_id`s distinct.
-    #[schema(min_items = 1, max_items = 200000)]
-    pub features: Vec<FeatureInput>,
-    /// Accepted and ignored.
-    #[serde(default)]
-    pub bbox: Option<Vec<f64>>,
-}
-
-/// What an import did.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ImportResult {
-    /// New fences.
-    pub created: usize,
-    /// Fences replaced because their `external_id` already existed.
-    pub updated: usize,
-    /// The fence ids, in the order of the features.
-    pub ids: Vec<Uuid>,
-}
-
-/// The most features one import takes.
-pub const MAX_IMPORT: usize = 200_000;
-
 /// Create a fence.
 #[utoipa::path(post, path = "/v1/brands/{brand}/geofences", tag = "geofences", security(("bearer" = [])),
     params(BrandPath), request_body = FeatureInput,
@@ -84,17 +49,11 @@ pub async fn create(
     path: web::Path<BrandPath>,
     body: ValidJson<FeatureInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = existing(&state, &who, &path.brand, true).await?;
-    let draft = parse_feature(&body.0, "").map_err(ApiError::validation)?;
-    let mut stored = state
-        .store
-        .put_fences(&who, &brand, vec![draft], false, state.engine.clock.now())
+    let view = state
+        .services
+        .catalog
+        .create_fence(&who, &path.brand, &body.0)
         .await?;
-    let (fence, _) = stored
-        .pop()
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("store returned no fence")))?;
-    let view = fence.to_feature();
-    state.feed.publish(Change::FenceUpserted(Arc::new(fence)));
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -107,30 +66,16 @@ pub async fn list(
     path: web::Path<BrandPath>,
     q: ValidQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = existing(&state, &who, &path.brand, false).await?;
     let q = q.0;
-    if let Some(tag) = q.tag.as_deref() {
-        crate::domain::check_tag(tag).map_err(|e| ApiError::BadRequest {
-            errors: vec![FieldError::new("/query/tag", e.clone())],
-            detail: e,
-        })?;
-    }
-    let limit = paging::limit(q.limit)?;
-    let page = FencePage {
-        tag: q.tag,
-        after: paging::decode::<Uuid>(q.cursor.as_deref())?,
-        limit: limit + 1,
-    };
-    let mut fences = state.store.list_fences(&brand, &page).await?;
-    let more = fences.len() > limit as usize;
-    fences.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| fences.last().map(|f| paging::encode(&f.id.to_string())))
-        .flatten();
+    let page = state
+        .services
+        .catalog
+        .list_fences(&who, &path.brand, q.tag, q.cursor.as_deref(), q.limit)
+        .await?;
     Ok(HttpResponse::Ok().json(FencePageView {
         type_: "FeatureCollection",
-        features: fences.iter().map(|f| f.to_feature()).collect(),
-        next_cursor,
+        features: page.items,
+        next_cursor: page.next_cursor,
     }))
 }
 
@@ -142,14 +87,12 @@ pub async fn get(
     who: Principal,
     path: web::Path<BrandItemPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = existing(&state, &who, &path.brand, false).await?;
-    let id = id_path(&path.id, "geofence")?;
-    let fence = state
-        .store
-        .get_fence(&brand, id)
-        .await?
-        .ok_or_else(|| not_found(id))?;
-    Ok(HttpResponse::Ok().json(fence.to_feature()))
+    let view = state
+        .services
+        .catalog
+        .fence(&who, &path.brand, &path.id)
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// Replace a fence.
@@ -163,16 +106,11 @@ pub async fn update(
     path: web::Path<BrandItemPath>,
     body: ValidJson<FeatureInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = existing(&state, &who, &path.brand, true).await?;
-    let id = id_path(&path.id, "geofence")?;
-    let draft = parse_feature(&body.0, "").map_err(ApiError::validation)?;
-    let fence = state
-        .store
-        .update_fence(&who, &brand, id, draft, state.engine.clock.now())
-        .await?
-        .ok_or_else(|| not_found(id))?;
-    let view = fence.to_feature();
-    state.feed.publish(Change::FenceUpserted(Arc::new(fence)));
+    let view = state
+        .services
+        .catalog
+        .update_fence(&who, &path.brand, &path.id, &body.0)
+        .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -184,14 +122,11 @@ pub async fn delete(
     who: Principal,
     path: web::Path<BrandItemPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = existing(&state, &who, &path.brand, true).await?;
-    let id = id_path(&path.id, "geofence")?;
     state
-        .store
-        .delete_fence(&who, &brand, id, state.engine.clock.now())
-        .await?
-        .ok_or_else(|| not_found(id))?;
-    state.feed.publish(Change::FenceRemoved { brand, id });
+        .services
+        .catalog
+        .delete_fence(&who, &path.brand, &path.id)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -206,62 +141,10 @@ pub async fn import(
     path: web::Path<BrandPath>,
     body: ValidJson<ImportInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = existing(&state, &who, &path.brand, true).await?;
-    let input = body.0;
-    let mut errors = Vec::new();
-    if input.type_ != "FeatureCollection" {
-        errors.push(FieldError::new("/type", "must be `FeatureCollection`"));
-    }
-    if input.features.is_empty() || input.features.len() > MAX_IMPORT {
-        errors.push(FieldError::new(
-            "/features",
-            format!("send 1-{MAX_IMPORT} features"),
-        ));
-    }
-    let mut drafts = Vec::with_capacity(input.features.len());
-    let mut seen: HashMap<&str, usize> = HashMap::new();
-    for (i, f) in input.features.iter().enumerate() {
-        match parse_feature(f, &format!("/features/{i}")) {
-            Ok(d) => drafts.push(d),
-            Err(e) => errors.extend(e),
-        }
-        if let Some(ext) = f.properties.external_id.as_deref()
-            && let Some(first) = seen.insert(ext, i)
-        {
-            errors.push(FieldError::new(
-                format!("/features/{i}/properties/external_id"),
-                format!("external_id `{ext}` is also used by feature {first}"),
-            ));
-        }
-        if errors.len() >= 100 {
-            break; // enough to act on; a broken export would otherwise produce megabytes of errors
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    let stored = state
-        .store
-        .put_fences(&who, &brand, drafts, true, state.engine.clock.now())
+    let result = state
+        .services
+        .catalog
+        .import_fences(&who, &path.brand, &body.0)
         .await?;
-    let created = stored
-        .iter()
-        .filter(|(_, how)| *how == Upserted::Created)
-        .count();
-    let ids = stored.iter().map(|(f, _)| f.id).collect();
-    let fences: Vec<_> = stored.into_iter().map(|(f, _)| f).collect();
-    let updated = fences.len() - created;
-    state.feed.publish(Change::FencesImported {
-        brand,
-        fences: Arc::new(fences),
-    });
-    Ok(HttpResponse::Ok().json(ImportResult {
-        created,
-        updated,
-        ids,
-    }))
-}
-
-fn not_found(id: Uuid) -> ApiError {
-    ApiError::NotFound(format!("geofence `{id}` not found"))
+    Ok(HttpResponse::Ok().json(result))
 }

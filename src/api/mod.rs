@@ -13,7 +13,6 @@ pub mod middleware;
 pub mod offers;
 pub mod openapi;
 pub mod ops;
-pub mod paging;
 pub mod results;
 pub mod schemas;
 pub mod timeline;
@@ -134,14 +133,16 @@ async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpRespons
     )))
 }
 
-/// Path segments arrive as text; a malformed brand or id simply names nothing (404), which
-/// also keeps a brand key from learning anything about the shape of other brands' ids.
-pub(crate) fn brand_path(s: &str) -> Result<crate::domain::BrandId, ApiError> {
-    crate::domain::BrandId::parse(s)
-        .map_err(|_| ApiError::NotFound(format!("brand `{s}` not found")))
-}
-
-/// Parses a resource id from the path (see [`brand_path`]).
-pub(crate) fn id_path(s: &str, what: &str) -> Result<uuid::Uuid, ApiError> {
-    uuid::Uuid::parse_str(s).map_err(|_| ApiError::NotFound(format!("{what} `{s}` not found")))
+/// The reader of a support request: its key, and the request as the read log keeps it.
+pub(crate) fn reader<'a>(
+    who: &'a crate::auth::Principal,
+    req: &actix_web::HttpRequest,
+) -> crate::services::support::Reader<'a> {
+    crate::services::support::Reader {
+        who,
+        query: req
+            .uri()
+            .path_and_query()
+            .map_or_else(|| req.path().to_string(), |p| p.to_string()),
+    }
 }

@@ -1,19 +1,14 @@
 //! `/v1/brands/{brand}/offers`: brands manage their offers.
 
-use super::brands::existing;
 use super::extract::{ValidJson, ValidQuery};
-use super::{BrandItemPath, BrandPath, id_path, paging};
+use super::{BrandItemPath, BrandPath};
 use crate::auth::Principal;
-use crate::changes::Change;
-use crate::domain::BrandId;
-use crate::error::{ApiError, FieldError};
-use crate::offers::{OfferSpec, OfferView, validate_offer};
+use crate::error::ApiError;
+use crate::offers::{OfferSpec, OfferView};
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 /// Query of the offer list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -36,26 +31,6 @@ pub struct OfferPage {
     pub next_cursor: Option<String>,
 }
 
-async fn checked(state: &AppState, brand: &BrandId, spec: &OfferSpec) -> Result<(), ApiError> {
-    let mut errors = validate_offer(spec);
-    if let Some(f) = &spec.targeting.fences
-        && !f.ids.is_empty()
-    {
-        for missing in state.store.missing_fences(brand, &f.ids).await? {
-            let i = f.ids.iter().position(|id| *id == missing).unwrap_or(0);
-            errors.push(FieldError::new(
-                format!("/targeting/fences/ids/{i}"),
-                format!("fence `{missing}` is not one of this brand's fences"),
-            ));
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(errors))
-    }
-}
-
 /// Create an offer.
 #[utoipa::path(post, path = "/v1/brands/{brand}/offers", tag = "offers", security(("bearer" = [])),
     params(BrandPath), request_body = OfferSpec,
@@ -66,14 +41,11 @@ pub async fn create(
     path: web::Path<BrandPath>,
     body: ValidJson<OfferSpec>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = existing(&state, &who, &path.brand, true).await?;
-    checked(&state, &brand, &body.0).await?;
-    let offer = state
-        .store
-        .create_offer(&who, &brand, body.0, state.engine.clock.now())
+    let view = state
+        .services
+        .catalog
+        .create_offer(&who, &path.brand, body.0)
         .await?;
-    let view = offer.to_view();
-    state.feed.publish(Change::OfferUpserted(Arc::new(offer)));
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -86,18 +58,14 @@ pub async fn list(
     path: web::Path<BrandPath>,
     q: ValidQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = existing(&state, &who, &path.brand, false).await?;
-    let limit = paging::limit(q.0.limit)?;
-    let after = paging::decode::<Uuid>(q.0.cursor.as_deref())?;
-    let mut offers = state.store.list_offers(&brand, after, limit + 1).await?;
-    let more = offers.len() > limit as usize;
-    offers.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| offers.last().map(|o| paging::encode(&o.id.to_string())))
-        .flatten();
+    let page = state
+        .services
+        .catalog
+        .list_offers(&who, &path.brand, q.0.cursor.as_deref(), q.0.limit)
+        .await?;
     Ok(HttpResponse::Ok().json(OfferPage {
-        items: offers.iter().map(|o| o.to_view()).collect(),
-        next_cursor,
+        items: page.items,
+        next_cursor: page.next_cursor,
     }))
 }
 
@@ -109,14 +77,12 @@ pub async fn get(
     who: Principal,
     path: web::Path<BrandItemPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = existing(&state, &who, &path.brand, false).await?;
-    let id = id_path(&path.id, "offer")?;
-    let offer = state
-        .store
-        .get_offer(&brand, id)
-        .await?
-        .ok_or_else(|| not_found(id))?;
-    Ok(HttpResponse::Ok().json(offer.to_view()))
+    let view = state
+        .services
+        .catalog
+        .offer(&who, &path.brand, &path.id)
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// Replace an offer.
@@ -130,16 +96,11 @@ pub async fn update(
     path: web::Path<BrandItemPath>,
     body: ValidJson<OfferSpec>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = existing(&state, &who, &path.brand, true).await?;
-    let id = id_path(&path.id, "offer")?;
-    checked(&state, &brand, &body.0).await?;
-    let offer = state
-        .store
-        .update_offer(&who, &brand, id, body.0, state.engine.clock.now())
-        .await?
-        .ok_or_else(|| not_found(id))?;
-    let view = offer.to_view();
-    state.feed.publish(Change::OfferUpserted(Arc::new(offer)));
+    let view = state
+        .services
+        .catalog
+        .update_offer(&who, &path.brand, &path.id, body.0)
+        .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -151,17 +112,10 @@ pub async fn delete(
     who: Principal,
     path: web::Path<BrandItemPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = existing(&state, &who, &path.brand, true).await?;
-    let id = id_path(&path.id, "offer")?;
     state
-        .store
-        .delete_offer(&who, &brand, id, state.engine.clock.now())
-        .await?
-        .ok_or_else(|| not_found(id))?;
-    state.feed.publish(Change::OfferRemoved { brand, id });
+        .services
+        .catalog
+        .delete_offer(&who, &path.brand, &path.id)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-fn not_found(id: Uuid) -> ApiError {
-    ApiError::NotFound(format!("offer `{id}` not found"))
 }

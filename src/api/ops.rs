@@ -18,16 +18,11 @@ pub async fn healthz() -> HttpResponse {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, description = "ready"), (status = 503, description = "a dependency is down")))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let (store, writes, limiter) = futures_util::join!(
-        state.store.ping(),
-        state.store.write_probe(),
-        state.engine.limiter.ping()
-    );
-    let (store, writes, limiter) = (store.is_ok(), writes.is_ok(), limiter.is_ok());
+    let c = state.services.health.check().await;
     let draining = state.draining.load(std::sync::atomic::Ordering::Relaxed);
-    let ready = store && writes && limiter && !draining;
+    let ready = c.store && c.store_writes && c.limiter && !draining;
     let ok = |b: bool| if b { "ok" } else { "down" };
-    let checks = json!({ "store": ok(store), "store_writes": ok(writes), "limiter": ok(limiter), "limiter_kind": state.engine.limiter.kind(), "draining": draining });
+    let checks = json!({ "store": ok(c.store), "store_writes": ok(c.store_writes), "limiter": ok(c.limiter), "limiter_kind": c.limiter_kind, "draining": draining });
     if ready {
         return HttpResponse::Ok().json(json!({ "status": "ready", "checks": checks }));
     }

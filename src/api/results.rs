@@ -1,10 +1,9 @@
 //! `GET /v1/brands/{brand}/offers/{id}/results`: did the offer change behaviour?
 
-use super::brands::existing;
-use super::{BrandItemPath, id_path};
+use super::BrandItemPath;
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::offers::results::{OfferResults, results};
+use crate::offers::results::OfferResults;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 
@@ -17,17 +16,10 @@ pub async fn get(
     who: Principal,
     path: web::Path<BrandItemPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let brand = existing(&state, &who, &path.brand, false).await?;
-    let id = id_path(&path.id, "offer")?;
-    state
-        .store
-        .get_offer(&brand, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("offer `{id}` not found")))?;
-    let days = state.engine.config.attribution_days;
-    let counts = state
-        .store
-        .offer_results(id, chrono::Duration::days(days))
+    let results = state
+        .services
+        .support
+        .results(&who, &path.brand, &path.id)
         .await?;
-    Ok(HttpResponse::Ok().json(results(id, days, counts)))
+    Ok(HttpResponse::Ok().json(results))
 }

@@ -1,15 +1,13 @@
 //! `GET /v1/users/{user_id}/timeline`: consent changes, decisions and deliveries of one person
 //! in time order.
 
-use super::audit::log_read;
 use super::extract::ValidQuery;
-use super::{UserPath, paging};
+use super::{UserPath, reader};
 use crate::auth::Principal;
-use crate::error::{ApiError, FieldError};
-use crate::people::{PersonId, check_user_id};
+use crate::error::ApiError;
+use crate::services::support::{PageAsk, Window};
 use crate::state::AppState;
-use crate::support::timeline::entry;
-use crate::support::{Scope, TimelineEntry, TimelineKey, TimelineQuery};
+use crate::support::TimelineEntry;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -48,13 +46,6 @@ pub struct TimelinePage {
     pub next_cursor: Option<String>,
 }
 
-fn bad(name: &str, detail: String) -> ApiError {
-    ApiError::BadRequest {
-        errors: vec![FieldError::new(format!("/query/{name}"), detail.clone())],
-        detail,
-    }
-}
-
 /// A person's consent changes, decisions and deliveries in time order (admin, support; brand
 /// keys only the decisions and deliveries involving their brand).
 #[utoipa::path(get, path = "/v1/users/{user_id}/timeline", tag = "support", security(("bearer" = [])),
@@ -69,48 +60,23 @@ pub async fn get(
     q: ValidQuery<TimelineParams>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.0;
-    let scope = Scope::of(&who)?;
-    check_user_id(&path.user_id).map_err(|e| ApiError::invalid("/path/user_id", e))?;
-    let app = q
-        .app
-        .unwrap_or_else(|| crate::auth::DEFAULT_APP.to_string());
-    check_user_id(&app).map_err(|e| bad("app", e.replace("user_id", "app")))?;
-    if let (Some(from), Some(to)) = (q.from, q.to)
-        && from > to
-    {
-        return Err(bad("to", "`to` must not be before `from`".into()));
-    }
-    let limit = paging::limit(q.limit)?;
-    let query = TimelineQuery {
-        person: PersonId::of(&app, &path.user_id).to_string(),
-        brand: scope.brand().map(str::to_string),
+    let window = Window {
         from: q.from,
         to: q.to,
-        after: paging::decode::<TimelineKey>(q.cursor.as_deref())?,
-        limit: limit + 1,
     };
-    let mut rows = state.store.timeline(&query).await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| {
-            rows.last()
-                .map(|r| paging::encode(&TimelineKey::of(r).to_string()))
-        })
-        .flatten();
-    log_read(
-        &state,
-        &who,
-        &req,
-        "timeline",
-        Some(&app),
-        Some(&path.user_id),
-    )
-    .await?;
+    let page = PageAsk {
+        cursor: q.cursor.as_deref(),
+        limit: q.limit,
+    };
+    let (app, page) = state
+        .services
+        .support
+        .timeline(&reader(&who, &req), &path.user_id, q.app, window, page)
+        .await?;
     Ok(HttpResponse::Ok().json(TimelinePage {
         user_id: path.into_inner().user_id,
         app,
-        items: rows.into_iter().map(|r| entry(r, &scope)).collect(),
-        next_cursor,
+        items: page.items,
+        next_cursor: page.next_cursor,
     }))
 }

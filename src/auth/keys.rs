@@ -51,7 +51,7 @@ pub struct NewKey {
 }
 
 /// Makes a new random key.
-pub fn generate_key(role: Role, brand: Option<BrandId>) -> NewKey {
+pub fn generate_key(role: Role, brand: Option<BrandId>, created_at: DateTime<Utc>) -> NewKey {
     let mut rng = rand::rng();
     let mut id = [0u8; 8];
     let mut secret = [0u8; 32];
@@ -67,7 +67,7 @@ pub fn generate_key(role: Role, brand: Option<BrandId>) -> NewKey {
             app: (role == Role::App).then(|| DEFAULT_APP.to_string()),
             role,
             brand,
-            created_at: Utc::now(),
+            created_at,
         },
     }
 }
@@ -90,7 +90,7 @@ mod tests {
 
     #[test]
     fn a_generated_key_splits_back_into_its_record() {
-        let k = generate_key(Role::Admin, None);
+        let k = generate_key(Role::Admin, None, Utc::now());
         let (id, secret) = split_key(&k.plaintext).unwrap();
         assert_eq!(id, k.record.id);
         assert_eq!(hash_secret(secret), k.record.secret_hash);
@@ -105,7 +105,7 @@ mod tests {
 
     #[test]
     fn debug_output_never_shows_the_hash() {
-        let k = generate_key(Role::App, None);
+        let k = generate_key(Role::App, None, Utc::now());
         assert!(!format!("{:?}", k.record).contains(&hex::encode(&k.record.secret_hash)));
     }
 }

@@ -1,8 +1,8 @@
 //! Feedback events from apps: what happened to an offer (opened, dismissed, redeemed), what was
 //! bought (online or in store), which brands a person follows, their stated interests.
 //!
-//! Long (about 450 lines) because the parser of every event type and its field rules are
-//! here; the ingestion use case moves to a services layer in issue 15.
+//! Long (about 470 lines) because the parser of every event type and its field rules are
+//! here; the ingestion use case is `services/events.rs`.
 
 mod lifecycle;
 
@@ -128,10 +128,39 @@ impl EventKind {
     }
 }
 
-/// One event as sent, for the OpenAPI document. Fields depend on `type`.
-#[derive(Debug, Deserialize, ToSchema)]
+/// One event as sent: any JSON value, so that a malformed event is answered on its own
+/// (`rejected`, with its problem) instead of sinking its batch; [`parse`] checks it. Its
+/// OpenAPI schema names the fields each `type` takes.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct EventInput(pub Value);
+
+impl utoipa::PartialSchema for EventInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <EventFields as utoipa::PartialSchema>::schema()
+    }
+}
+
+impl ToSchema for EventInput {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "EventInput".into()
+    }
+
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        <EventFields as ToSchema>::schemas(schemas)
+    }
+}
+
+/// The fields of [`EventInput`], for its schema: `parse` reads them from the JSON value so
+/// every problem can be named with its pointer.
+#[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
-pub struct EventInput {
+struct EventFields {
     /// Idempotency key, unique per app.
     pub event_id: String,
     /// The app's user id.

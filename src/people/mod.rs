@@ -1,7 +1,6 @@
 //! People: pseudonymous, scoped to the app that reports them, with consent and a profile.
 
 mod consent;
-pub mod erasure;
 pub mod gate;
 mod profile;
 

@@ -122,3 +122,21 @@ async fn a_created_key_is_printed_once_and_works() {
     assert!(support.starts_with("gk_"));
     assert_eq!(app.get("/v1/brands", &support).await.status, 200);
 }
+
+#[tokio::test]
+async fn a_new_brand_is_stamped_by_the_service_clock_not_the_wall_clock() {
+    use geoffer::clock::Clock;
+    let app = spawn_app().await;
+    let a = app
+        .post(
+            "/v1/brands",
+            &app.admin_key,
+            &json!({"id": "chillco", "name": "ChillCo"}),
+        )
+        .await;
+    assert_eq!(a.status, 201);
+    let at: chrono::DateTime<chrono::Utc> = a.body["created_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(at, app.clock.now());
+    let b = app.get("/v1/brands/chillco", &app.admin_key).await;
+    assert_eq!(b.body["created_at"], a.body["created_at"]);
+}

@@ -402,3 +402,29 @@ async fn schema_patterns_agree_with_the_validators() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_event_batch_documents_the_event_type_the_handler_parses() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["EventBatch"]["properties"]["events"]["items"]["$ref"],
+        "#/components/schemas/EventInput",
+        "{:#}",
+        schemas["EventBatch"]
+    );
+    let fields = schemas["EventInput"]["properties"]
+        .as_object()
+        .expect("EventInput names its fields");
+    for f in [
+        "event_id",
+        "user_id",
+        "occurred_at",
+        "type",
+        "delivery_id",
+        "brand",
+    ] {
+        assert!(fields.contains_key(f), "EventInput lacks `{f}`");
+    }
+}

@@ -88,7 +88,7 @@ pub async fn spawn_app_with(o: Options) -> TestApp {
         .expect("app builds");
     let port = app.port();
     let state = app.state().clone();
-    let admin = generate_key(Role::Admin, None);
+    let admin = generate_key(Role::Admin, None, o.now);
     state.store.create_key(None, &admin.record).await.unwrap();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     TestApp {

@@ -57,8 +57,7 @@ async fn a_brand_is_audited_by_its_creator_at_its_creation_time(s: &dyn Store) {
 
 async fn a_key_is_found_by_its_id_with_its_role_brand_and_app(s: &dyn Store) {
     let acme = brand(s, "acme").await;
-    let mut key = generate_key(Role::Brand, Some(acme.clone()));
-    key.record.created_at = at(3);
+    let key = generate_key(Role::Brand, Some(acme.clone()), at(3));
     s.create_key(Some(&admin()), &key.record).await.unwrap();
     let found = s.find_key(&key.record.id).await.unwrap().unwrap();
     assert_eq!(found.role, Role::Brand);
@@ -69,8 +68,7 @@ async fn a_key_is_found_by_its_id_with_its_role_brand_and_app(s: &dyn Store) {
 }
 
 async fn a_key_from_the_command_line_is_audited_as_cli_without_its_secret(s: &dyn Store) {
-    let mut key = generate_key(Role::Support, None);
-    key.record.created_at = at(7);
+    let key = generate_key(Role::Support, None, at(7));
     s.create_key(None, &key.record).await.unwrap();
     let log = changes(s, None, 10).await;
     let e = &log[0];
@@ -85,7 +83,7 @@ async fn a_key_from_the_command_line_is_audited_as_cli_without_its_secret(s: &dy
 }
 
 async fn creating_a_key_twice_is_a_conflict(s: &dyn Store) {
-    let key = generate_key(Role::Admin, None);
+    let key = generate_key(Role::Admin, None, at(0));
     s.create_key(None, &key.record).await.unwrap();
     let err = s.create_key(None, &key.record).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");

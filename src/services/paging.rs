@@ -1,4 +1,4 @@
-//! Opaque cursors and page sizes.
+//! Opaque cursors and page sizes, as every list (API or console) takes them.
 
 use crate::error::ApiError;
 use base64::Engine;
