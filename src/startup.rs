@@ -6,7 +6,7 @@ use crate::api::extract::BodyLimit;
 use crate::catalog::Catalog;
 use crate::changes::ChangeFeed;
 use crate::checkins::admission::Admission;
-use crate::checkins::record::DecisionWriter;
+use crate::checkins::writer::DecisionWriter;
 use crate::checkins::{Engine, EngineConfig, EngineMetrics};
 use crate::clock::{Clock, SystemClock};
 use crate::drain::{Connections, Drain};

@@ -4,7 +4,7 @@
 
 use super::engine::Matched;
 use super::input::CheckinInput;
-use super::record::DeliveryRecord;
+use super::writer::DeliveryRecord;
 use super::{CheckinAnswer, CheckinResponse, DeliveredOffer, FenceRef};
 use crate::catalog::FenceInfo;
 use crate::error::ApiError;

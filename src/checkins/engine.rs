@@ -9,10 +9,10 @@
 pub use super::answer::claim_key;
 use super::answer::{Rendered, deliver, none, offer_answer, replay};
 use super::input::{Activity, CheckinInput, is_stale, validate};
-use super::record::{DecisionRecord, DecisionWriter, DeliveryRecord};
 use super::rules::{self, MOTION_RULES, Moment, RuleOutcome, in_range};
 use super::scoring;
 use super::trace::Trace;
+use super::writer::{DecisionRecord, DecisionWriter, DeliveryRecord};
 use super::{CheckinAnswer, CheckinResponse, EngineMetrics};
 use crate::catalog::{Catalog, FenceInfo};
 use crate::clock::Clock;
@@ -589,7 +589,7 @@ impl Engine {
             }),
             delivery,
             response: answer.clone(),
-            trace: super::record::pack_trace(&trace),
+            trace: super::writer::pack_trace(&trace),
             brands,
             latency_us,
         };

@@ -4,10 +4,10 @@ pub mod admission;
 mod answer;
 pub mod engine;
 pub mod input;
-pub mod record;
 pub mod rules;
 pub mod scoring;
 mod trace;
+pub mod writer;
 
 pub use engine::{Engine, EngineConfig};
 pub use input::CheckinInput;

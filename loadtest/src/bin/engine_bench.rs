@@ -6,7 +6,7 @@
 use geoffer::auth::{Principal, Role};
 use geoffer::catalog::Catalog;
 use geoffer::checkins::input::CheckinInput;
-use geoffer::checkins::record::DecisionWriter;
+use geoffer::checkins::writer::DecisionWriter;
 use geoffer::checkins::{Engine, EngineConfig, EngineMetrics};
 use geoffer::domain::{AccuracyM, BrandId, RadiusM, Timezone};
 use geoffer::fences::{FenceDraft, FenceGeometry};
@@ -153,7 +153,7 @@ async fn main() -> anyhow::Result<()> {
     let (writer, writer_task) = DecisionWriter::start(
         dyn_store.clone(),
         &metrics,
-        geoffer::checkins::record::DEFAULT_QUEUE_CAPACITY,
+        geoffer::checkins::writer::DEFAULT_QUEUE_CAPACITY,
     );
     let engine = Arc::new(Engine {
         catalog,

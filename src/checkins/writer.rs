@@ -1,5 +1,5 @@
-//! What a decision leaves behind: the record (with its trace) and, for an offer, the delivery.
-//! Written through a group-commit writer so a delivery is durable before its response is sent.
+//! The decision writer: records (with their traces and deliveries) queued for one group commit.
+//! A delivery is durable before its response is sent; one commit serves many decisions.
 
 pub use crate::decisions::record::{DecisionRecord, DeliveryRecord, pack_trace, unpack_trace};
 use crate::store::{Store, StoreError, StoreResult};
