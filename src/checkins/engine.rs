@@ -9,13 +9,14 @@
 pub use super::answer::claim_key;
 use super::answer::{Rendered, deliver, none, offer_answer, replay};
 use super::input::{Activity, CheckinInput, is_stale, validate};
-use super::rules::{self, MOTION_RULES, Moment, RuleOutcome, in_range};
+use super::rules::{self, Moment, RuleOutcome, in_range};
 use super::scoring;
 use super::trace::Trace;
 use super::writer::{DecisionRecord, DecisionWriter, DeliveryRecord};
 use super::{CheckinAnswer, CheckinResponse, EngineMetrics};
 use crate::catalog::{Catalog, FenceInfo};
 use crate::clock::Clock;
+use crate::decisions::trace::{CapDenial, CapHolder, LimiterAnswer, LimiterEntry, Outcome};
 use crate::error::ApiError;
 use crate::fences::index::FenceMatch;
 use crate::habits::{HabitFeatures, Habits, Place, features};
@@ -110,7 +111,7 @@ pub(super) struct Candidate {
     pub(super) eligible: bool,
     pub(super) relevance: f64,
     pub(super) score: f64,
-    pub(super) outcome: String,
+    pub(super) outcome: Outcome,
 }
 
 impl Engine {
@@ -245,15 +246,15 @@ impl Engine {
             cand.score = cand.offer.spec.value * cand.relevance;
             if cand.eligible && cand.relevance < self.config.min_relevance {
                 cand.eligible = false;
-                cand.outcome = format!(
-                    "relevance {:.2} below the minimum {:.2}",
-                    cand.relevance, self.config.min_relevance
-                );
+                cand.outcome = Outcome::BelowRelevance {
+                    relevance: cand.relevance,
+                    min: self.config.min_relevance,
+                };
             } else {
                 cand.outcome = if cand.eligible {
-                    "eligible".into()
+                    Outcome::Eligible
                 } else {
-                    "not eligible".into()
+                    Outcome::Ineligible
                 };
             }
         }
@@ -371,7 +372,7 @@ impl Engine {
                         eligible: false,
                         relevance: 0.0,
                         score: 0.0,
-                        outcome: String::new(),
+                        outcome: Outcome::Ineligible,
                     }),
                 }
             }
@@ -394,11 +395,9 @@ impl Engine {
         let eligible = candidates.iter().filter(|x| x.eligible).count();
         if eligible == 0 {
             let moving = !candidates.is_empty()
-                && candidates.iter().all(|x| {
-                    x.rules
-                        .iter()
-                        .any(|r| MOTION_RULES.contains(&r.rule) && !r.passed)
-                });
+                && candidates
+                    .iter()
+                    .all(|x| x.rules.iter().any(|r| r.rule.is_motion() && !r.passed));
             return (
                 none(
                     c,
@@ -418,7 +417,9 @@ impl Engine {
             &best.offer.id.to_string(),
             best.offer.spec.holdout_pct,
         ) {
-            best.outcome = format!("held out ({}% holdout)", best.offer.spec.holdout_pct);
+            best.outcome = Outcome::HeldOut {
+                pct: best.offer.spec.holdout_pct,
+            };
             let answer = CheckinResponse {
                 offer_id: Some(best.offer.id),
                 ..CheckinResponse::none(&c.checkin_id, "held-out")
@@ -435,7 +436,7 @@ impl Engine {
                 Ok(copy) => copy,
                 Err(e) => {
                     tracing::warn!(offer = %cand.offer.id, error = %e, "offer copy cannot be rendered; offer skipped");
-                    cand.outcome = format!("skipped: its copy cannot be rendered ({e})");
+                    cand.outcome = Outcome::Skipped { reason: e };
                     continue;
                 }
             };
@@ -455,12 +456,11 @@ impl Engine {
             match self.limiter.claim(&req).await {
                 Ok(ClaimOutcome::Granted { at, replayed }) => {
                     self.metrics.grant();
-                    cand.outcome = if replayed {
-                        "delivered (replayed claim)".into()
-                    } else {
-                        "delivered".into()
-                    };
-                    trace.limiter(json!({"offer_id": cand.offer.id, "outcome": "granted", "at": at, "replayed": replayed}));
+                    cand.outcome = Outcome::Delivered { replayed };
+                    trace.limiter(LimiterEntry {
+                        offer_id: cand.offer.id,
+                        answer: LimiterAnswer::Granted { at, replayed },
+                    });
                     let delivery = deliver(app, c, m, &cand.offer, at, copy);
                     let answer = offer_answer(c, &delivery, &cand.offer, &m.info);
                     let fresh = (!replayed).then_some((req, at));
@@ -468,23 +468,34 @@ impl Engine {
                 }
                 Ok(ClaimOutcome::Denied(denial)) => {
                     self.metrics.denial(denial.cap.as_str());
-                    cand.outcome = format!("denied by cap {}", denial.cap.as_str());
-                    trace.limiter(
-                        json!({"offer_id": cand.offer.id, "outcome": "denied", "denial": denial}),
-                    );
-                    // A person-wide cap blocks every other offer too: stop asking.
-                    if matches!(
+                    cand.outcome = Outcome::Capped {
+                        cap: denial.cap.as_str().to_string(),
+                    };
+                    let person_wide = matches!(
                         denial.cap,
                         Cap::PersonDay | Cap::PersonWeek | Cap::CheckinAlreadyServed
-                    ) {
+                    );
+                    trace.limiter(LimiterEntry {
+                        offer_id: cand.offer.id,
+                        answer: LimiterAnswer::Denied {
+                            denial: cap_denial(denial),
+                        },
+                    });
+                    // A person-wide cap blocks every other offer too: stop asking.
+                    if person_wide {
                         break;
                     }
                 }
                 Err(e) => {
                     // Fail closed: never deliver unchecked.
                     self.metrics.limiter_error();
-                    cand.outcome = "limiter unavailable".into();
-                    trace.limiter(json!({"offer_id": cand.offer.id, "outcome": "error", "error": e.to_string()}));
+                    cand.outcome = Outcome::LimiterUnavailable;
+                    trace.limiter(LimiterEntry {
+                        offer_id: cand.offer.id,
+                        answer: LimiterAnswer::Error {
+                            error: e.to_string(),
+                        },
+                    });
                     last_reason = "limiter-unavailable";
                     break;
                 }
@@ -629,4 +640,22 @@ struct Subject<'a> {
     person: &'a PersonId,
     c: &'a CheckinInput,
     fingerprint: &'a str,
+}
+
+/// A cap's refusal as the trace keeps it.
+fn cap_denial(d: crate::limits::Denial) -> CapDenial<'static> {
+    CapDenial {
+        cap: d.cap.as_str().into(),
+        limit: d.limit,
+        period_ms: d
+            .period
+            .map(|p| u64::try_from(p.as_millis()).unwrap_or(u64::MAX)),
+        held_by: d.held_by.map(|h| CapHolder {
+            offer_id: Some(h.offer_id),
+            checkin_id: Some(h.checkin_id),
+            at: Some(h.at),
+            other_brand: false,
+        }),
+        until: d.until,
+    }
 }

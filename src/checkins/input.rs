@@ -1,38 +1,17 @@
 //! The check-in an app posts, and its validation.
 
+pub use crate::domain::{Activity, AppState};
 use crate::domain::{Latitude, Longitude};
 use crate::error::{ApiError, FieldError};
 use crate::people::check_user_id;
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 /// How far in the future a report may claim to be (phone clocks drift).
 pub const MAX_FUTURE: Duration = Duration::minutes(2);
 /// Older than this, a report may feed habits but never triggers an offer.
 pub const STALE_AFTER: Duration = Duration::minutes(10);
-
-/// What the phone says it is doing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-#[allow(missing_docs)]
-pub enum Activity {
-    Still,
-    Walking,
-    Running,
-    Cycling,
-    Automotive,
-    Unknown,
-}
-
-/// Whether the app was in the foreground.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-#[allow(missing_docs)]
-pub enum AppState {
-    Foreground,
-    Background,
-}
 
 /// A location report.
 #[derive(Debug, Clone, Deserialize, ToSchema)]

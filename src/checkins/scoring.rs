@@ -4,15 +4,16 @@
 //! The formula is documented in docs/decisions.md; keep the two in step.
 
 use super::rules::RuleOutcome;
+use crate::decisions::trace::Signal;
 use sha2::{Digest, Sha256};
 
-/// Weight of each kind of signal, by the prefix of its rule names.
-pub const WEIGHTS: [(&str, f64); 5] = [
-    ("weather.", 1.0),
-    ("habit.", 1.0),
-    ("audience.", 0.75),
-    ("schedule.", 0.5),
-    ("exclude.", 0.25),
+/// Weight of each kind of signal.
+pub const WEIGHTS: [(Signal, f64); 5] = [
+    (Signal::Weather, 1.0),
+    (Signal::Habit, 1.0),
+    (Signal::Audience, 0.75),
+    (Signal::Schedule, 0.5),
+    (Signal::Exclude, 0.25),
 ];
 
 /// Relevance of an offer whose rules all passed: 1 for the place, plus each matched kind of
@@ -20,7 +21,11 @@ pub const WEIGHTS: [(&str, f64); 5] = [
 pub fn relevance(rules: &[RuleOutcome], depth: f64) -> f64 {
     let signals: f64 = WEIGHTS
         .iter()
-        .filter(|(prefix, _)| rules.iter().any(|r| r.passed && r.rule.starts_with(prefix)))
+        .filter(|(kind, _)| {
+            rules
+                .iter()
+                .any(|r| r.passed && r.rule.signal() == Some(*kind))
+        })
         .map(|(_, w)| w)
         .sum();
     1.0 + signals + 0.25 * depth.clamp(0.0, 1.0)
@@ -53,9 +58,10 @@ pub fn held_out(person: &str, offer_id: &str, pct: f64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decisions::trace::RuleId;
     use serde_json::json;
 
-    fn passed(rule: &'static str) -> RuleOutcome {
+    fn passed(rule: RuleId) -> RuleOutcome {
         RuleOutcome {
             rule,
             passed: true,
@@ -67,14 +73,17 @@ mod tests {
 
     #[test]
     fn more_matched_signals_score_higher() {
-        let place_only = relevance(&[passed("status"), passed("motion.max_speed_mps")], 0.0);
+        let place_only = relevance(
+            &[passed(RuleId::Status), passed(RuleId::MotionMaxSpeed)],
+            0.0,
+        );
         let moment = relevance(
             &[
-                passed("status"),
-                passed("weather.min_temp_c"),
-                passed("weather.conditions"),
-                passed("habit.min_visits_per_week"),
-                passed("schedule.hours"),
+                passed(RuleId::Status),
+                passed(RuleId::WeatherMinTemp),
+                passed(RuleId::WeatherConditions),
+                passed(RuleId::HabitMinVisitsPerWeek),
+                passed(RuleId::ScheduleHours),
             ],
             0.0,
         );
