@@ -7,7 +7,7 @@ use crate::catalog::Catalog;
 use crate::changes::ChangeFeed;
 use crate::checkins::admission::Admission;
 use crate::checkins::writer::DecisionWriter;
-use crate::checkins::{Engine, EngineConfig, EngineMetrics};
+use crate::checkins::{Engine, EngineConfig, EngineMetrics, EngineParts};
 use crate::clock::{Clock, SystemClock};
 use crate::drain::{Connections, Drain};
 use crate::habits::{Habits, InProcessHabits, RedisHabits};
@@ -158,7 +158,7 @@ impl Application {
             settings.trace_retention()?,
             stopped,
         );
-        let engine = Arc::new(Engine {
+        let engine = Arc::new(Engine::new(EngineParts {
             catalog,
             store: store.clone(),
             limiter,
@@ -169,7 +169,7 @@ impl Application {
             clock,
             config,
             metrics: EngineMetrics::new(&metrics),
-        });
+        }));
         let admission = Arc::new(Admission::new(
             settings.max_concurrent_checkins,
             Duration::from_millis(settings.checkin_queue_wait_ms),

@@ -175,7 +175,7 @@ pub(crate) async fn log_read(
     subject: Option<&str>,
 ) -> Result<(), ApiError> {
     let record = ReadRecord {
-        at: state.engine.clock.now(),
+        at: state.engine.clock().now(),
         key_id: who.key_id.clone(),
         role: who.role.as_str().to_string(),
         brand: who.brand.as_ref().map(|b| b.to_string()),

@@ -174,7 +174,7 @@ async fn names_for(
                 .insert(claim_key(&x.app, &x.user_id, &x.checkin_id), x.checkin_id);
         }
     }
-    if let Some(f) = delivery.and_then(|x| state.engine.catalog.fence(&x.fence_id)) {
+    if let Some(f) = delivery.and_then(|x| state.engine.catalog().fence(&x.fence_id)) {
         names.fences.insert(f.id.to_string(), f.name.clone());
     }
     Ok(names)

@@ -88,7 +88,7 @@ pub async fn create(
             format!("send 1-{MAX_BATCH} events per batch, got {}", batch.len()),
         ));
     }
-    let now = state.engine.clock.now();
+    let now = state.engine.clock().now();
     let mut results = Vec::with_capacity(batch.len());
     for (i, raw) in batch.iter().enumerate() {
         results.push(one(&state, app, raw, i, now).await);
@@ -118,7 +118,7 @@ async fn one(
     // A follow names a brand people can follow here: one that exists (checked in memory).
     let known_brand = |ev: Event| match &ev.kind {
         EventKind::Follow { brand } | EventKind::Unfollow { brand }
-            if state.engine.catalog.brand_name(brand).is_none() =>
+            if state.engine.catalog().brand_name(brand).is_none() =>
         {
             Err(vec![FieldError::new(
                 format!("/events/{i}/brand"),
@@ -174,11 +174,11 @@ async fn one(
         Ok(Applied::Accepted { brand }) => {
             let mut warnings = Vec::new();
             if let (EventKind::Dismissed { .. }, Some(brand)) = (&ev.kind, brand) {
-                let days = state.engine.config.dismissal_cooldown_days;
+                let days = state.engine.config().dismissal_cooldown_days;
                 let cool = std::time::Duration::from_secs(days.max(0) as u64 * 86_400);
                 if let Err(e) = state
                     .engine
-                    .limiter
+                    .limiter()
                     .cool_down(person.as_str(), &brand, cool)
                     .await
                 {

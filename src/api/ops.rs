@@ -21,13 +21,13 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let (store, writes, limiter) = futures_util::join!(
         state.store.ping(),
         state.store.write_probe(),
-        state.engine.limiter.ping()
+        state.engine.limiter().ping()
     );
     let (store, writes, limiter) = (store.is_ok(), writes.is_ok(), limiter.is_ok());
     let draining = state.draining.load(std::sync::atomic::Ordering::Relaxed);
     let ready = store && writes && limiter && !draining;
     let ok = |b: bool| if b { "ok" } else { "down" };
-    let checks = json!({ "store": ok(store), "store_writes": ok(writes), "limiter": ok(limiter), "limiter_kind": state.engine.limiter.kind(), "draining": draining });
+    let checks = json!({ "store": ok(store), "store_writes": ok(writes), "limiter": ok(limiter), "limiter_kind": state.engine.limiter().kind(), "draining": draining });
     if ready {
         return HttpResponse::Ok().json(json!({ "status": "ready", "checks": checks }));
     }

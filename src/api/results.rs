@@ -24,7 +24,7 @@ pub async fn get(
         .get_offer(&brand, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("offer `{id}` not found")))?;
-    let days = state.engine.config.attribution_days;
+    let days = state.engine.config().attribution_days;
     let counts = state
         .store
         .offer_results(id, chrono::Duration::days(days))

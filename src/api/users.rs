@@ -30,7 +30,7 @@ pub async fn put_consent(
     let user = path.user_id.as_str();
     let person = PersonId::of(app, user);
     // Record the withdrawal first: from this moment nothing new is processed.
-    let gate = &state.engine.consents;
+    let gate = &state.engine.consents();
     gate.begin_change(&person)
         .await
         .map_err(|e| ApiError::Unavailable(format!("could not record consent, try again: {e}")))?;
@@ -87,7 +87,7 @@ pub async fn delete(
     let user = path.user_id.as_str();
     let person = PersonId::of(app, user);
     // The consent record goes with everything else: later check-ins are unconsented.
-    let gate = &state.engine.consents;
+    let gate = &state.engine.consents();
     gate.begin_change(&person)
         .await
         .map_err(|e| ApiError::Unavailable(format!("could not erase, try again: {e}")))?;

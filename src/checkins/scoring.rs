@@ -1,10 +1,14 @@
 //! Scoring: an offer's value times how much of the moment it matches. Place alone is worth 1;
 //! each other kind of signal that the offer asks for and that holds adds to it, so an offer
 //! that matches place + weather + habit + time beats a place-only one of equal value.
-//! The formula is documented in docs/decisions.md; keep the two in step.
+//! The formula is documented in docs/decisions.md; keep the two in step. Also the decision
+//! step that evaluates and ranks the candidates (`Engine::rank`).
 
-use super::rules::RuleOutcome;
+use super::Engine;
+use super::model::{Candidate, Outcome, Scene, Subject};
+use super::rules::{self, Moment, RuleOutcome};
 use crate::decisions::trace::Signal;
+use crate::domain::SpeedMps;
 use sha2::{Digest, Sha256};
 
 /// Weight of each kind of signal.
@@ -53,6 +57,49 @@ pub fn held_out(person: &str, offer_id: &str, pct: f64) -> bool {
         .finalize();
     let bucket = u64::from_be_bytes(h[..8].try_into().unwrap_or([0; 8])) % 10_000;
     (bucket as f64) < pct * 100.0
+}
+
+/// Steps 8 and 11, rules and scoring: every candidate's rules, relevance, score and outcome,
+/// then best first. Ties go to the lower offer id, so the same inputs give the same decision.
+impl Engine {
+    pub(super) fn rank(&self, who: &Subject, scene: &Scene, candidates: &mut [Candidate]) {
+        let min = self.config.min_relevance;
+        for cand in candidates.iter_mut() {
+            let m = &scene.matched[cand.fence];
+            let moment = Moment {
+                now: who.now,
+                local: m.local,
+                weather: scene.weather,
+                fence_habit: m.fence_habit.as_ref(),
+                brand_habit: m.brand_habit.as_ref(),
+                profile: scene.profile,
+                speed_mps: who.c.speed_mps.map(SpeedMps::mps),
+                activity: who.c.activity,
+                retargeting_days: self.config.retargeting_days,
+            };
+            cand.rules = rules::evaluate(&cand.offer, &moment);
+            cand.eligible = cand.rules.iter().all(|r| r.passed);
+            cand.relevance = relevance(&cand.rules, depth(m.hit.edge_distance_m, m.info.radius_m));
+            cand.score = cand.offer.spec.value * cand.relevance;
+            cand.outcome = if cand.eligible && cand.relevance < min {
+                cand.eligible = false;
+                Outcome::BelowRelevance {
+                    relevance: cand.relevance,
+                    min,
+                }
+            } else if cand.eligible {
+                Outcome::Eligible
+            } else {
+                Outcome::Ineligible
+            };
+        }
+        candidates.sort_by(|a, b| {
+            b.eligible
+                .cmp(&a.eligible)
+                .then(b.score.total_cmp(&a.score))
+                .then(a.offer.id.cmp(&b.offer.id))
+        });
+    }
 }
 
 #[cfg(test)]

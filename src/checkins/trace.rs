@@ -1,16 +1,18 @@
 //! The decision trace, built as the steps of the decision run; its document type is
 //! `decisions::trace::Trace`, which support reads back (`docs/decisions.md`, "The record").
 
-use super::engine::{Candidate, Matched};
-use super::input::CheckinInput;
+use super::answer::CheckinResponse;
+use super::input::Checkin;
+use super::model::{Candidate, Matched, Scene};
+use super::rules::DEFAULT_EXCLUDE_DAYS;
 use crate::decisions::trace::{
-    HabitFacts, LimiterEntry, TraceCandidate, TraceContext, TraceFence, TraceWeather,
+    AudienceFacts, HabitFacts, LimiterEntry, PurchaseFact, TraceCandidate, TraceContext,
+    TraceFence, TraceWeather,
 };
 use crate::habits::HabitFeatures;
 use crate::weather::WeatherLookup;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use serde_json::Value;
 use std::borrow::Cow;
 
 /// The decision trace, built as the steps run. Each part is serialized from the trace's
@@ -21,6 +23,7 @@ pub(super) struct Trace {
     context: String,
     fences: Option<String>,
     weather: Option<String>,
+    audience: Option<String>,
     candidates: Option<String>,
     limiter: Vec<LimiterEntry<'static>>,
     notes: Vec<String>,
@@ -50,26 +53,26 @@ fn tenth(v: f64) -> f64 {
 }
 
 impl Trace {
-    pub(super) fn new(c: &CheckinInput, now: DateTime<Utc>, personalization: bool) -> Self {
+    pub(super) fn new(c: &Checkin, now: DateTime<Utc>, personalization: bool) -> Self {
         // Location rounded to about 100 m: enough to explain, too coarse to track.
         let round = |v: f64| (v * 1000.0).round() / 1000.0;
         let context = json_text(&TraceContext {
             decided_at: now,
             recorded_at: c.recorded_at,
             report_age_s: (now - c.recorded_at).num_seconds(),
-            location_rounded: [round(c.lat), round(c.lon)],
-            accuracy_m: c.accuracy_m,
-            speed_mps: c.speed_mps,
+            location_rounded: [round(c.lat.degrees()), round(c.lon.degrees())],
+            accuracy_m: c.accuracy_m.metres(),
+            speed_mps: c.speed_mps.map(|s| s.mps()),
             activity: c.activity,
             app_state: c.app_state,
             device_id: c.device_id.as_deref().map(Cow::Borrowed),
             personalization,
-            audience: None,
         });
         Self {
             context,
             fences: None,
             weather: None,
+            audience: None,
             candidates: None,
             limiter: Vec::new(),
             notes: Vec::new(),
@@ -121,6 +124,48 @@ impl Trace {
         self.weather = Some(json_text(&v));
     }
 
+    /// The profile facts the rules read: follows among the candidates' brands, interests, and
+    /// purchases within the longest look-back a rule uses. Only when the profile was read.
+    pub(super) fn audience(
+        &mut self,
+        scene: &Scene,
+        cands: &[Candidate],
+        now: DateTime<Utc>,
+        retargeting_days: i64,
+    ) {
+        let Some(p) = scene.profile else {
+            return;
+        };
+        let mut follows: Vec<String> = Vec::new();
+        let mut days = retargeting_days;
+        for x in cands {
+            if p.follows(&x.offer.brand) && !follows.iter().any(|b| b == x.offer.brand.as_str()) {
+                follows.push(x.offer.brand.to_string());
+            }
+            if let Some(e) = &x.offer.spec.targeting.exclude {
+                let d = e.purchased_within_days.unwrap_or(DEFAULT_EXCLUDE_DAYS);
+                days = days.max(i64::from(d));
+            }
+        }
+        let since = now - Duration::days(days);
+        let facts = AudienceFacts {
+            follows,
+            interests: p.interests.clone(),
+            purchases: p
+                .purchases
+                .iter()
+                .filter(|x| x.at >= since)
+                .map(|x| PurchaseFact {
+                    brand: x.brand.clone(),
+                    sku: x.sku.clone(),
+                    category: x.category.clone(),
+                    at: x.at,
+                })
+                .collect(),
+        };
+        self.audience = Some(json_text(&facts));
+    }
+
     pub(super) fn limiter(&mut self, v: LimiterEntry<'static>) {
         self.limiter.push(v);
     }
@@ -152,7 +197,7 @@ impl Trace {
     }
 
     /// The whole document, and the brands it involves.
-    pub(super) fn finish(self, answer: &Value, latency_us: i64) -> (String, Vec<String>) {
+    pub(super) fn finish(self, answer: &CheckinResponse, latency_us: i64) -> (String, Vec<String>) {
         let mut doc = String::with_capacity(
             256 + self.context.len()
                 + self.fences.as_ref().map_or(0, String::len)
@@ -163,6 +208,7 @@ impl Trace {
         for (name, part) in [
             ("fences", &self.fences),
             ("weather", &self.weather),
+            ("audience", &self.audience),
             ("candidates", &self.candidates),
         ] {
             if let Some(part) = part {

@@ -1,3 +1,5 @@
+//! Over 300 lines: one document type per part of the trace, each with its field notes, plus tests.
+//!
 //! The decision trace as a document: what the check-in decision writes (part by part, as its
 //! steps run) and what support reads back, with the same types both ways. Field names are the
 //! ones stored since the first traces; fields added later are `#[serde(default)]`, so every
@@ -15,6 +17,12 @@ use std::borrow::Cow;
 use uuid::Uuid;
 
 /// A whole trace document.
+///
+/// It also keeps the moment in typed, compact form, so that a later replay (the backtest) can
+/// re-evaluate rules against it: the local time and habit features per matched fence
+/// ([`TraceFence`]), the motion ([`TraceContext`]), the weather when it was fetched, and the
+/// audience facts the rules read ([`AudienceFacts`]). It lives in the trace because the trace
+/// is kept for the retention period, which is the backtest's window.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Trace<'a> {
     /// The report and the moment.
@@ -26,6 +34,9 @@ pub struct Trace<'a> {
     /// The weather, when the decision got that far.
     #[serde(default)]
     pub weather: Option<TraceWeather<'a>>,
+    /// The profile facts the rules read, when an offer read the profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<AudienceFacts>,
     /// Every candidate offer, best first.
     #[serde(default)]
     pub candidates: Vec<TraceCandidate<'a>>,
@@ -68,11 +79,7 @@ impl Trace<'_> {
     }
 }
 
-/// The report and the moment it was decided in.
-///
-/// This is also what a later replay (the backtest) re-evaluates rules against: local times,
-/// habit features (per fence), audience facts, motion and weather. It lives in the trace
-/// because the trace is kept for the retention period, which is the backtest's window.
+/// The report and the moment it was decided in (the motion rules read speed and activity).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TraceContext<'a> {
     /// When the decision was made.
@@ -95,9 +102,6 @@ pub struct TraceContext<'a> {
     pub device_id: Option<Cow<'a, str>>,
     /// Did the person allow personalization (habits, profile)?
     pub personalization: bool,
-    /// The profile facts the rules read, when a rule read the profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<AudienceFacts>,
 }
 
 /// What the audience, exclusion and retargeting rules read about the person.

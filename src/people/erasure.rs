@@ -9,13 +9,13 @@ use crate::store::Erase;
 /// Erases `what` of `person` everywhere geoffer keeps it.
 pub async fn erase(state: &AppState, person: &PersonId, what: Erase) -> Result<(), ApiError> {
     let engine = &state.engine;
-    engine.habits.forget(person.as_str()).await.map_err(|e| {
+    engine.habits().forget(person.as_str()).await.map_err(|e| {
         ApiError::Unavailable(format!("could not erase habit state, try again: {e}"))
     })?;
     if what != Erase::Profile {
         // Caps are about deliveries, not the profile; they go with location data.
         engine
-            .limiter
+            .limiter()
             .forget_person(person.as_str())
             .await
             .map_err(|e| {
