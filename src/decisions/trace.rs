@@ -14,6 +14,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 use uuid::Uuid;
 
 /// A whole trace document.
@@ -71,6 +72,17 @@ impl Trace<'_> {
     /// The matched fence with this id.
     pub fn fence(&self, id: Uuid) -> Option<&TraceFence<'_>> {
         self.fences.iter().find(|f| f.id == id)
+    }
+
+    /// The offers whose deliveries held the caps that refused this decision.
+    pub fn cap_holders(&self) -> BTreeSet<String> {
+        self.limiter
+            .iter()
+            .filter_map(|l| match &l.answer {
+                LimiterAnswer::Denied { denial } => denial.held_by.as_ref()?.offer_id.clone(),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The limiter's last answer about this offer.
