@@ -107,3 +107,35 @@ impl EngineMetrics {
         self.latency.observe(us as f64 / 1e6);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    fn source(rel: &str) -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    #[test]
+    fn the_decision_stays_short_and_its_readers_stay_typed() {
+        let decide = source("src/checkins/decide.rs");
+        assert!(
+            decide.lines().count() <= 150,
+            "decide.rs grew past 150 lines"
+        );
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/checkins");
+        for entry in std::fs::read_dir(dir).expect("src/checkins") {
+            let text = std::fs::read_to_string(entry.expect("entry").path()).expect("read");
+            // Group arguments into context structs (model.rs) instead.
+            assert!(!text.contains(&format!("{}::too_many_arguments", "clippy")));
+        }
+        for file in ["explain", "candidates", "verdict"] {
+            let text = source(&format!("src/support/{file}.rs"));
+            // Support reads the trace through decisions::trace, never by key or by sentence.
+            for banned in ["trace[\"", ".starts_with("] {
+                assert!(!text.contains(banned), "support/{file}.rs uses {banned}");
+            }
+        }
+    }
+}
