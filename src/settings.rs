@@ -103,7 +103,7 @@ impl Default for Settings {
             body_limit_bytes: 1 << 20,
             import_limit_bytes: 256 << 20,
             shutdown_timeout_s: 30,
-            decision_queue_capacity: crate::checkins::record::DEFAULT_QUEUE_CAPACITY,
+            decision_queue_capacity: crate::checkins::writer::DEFAULT_QUEUE_CAPACITY,
             max_concurrent_checkins: crate::checkins::admission::DEFAULT_MAX_CONCURRENT,
             checkin_queue_wait_ms: crate::checkins::admission::DEFAULT_QUEUE_WAIT_MS,
             log_format: LogFormat::Pretty,

@@ -6,8 +6,8 @@ use crate::api::extract::BodyLimit;
 use crate::catalog::Catalog;
 use crate::changes::ChangeFeed;
 use crate::checkins::admission::Admission;
-use crate::checkins::record::DecisionWriter;
-use crate::checkins::{Engine, EngineConfig, EngineMetrics};
+use crate::checkins::writer::DecisionWriter;
+use crate::checkins::{Engine, EngineConfig, EngineMetrics, EngineParts};
 use crate::clock::{Clock, SystemClock};
 use crate::drain::{Connections, Drain};
 use crate::habits::{Habits, InProcessHabits, RedisHabits};
@@ -127,9 +127,10 @@ fn weather(settings: &Settings) -> anyhow::Result<Arc<dyn WeatherProvider>> {
     )?))
 }
 
-/// The use cases, over the same store, feed, hot state and clock as the engine.
+/// The use cases, over the same store, feed, hot state and clock as the engine (built
+/// from the engine's parts before they go into it).
 fn services(
-    engine: &Engine,
+    engine: &EngineParts,
     feed: &ChangeFeed,
     admission: &Arc<Admission>,
     keys: &Arc<crate::auth::KeyCache>,
@@ -206,7 +207,7 @@ impl Application {
             settings.trace_retention()?,
             stopped,
         );
-        let engine = Arc::new(Engine {
+        let parts = EngineParts {
             catalog,
             store: store.clone(),
             limiter,
@@ -217,14 +218,15 @@ impl Application {
             clock,
             config,
             metrics: EngineMetrics::new(&metrics),
-        });
+        };
         let admission = Arc::new(Admission::new(
             settings.max_concurrent_checkins,
             Duration::from_millis(settings.checkin_queue_wait_ms),
             &metrics,
         ));
         let keys: Arc<crate::auth::KeyCache> = Arc::default();
-        let services = services(&engine, &feed, &admission, &keys);
+        let services = services(&parts, &feed, &admission, &keys);
+        let engine = Arc::new(Engine::new(parts));
         let draining = Arc::new(AtomicBool::new(false));
         let state = AppState {
             services,

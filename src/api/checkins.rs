@@ -20,5 +20,5 @@ pub async fn create(
     let app = who.require_app()?.to_string();
     let _turn = state.admission.enter().await?;
     let answer = state.engine.decide(&app, body.0).await?;
-    Ok(HttpResponse::Ok().json(answer.0))
+    Ok(HttpResponse::Ok().json(answer))
 }

@@ -1,25 +1,133 @@
-//! What a decision answers: the delivery of a granted offer (its id, redemption code and
-//! copy), the JSON answer, the limiter's claim key, and the replay of a check-in id decided
-//! before.
+//! What a check-in is answered: the wire type (`CheckinResponse`, what OpenAPI documents),
+//! the answer to send (decided now, or replayed from the record), and the limiter's claim key.
 
-use super::engine::Matched;
-use super::input::CheckinInput;
-use super::record::DeliveryRecord;
-use super::{CheckinAnswer, CheckinResponse, DeliveredOffer, FenceRef};
-use crate::catalog::FenceInfo;
+use super::input::Checkin;
+use super::model::Matched;
+use crate::decisions::{DeliveryRecord, Prior};
 use crate::error::ApiError;
-use crate::offers::Offer;
-use chrono::{DateTime, Duration, Utc};
-use serde_json::Value;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 use uuid::Uuid;
+
+// Fields are in alphabetical order: answers were first sent (and recorded) as JSON objects
+// with sorted keys, and retries replay those bytes; a fresh answer keeps the same order.
+
+/// The fence an offer was triggered at.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FenceRef {
+    /// Fence id.
+    pub id: Uuid,
+    /// Fence name.
+    pub name: String,
+}
+
+/// A delivered offer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeliveredOffer {
+    /// Rendered body.
+    pub body: String,
+    /// The brand.
+    pub brand: String,
+    /// This delivery (use it in feedback events).
+    pub delivery_id: Uuid,
+    /// When the code stops working.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Where it was triggered.
+    pub fence: FenceRef,
+    /// The offer.
+    pub offer_id: Uuid,
+    /// Code to redeem, if the offer has one.
+    pub redemption_code: Option<String>,
+    /// Rendered title.
+    pub title: String,
+}
+
+/// The answer to a check-in, as built by the engine (and stored, so retries replay it).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CheckinResponse {
+    /// Echo of the request's id.
+    pub checkin_id: String,
+    /// `offer` or `none`.
+    pub decision: String,
+    /// The offer, when decision is `offer`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer: Option<DeliveredOffer>,
+    /// With `held-out`: the offer this person was held out of (the control group).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer_id: Option<Uuid>,
+    /// Why none: no-fence, stale, in-motion, quiet-hours, no-eligible-offer, capped, held-out,
+    /// limiter-unavailable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl CheckinResponse {
+    /// No offer, and why.
+    pub fn none(checkin_id: &str, reason: &str) -> Self {
+        Self {
+            decision: "none".into(),
+            reason: Some(reason.into()),
+            checkin_id: checkin_id.into(),
+            offer: None,
+            offer_id: None,
+        }
+    }
+
+    /// The offer delivered at `m`.
+    pub(super) fn offer(c: &Checkin, d: &DeliveryRecord, m: &Matched) -> Self {
+        let body = DeliveredOffer {
+            delivery_id: d.id,
+            offer_id: d.offer_id,
+            brand: d.brand.clone(),
+            title: d.title.clone(),
+            body: d.body.clone(),
+            redemption_code: d.redemption_code.clone(),
+            expires_at: d.expires_at,
+            fence: FenceRef {
+                id: m.info.id,
+                name: m.info.name.clone(),
+            },
+        };
+        Self {
+            decision: "offer".into(),
+            reason: None,
+            checkin_id: c.checkin_id.clone(),
+            offer: Some(body),
+            offer_id: None,
+        }
+    }
+}
+
+/// The answer to a check-in, exactly as sent.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+// Boxing the fresh answer would cost an allocation on every decision; retries are the rare case.
+#[allow(clippy::large_enum_variant)]
+pub enum CheckinAnswer {
+    /// Decided now.
+    Decided(CheckinResponse),
+    /// Decided before: the first answer, as recorded (a retry).
+    Replayed(serde_json::Value),
+}
+
+impl CheckinAnswer {
+    /// Why none (`None` for an offer).
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Self::Decided(r) => r.reason.as_deref(),
+            Self::Replayed(v) => v.get("reason").and_then(|r| r.as_str()),
+        }
+    }
+}
 
 /// The answer to a check-in id decided before: the first answer for the same report of the
 /// same user (a retry), 409 `checkin-id-reused` for anything else.
 pub(super) fn replay(
-    c: &CheckinInput,
+    c: &Checkin,
     fingerprint: &str,
-    prior: crate::store::Prior,
+    prior: Prior,
 ) -> Result<CheckinAnswer, ApiError> {
     // Decisions recorded before fingerprints existed: the same user is the test.
     let same = match &prior.fingerprint {
@@ -27,7 +135,7 @@ pub(super) fn replay(
         None => prior.user_id == c.user_id,
     };
     if same {
-        Ok(CheckinAnswer(prior.response))
+        Ok(CheckinAnswer::Replayed(prior.response))
     } else {
         Err(ApiError::CheckinIdReused(format!(
             "checkin_id `{}` was already used for another report; send each report with a new \
@@ -35,69 +143,6 @@ pub(super) fn replay(
             c.checkin_id
         )))
     }
-}
-
-/// An offer's rendered copy.
-pub(super) struct Rendered {
-    pub(super) title: String,
-    pub(super) body: String,
-}
-
-/// The delivery of a granted offer, with the copy rendered before the claim.
-pub(super) fn deliver(
-    app: &str,
-    c: &CheckinInput,
-    m: &Matched,
-    offer: &Offer,
-    at: DateTime<Utc>,
-    copy: Rendered,
-) -> DeliveryRecord {
-    let id = delivery_id(app, &c.checkin_id, &offer.id);
-    let redemption = offer.spec.redemption.as_ref();
-    DeliveryRecord {
-        id,
-        device_id: c.device_id.clone(),
-        brand: offer.brand.to_string(),
-        offer_id: offer.id,
-        fence_id: m.info.id,
-        title: copy.title,
-        body: copy.body,
-        redemption_code: redemption.map(|r| redemption_code(&r.code_prefix, &id)),
-        expires_at: redemption.map(|r| at + Duration::hours(i64::from(r.valid_hours))),
-    }
-}
-
-pub(super) fn none(c: &CheckinInput, reason: &str) -> Value {
-    CheckinResponse::none(&c.checkin_id, reason).to_value()
-}
-
-pub(super) fn offer_answer(
-    c: &CheckinInput,
-    d: &DeliveryRecord,
-    offer: &Offer,
-    fence: &FenceInfo,
-) -> Value {
-    let body = DeliveredOffer {
-        delivery_id: d.id,
-        offer_id: offer.id,
-        brand: offer.brand.to_string(),
-        title: d.title.clone(),
-        body: d.body.clone(),
-        redemption_code: d.redemption_code.clone(),
-        expires_at: d.expires_at,
-        fence: FenceRef {
-            id: fence.id,
-            name: fence.name.clone(),
-        },
-    };
-    CheckinResponse {
-        decision: "offer".into(),
-        reason: None,
-        checkin_id: c.checkin_id.clone(),
-        offer: Some(body),
-        offer_id: None,
-    }
-    .to_value()
 }
 
 /// The limiter's idempotency key: one per app, user and check-in id, so that another user
@@ -115,45 +160,38 @@ pub fn claim_key(app: &str, user_id: &str, checkin_id: &str) -> String {
     )
 }
 
-/// Deterministic per check-in and offer, so concurrent retries produce the same delivery.
-pub(super) fn delivery_id(app: &str, checkin_id: &str, offer: &Uuid) -> Uuid {
-    let h = Sha256::new()
-        .chain_update(app)
-        .chain_update([0])
-        .chain_update(checkin_id)
-        .chain_update([0])
-        .chain_update(offer.as_bytes())
-        .finalize();
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&h[..16]);
-    Uuid::new_v8(b)
-}
-
-/// `PREFIX-XXXXXXXXXXXX`: 60 bits from the delivery id in Crockford base32 (no I, L, O, U).
-pub(super) fn redemption_code(prefix: &str, delivery: &Uuid) -> String {
-    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    let h = Sha256::digest(delivery.as_bytes());
-    let mut n = u64::from_be_bytes(h[..8].try_into().unwrap_or([0; 8]));
-    let code: String = (0..12)
-        .map(|_| {
-            let c = ALPHABET[(n & 31) as usize] as char;
-            n >>= 5;
-            c
-        })
-        .collect();
-    format!("{prefix}-{code}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn delivery_ids_and_codes_are_stable_per_checkin_and_offer() {
-        let o = Uuid::nil();
-        assert_eq!(delivery_id("a", "c1", &o), delivery_id("a", "c1", &o));
-        assert_ne!(delivery_id("a", "c1", &o), delivery_id("a", "c2", &o));
-        let code = redemption_code("CHILL", &delivery_id("a", "c1", &o));
-        assert!(code.starts_with("CHILL-") && code.len() == 18, "{code}");
+    fn a_typed_answer_has_the_bytes_of_the_json_answers_recorded_before() {
+        let typed = CheckinResponse {
+            offer_id: Some(Uuid::nil()),
+            ..CheckinResponse::none("c-1", "held-out")
+        };
+        let as_value = serde_json::to_value(&typed).unwrap();
+        assert_eq!(
+            serde_json::to_string(&CheckinAnswer::Decided(typed)).unwrap(),
+            serde_json::to_string(&as_value).unwrap()
+        );
+        let offer = DeliveredOffer {
+            body: "b".into(),
+            brand: "chillco".into(),
+            delivery_id: Uuid::nil(),
+            expires_at: None,
+            fence: FenceRef {
+                id: Uuid::nil(),
+                name: "f".into(),
+            },
+            offer_id: Uuid::nil(),
+            redemption_code: Some("CHILL-1".into()),
+            title: "t".into(),
+        };
+        let as_value = serde_json::to_value(&offer).unwrap();
+        assert_eq!(
+            serde_json::to_string(&offer).unwrap(),
+            serde_json::to_string(&as_value).unwrap()
+        );
     }
 }

@@ -1,38 +1,18 @@
-//! The check-in an app posts, and its validation.
+//! The check-in an app posts (`CheckinInput`, the wire type), and its validation into the
+//! parsed `Checkin` the decision's steps use.
 
-use crate::domain::{Latitude, Longitude};
+pub use crate::domain::{Activity, AppState};
+use crate::domain::{Latitude, Longitude, ReportedAccuracyM, SpeedMps};
 use crate::error::{ApiError, FieldError};
 use crate::people::check_user_id;
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 /// How far in the future a report may claim to be (phone clocks drift).
 pub const MAX_FUTURE: Duration = Duration::minutes(2);
 /// Older than this, a report may feed habits but never triggers an offer.
 pub const STALE_AFTER: Duration = Duration::minutes(10);
-
-/// What the phone says it is doing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-#[allow(missing_docs)]
-pub enum Activity {
-    Still,
-    Walking,
-    Running,
-    Cycling,
-    Automotive,
-    Unknown,
-}
-
-/// Whether the app was in the foreground.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-#[allow(missing_docs)]
-pub enum AppState {
-    Foreground,
-    Background,
-}
 
 /// A location report.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -72,7 +52,41 @@ pub struct CheckinInput {
     pub app_state: Option<AppState>,
 }
 
-impl CheckinInput {
+/// A report that passed validation: what the decision's steps use. Its location is typed
+/// (and never printed: `Debug` leaves it out).
+pub struct Checkin {
+    /// The app's id for this report.
+    pub checkin_id: String,
+    /// The app's user id.
+    pub user_id: String,
+    /// The device, kept only as support context.
+    pub device_id: Option<String>,
+    /// Latitude.
+    pub lat: Latitude,
+    /// Longitude.
+    pub lon: Longitude,
+    /// Reported accuracy.
+    pub accuracy_m: ReportedAccuracyM,
+    /// When the phone recorded the location.
+    pub recorded_at: DateTime<Utc>,
+    /// Speed over ground.
+    pub speed_mps: Option<SpeedMps>,
+    /// Motion activity.
+    pub activity: Option<Activity>,
+    /// App state when reported.
+    pub app_state: Option<AppState>,
+}
+
+impl std::fmt::Debug for Checkin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checkin")
+            .field("checkin_id", &self.checkin_id)
+            .field("recorded_at", &self.recorded_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Checkin {
     /// Identifies this report of this user of `app`: a retry (the same body sent again) has
     /// the same fingerprint, another report or another user reusing the `checkin_id` does
     /// not. Numbers are compared as parsed, times as instants.
@@ -91,12 +105,16 @@ impl CheckinInput {
             }
             None => h.update([0]),
         }
-        for n in [self.lat, self.lon, self.accuracy_m] {
+        for n in [
+            self.lat.degrees(),
+            self.lon.degrees(),
+            self.accuracy_m.metres(),
+        ] {
             h.update(n.to_bits().to_le_bytes());
         }
         h.update(
             self.speed_mps
-                .map_or([0xff; 8], |v| v.to_bits().to_le_bytes()),
+                .map_or([0xff; 8], |v| v.mps().to_bits().to_le_bytes()),
         );
         h.update(
             self.recorded_at
@@ -110,10 +128,16 @@ impl CheckinInput {
         ]);
         hex::encode(&h.finalize()[..16])
     }
+
+    /// Is the report too old to trigger an offer?
+    pub fn is_stale(&self, now: DateTime<Utc>) -> bool {
+        now - self.recorded_at > STALE_AFTER
+    }
 }
 
-/// Checks every field; a report is valid or answered with 422 naming each problem.
-pub fn validate(c: &CheckinInput, now: DateTime<Utc>) -> Result<(), ApiError> {
+/// Checks every field and parses the report; an invalid one is answered with 422 naming each
+/// problem.
+pub fn validate(c: CheckinInput, now: DateTime<Utc>) -> Result<Checkin, ApiError> {
     let mut errors = Vec::new();
     let mut bad = |p: &str, r: String| errors.push(FieldError::new(p, r));
     if c.checkin_id.is_empty()
@@ -136,21 +160,9 @@ pub fn validate(c: &CheckinInput, now: DateTime<Utc>) -> Result<(), ApiError> {
     {
         bad("/device_id", "device_id must be 1-128 characters".into());
     }
-    if let Err(e) = Latitude::parse(c.lat) {
-        bad("/lat", e);
-    }
-    if let Err(e) = Longitude::parse(c.lon) {
-        bad("/lon", e);
-    }
-    if !c.accuracy_m.is_finite() || c.accuracy_m <= 0.0 || c.accuracy_m > 5_000.0 {
-        bad(
-            "/accuracy_m",
-            format!(
-                "accuracy_m must be above 0 and at most 5000 metres, got {}",
-                c.accuracy_m
-            ),
-        );
-    }
+    let lat = Latitude::parse(c.lat).map_err(|e| bad("/lat", e));
+    let lon = Longitude::parse(c.lon).map_err(|e| bad("/lon", e));
+    let accuracy_m = ReportedAccuracyM::parse(c.accuracy_m).map_err(|e| bad("/accuracy_m", e));
     if c.recorded_at > now + MAX_FUTURE {
         bad(
             "/recorded_at",
@@ -160,24 +172,26 @@ pub fn validate(c: &CheckinInput, now: DateTime<Utc>) -> Result<(), ApiError> {
             ),
         );
     }
-    if let Some(s) = c.speed_mps
-        && (!s.is_finite() || !(0.0..=150.0).contains(&s))
-    {
-        bad(
-            "/speed_mps",
-            format!("speed_mps must be between 0 and 150, got {s}"),
-        );
+    let speed_mps = c
+        .speed_mps
+        .map(SpeedMps::parse)
+        .transpose()
+        .map_err(|e| bad("/speed_mps", e));
+    match (lat, lon, accuracy_m, speed_mps) {
+        (Ok(lat), Ok(lon), Ok(accuracy_m), Ok(speed_mps)) if errors.is_empty() => Ok(Checkin {
+            checkin_id: c.checkin_id,
+            user_id: c.user_id,
+            device_id: c.device_id,
+            lat,
+            lon,
+            accuracy_m,
+            recorded_at: c.recorded_at,
+            speed_mps,
+            activity: c.activity,
+            app_state: c.app_state,
+        }),
+        _ => Err(ApiError::validation(errors)),
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(errors))
-    }
-}
-
-/// Is the report too old to trigger an offer?
-pub fn is_stale(c: &CheckinInput, now: DateTime<Utc>) -> bool {
-    now - c.recorded_at > STALE_AFTER
 }
 
 #[cfg(test)]
@@ -200,9 +214,9 @@ mod tests {
 
     #[test]
     fn the_api_example_is_valid_and_fresh() {
-        let c = report(base());
-        assert!(validate(&c, now()).is_ok());
-        assert!(!is_stale(&c, now()));
+        let c = validate(report(base()), now()).unwrap();
+        assert!(!c.is_stale(now()));
+        assert_eq!(c.lat.degrees(), 40.749);
     }
 
     #[test]
@@ -218,7 +232,7 @@ mod tests {
         ] {
             let mut v = base();
             v[field] = value;
-            let err = validate(&report(v), now()).unwrap_err();
+            let err = validate(report(v), now()).unwrap_err();
             match err {
                 ApiError::Validation { errors, .. } => {
                     assert_eq!(errors[0].pointer, format!("/{field}"))
@@ -239,6 +253,6 @@ mod tests {
     fn eleven_minutes_old_is_stale() {
         let mut v = base();
         v["recorded_at"] = json!("2026-07-14T14:52:00Z");
-        assert!(is_stale(&report(v), now()));
+        assert!(validate(report(v), now()).unwrap().is_stale(now()));
     }
 }

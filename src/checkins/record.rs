@@ -1,247 +1,77 @@
-//! What a decision leaves behind: the record (with its trace) and, for an offer, the delivery.
-//! Written through a group-commit writer so a delivery is durable before its response is sent.
+//! Step 15, record: the decision, its trace and its delivery are committed (group commit,
+//! `writer.rs`) before the answer leaves. An attempt that raced another one with the same
+//! check-in id is recognised here: a retry gets the first answer, a reuse gets 409 and its
+//! fresh grant is given back.
 
-pub use crate::decisions::record::{DecisionRecord, DeliveryRecord, pack_trace, unpack_trace};
-use crate::store::{Store, StoreError, StoreResult};
-use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, Opts};
-use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use super::Engine;
+use super::answer::{CheckinAnswer, CheckinResponse, replay};
+use super::model::{Granted, Subject};
+use super::trace::Trace;
+use crate::decisions::DecisionRecord;
+use crate::decisions::record::pack_trace;
+use crate::error::ApiError;
+use std::time::Instant;
 
-/// What saving a decision found: it is new (`None`), or the check-in id was decided before
-/// and this is what was recorded then (a retry to replay, or a reuse of the id to refuse).
-pub type Saved = Option<crate::decisions::Prior>;
-
-/// Why a decision was not recorded.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum WriteError {
-    /// The database cannot record right now (disk full, read-only, I/O error, locked, the
-    /// writer stopped or stuck): 503, the client retries.
-    #[error("{0}")]
-    Unavailable(String),
-    /// Anything else (a bug): 500.
-    #[error("{0}")]
-    Failed(String),
-}
-
-impl From<WriteError> for crate::error::ApiError {
-    fn from(e: WriteError) -> Self {
-        match e {
-            WriteError::Unavailable(why) => Self::unavailable_store(&anyhow::anyhow!(why)),
-            WriteError::Failed(why) => Self::Internal(anyhow::anyhow!(why)),
+impl Engine {
+    /// Records the decision and answers it.
+    pub(super) async fn record(
+        &self,
+        who: Subject<'_>,
+        started: Instant,
+        answer: CheckinResponse,
+        trace: Trace,
+        granted: Option<Granted>,
+    ) -> Result<CheckinAnswer, ApiError> {
+        let c = who.c;
+        let (delivery, fresh) = granted.map_or((None, None), |g| (Some(g.delivery), g.fresh));
+        let latency_us = started.elapsed().as_micros() as i64;
+        let (trace, mut brands) = trace.finish(&answer, latency_us);
+        // The delivered offer's brand too, whichever fence it was triggered at.
+        if let Some(d) = &delivery
+            && !brands.contains(&d.brand)
+        {
+            brands.push(d.brand.clone());
         }
-    }
-}
-
-type Job = (DecisionRecord, oneshot::Sender<Result<Saved, WriteError>>);
-
-/// What the writer does with a batch: the store's `save_decisions` (tests pass their own).
-type Save = Box<
-    dyn Fn(Vec<DecisionRecord>) -> futures_util::future::BoxFuture<'static, StoreResult<Vec<Saved>>>
-        + Send
-        + Sync,
->;
-
-/// Default for `decision_queue_capacity`: decisions waiting for the writer before check-ins
-/// are refused with 503 (about a second of peak load at today's batch times).
-pub const DEFAULT_QUEUE_CAPACITY: usize = 4096;
-
-/// Batches decision writes into few transactions; each caller waits for its own commit.
-#[derive(Clone)]
-pub struct DecisionWriter {
-    tx: mpsc::Sender<Job>,
-    refused: IntCounter,
-}
-
-impl DecisionWriter {
-    /// Starts the writer task with room for `capacity` queued decisions. It ends (after
-    /// flushing) when every writer handle is dropped.
-    pub fn start(
-        store: Arc<dyn Store>,
-        metrics: &crate::metrics::Metrics,
-        capacity: usize,
-    ) -> (Self, tokio::task::JoinHandle<()>) {
-        let save: Save = Box::new(move |records| {
-            let store = store.clone();
-            Box::pin(async move { store.save_decisions(records).await })
-        });
-        Self::start_with(save, metrics, capacity)
-    }
-
-    fn start_with(
-        save: Save,
-        metrics: &crate::metrics::Metrics,
-        capacity: usize,
-    ) -> (Self, tokio::task::JoinHandle<()>) {
-        let (tx, mut rx) = mpsc::channel::<Job>(capacity.max(1));
-        let seconds = Histogram::with_opts(
-            HistogramOpts::new(
-                "decision_batch_seconds",
-                "Time to save one batch of decisions (every check-in in it waits for it)",
-            )
-            .buckets(vec![
-                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
-            ]),
-        )
-        .expect("valid metric");
-        let sizes = Histogram::with_opts(
-            HistogramOpts::new("decision_batch_size", "Decisions per saved batch")
-                .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0]),
-        )
-        .expect("valid metric");
-        let failures = IntCounterVec::new(
-            Opts::new(
-                "decision_write_failures_total",
-                "Decisions not recorded, by class (unavailable: the database cannot record; failed: anything else)",
-            ),
-            &["class"],
-        )
-        .expect("valid metric");
-        let refused = IntCounter::new(
-            "decision_queue_full_total",
-            "Check-ins refused with 503 before any claim because the decision queue was full",
-        )
-        .expect("valid metric");
-        metrics.register(Box::new(seconds.clone()));
-        metrics.register(Box::new(sizes.clone()));
-        metrics.register(Box::new(failures.clone()));
-        metrics.register(Box::new(refused.clone()));
-        let task = tokio::spawn(async move {
-            let mut batch: Vec<Job> = Vec::with_capacity(256);
-            while let Some(first) = rx.recv().await {
-                batch.push(first);
-                // Whatever else is already queued joins this commit: one fsync for many.
-                while batch.len() < 256 {
-                    match rx.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
-                    }
-                }
-                // Moved, not cloned: traces are tens of kilobytes of JSON and the writer is serial.
-                let (records, waiting): (Vec<DecisionRecord>, Vec<_>) = batch.drain(..).unzip();
-                let n = records.len();
-                sizes.observe(n as f64);
-                let timer = seconds.start_timer();
-                let saved = save(records).await;
-                timer.observe_duration();
-                match saved {
-                    Ok(replays) => {
-                        for (done, replay) in waiting.into_iter().zip(replays) {
-                            let _ = done.send(Ok(replay));
-                        }
-                    }
-                    Err(e) => {
-                        let (class, e) = match e {
-                            StoreError::Unavailable(e) => {
-                                ("unavailable", WriteError::Unavailable(format!("{e:#}")))
-                            }
-                            e => ("failed", WriteError::Failed(format!("{e:#}"))),
-                        };
-                        tracing::error!(error = %e, n, class, "saving decisions failed");
-                        failures.with_label_values(&[class]).inc_by(n as u64);
-                        for done in waiting {
-                            let _ = done.send(Err(e.clone()));
-                        }
-                    }
-                }
-            }
-        });
-        (Self { tx, refused }, task)
-    }
-
-    /// Refuses (503) when the queue is full, so an overloaded writer is answered before any
-    /// claim is made rather than after. A decision that passed may still wait for room.
-    pub fn admit(&self) -> Result<(), crate::error::ApiError> {
-        if self.tx.capacity() == 0 {
-            self.refused.inc();
-            return Err(crate::error::ApiError::Unavailable(
-                "overloaded: too many decisions are waiting to be recorded; retry later".into(),
-            ));
+        let decision = if delivery.is_some() { "offer" } else { "none" };
+        self.metrics
+            .count(decision, answer.reason.as_deref().unwrap_or("delivered"));
+        self.metrics.latency(latency_us);
+        let record = DecisionRecord {
+            app: who.app.to_string(),
+            checkin_id: c.checkin_id.clone(),
+            fingerprint: who.fingerprint.to_string(),
+            person: who.person.as_str().to_string(),
+            user_id: c.user_id.clone(),
+            at: who.now,
+            decision,
+            reason: answer.reason.clone(),
+            // Held-out decisions keep the offer too: they are the control group of its results.
+            offer_id: delivery.as_ref().map(|d| d.offer_id).or(answer.offer_id),
+            delivery,
+            // The store keeps the answer as JSON, to replay it byte for byte.
+            response: serde_json::to_value(&answer).unwrap_or_default(),
+            trace: pack_trace(&trace),
+            brands,
+            latency_us,
+        };
+        // The delivery is durable before the response that carries it leaves. A retry gets
+        // the first answer back, whatever this attempt computed (its claims replayed, so it
+        // counted nothing).
+        let saved = self.writer.write(record).await?;
+        let Some(prior) = saved else {
+            return Ok(CheckinAnswer::Decided(answer));
+        };
+        let answer = replay(c, who.fingerprint, prior);
+        // Another report took this check-in id first: a grant this attempt made on the
+        // user's caps and the offer's budget is given back, so the refused request changed
+        // nothing. (A grant replayed from the first attempt is that attempt's, and stays.)
+        if answer.is_err()
+            && let Some((req, at)) = fresh
+            && let Err(e) = self.limiter.release(&req, at).await
+        {
+            // The slot stays taken until its window ends: under-delivery, never over.
+            tracing::warn!(error = %e, "could not release the claim of a reused check-in id");
         }
-        Ok(())
-    }
-
-    /// Queues a record and waits until it is committed (or found decided before).
-    pub async fn write(&self, record: DecisionRecord) -> Result<Saved, WriteError> {
-        let (done, wait) = oneshot::channel();
-        self.tx
-            .send((record, done))
-            .await
-            .map_err(|_| WriteError::Unavailable("decision writer stopped".into()))?;
-        match tokio::time::timeout(Duration::from_secs(10), wait).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(WriteError::Failed(
-                "decision writer dropped the record".into(),
-            )),
-            Err(_) => Err(WriteError::Unavailable("decision write timed out".into())),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn record(id: &str) -> DecisionRecord {
-        DecisionRecord {
-            app: "app".into(),
-            checkin_id: id.into(),
-            fingerprint: id.into(),
-            person: "p".into(),
-            user_id: "u".into(),
-            at: chrono::Utc::now(),
-            decision: "none",
-            reason: Some("capped".into()),
-            offer_id: None,
-            delivery: None,
-            response: json!({}),
-            trace: Vec::new(),
-            brands: Vec::new(),
-            latency_us: 0,
-        }
-    }
-
-    #[tokio::test]
-    async fn a_full_queue_is_refused_up_front_and_room_returns_when_the_writer_catches_up() {
-        // A store that holds every batch until the test lets it go.
-        let release = Arc::new(tokio::sync::Semaphore::new(0));
-        let saving = Arc::new(tokio::sync::Notify::new());
-        let (r, s) = (release.clone(), saving.clone());
-        let save: Save = Box::new(move |records| {
-            let (r, s) = (r.clone(), s.clone());
-            Box::pin(async move {
-                s.notify_one();
-                r.acquire().await.expect("open").forget();
-                Ok(vec![None; records.len()])
-            })
-        });
-        let metrics = crate::metrics::Metrics::new();
-        let (writer, _task) = DecisionWriter::start_with(save, &metrics, 1);
-        assert!(writer.admit().is_ok());
-        let first = tokio::spawn({
-            let w = writer.clone();
-            async move { w.write(record("a")).await }
-        });
-        saving.notified().await;
-        // The writer holds the first batch; the second decision fills the queue.
-        let second = tokio::spawn({
-            let w = writer.clone();
-            async move { w.write(record("b")).await }
-        });
-        while writer.tx.capacity() > 0 {
-            tokio::task::yield_now().await;
-        }
-        let refused = writer.admit().expect_err("a full queue refuses");
-        assert!(matches!(refused, crate::error::ApiError::Unavailable(_)));
-        assert!(
-            metrics
-                .render()
-                .contains("geoffer_decision_queue_full_total 1")
-        );
-        release.add_permits(2);
-        assert!(first.await.expect("joins").is_ok());
-        assert!(second.await.expect("joins").is_ok());
-        assert!(writer.admit().is_ok());
+        answer
     }
 }

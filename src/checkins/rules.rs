@@ -2,16 +2,16 @@
 //! sentence support staff can read ("weather: needs ≥ 28 °C, was 18 °C").
 //!
 //! Long (about 500 lines, a third of it tests) because every rule family lives here with its
-//! sentence; issue 15 gives rules typed outcomes and a file of their own per step.
+//! sentence. Rule ids and verdicts are the trace's types (`decisions::trace`).
 
 use super::input::Activity;
+pub use crate::decisions::trace::{RuleId, RuleOutcome, plain_number};
 use crate::habits::HabitFeatures;
 use crate::offers::{Day, HabitScope, Offer, OfferStatus, validate::parse_hhmm};
 use crate::people::Profile;
 use crate::weather::WeatherLookup;
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
-use serde::Serialize;
 use serde_json::{Value, json};
 
 /// Speed above which a person is "in motion" when an offer names no limit (m/s, ~25 km/h).
@@ -19,33 +19,8 @@ pub const DEFAULT_MAX_SPEED_MPS: f64 = 7.0;
 /// Purchase look-back of an `exclude` block that names none.
 pub const DEFAULT_EXCLUDE_DAYS: u32 = 30;
 
-/// The rule names that mean "moving too fast".
-pub const MOTION_RULES: [&str; 2] = ["motion.max_speed_mps", "motion.activity"];
-
-/// One rule's verdict.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RuleOutcome {
-    /// Rule name, e.g. `weather.min_temp_c`.
-    pub rule: &'static str,
-    /// Did it pass?
-    pub passed: bool,
-    /// What the offer asks for.
-    pub expected: Value,
-    /// What the moment had.
-    pub actual: Value,
-    /// Human-readable explanation.
-    pub text: String,
-}
-
-/// A number as people write it: `18`, `31.4`, `0.25` (no trailing `.0`, at most two decimals).
-pub fn plain_number(v: f64) -> String {
-    let s = format!("{v:.2}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.into() }
-}
-
 fn outcome(
-    rule: &'static str,
+    rule: RuleId,
     passed: bool,
     expected: Value,
     actual: Value,
@@ -89,7 +64,7 @@ pub fn evaluate(offer: &Offer, m: &Moment) -> Vec<RuleOutcome> {
     let mut out = Vec::new();
     let active = s.status == OfferStatus::Active;
     out.push(outcome(
-        "status",
+        RuleId::Status,
         active,
         json!("active"),
         json!(s.status),
@@ -102,7 +77,7 @@ pub fn evaluate(offer: &Offer, m: &Moment) -> Vec<RuleOutcome> {
     if let Some(from) = s.valid_from {
         let ok = m.now >= from;
         out.push(outcome(
-            "valid_from",
+            RuleId::ValidFrom,
             ok,
             json!(from),
             json!(m.now),
@@ -120,7 +95,7 @@ pub fn evaluate(offer: &Offer, m: &Moment) -> Vec<RuleOutcome> {
     if let Some(until) = s.valid_until {
         let ok = m.now <= until;
         out.push(outcome(
-            "valid_until",
+            RuleId::ValidUntil,
             ok,
             json!(until),
             json!(m.now),
@@ -186,7 +161,7 @@ fn retargeting(p: &crate::offers::Product, m: &Moment, out: &mut Vec<RuleOutcome
         ),
     };
     out.push(outcome(
-        "retargeting.recent_purchase",
+        RuleId::RetargetingRecentPurchase,
         hit.is_none(),
         json!({"skus": p.skus, "categories": p.categories, "within_days": m.retargeting_days}),
         json!(hit.map(|x| json!({"sku": x.sku, "category": x.category, "at": x.at}))),
@@ -197,7 +172,7 @@ fn retargeting(p: &crate::offers::Product, m: &Moment, out: &mut Vec<RuleOutcome
 fn motion(max: f64, m: &Moment, out: &mut Vec<RuleOutcome>) {
     let driving = m.activity == Some(Activity::Automotive);
     out.push(outcome(
-        "motion.activity",
+        RuleId::MotionActivity,
         !driving,
         json!("not automotive"),
         json!(m.activity),
@@ -209,7 +184,7 @@ fn motion(max: f64, m: &Moment, out: &mut Vec<RuleOutcome>) {
     ));
     let speed = m.speed_mps.unwrap_or(0.0);
     out.push(outcome(
-        "motion.max_speed_mps",
+        RuleId::MotionMaxSpeed,
         speed <= max,
         json!(max),
         json!(m.speed_mps),
@@ -259,7 +234,7 @@ fn schedule(sch: &crate::offers::Schedule, m: &Moment, out: &mut Vec<RuleOutcome
     if let Some(days) = &sch.days {
         let ok = days.contains(&today);
         out.push(outcome(
-            "schedule.days",
+            RuleId::ScheduleDays,
             ok,
             json!(days),
             json!(today),
@@ -287,7 +262,7 @@ fn schedule(sch: &crate::offers::Schedule, m: &Moment, out: &mut Vec<RuleOutcome
             .collect();
         let local = m.local.format("%H:%M").to_string();
         out.push(outcome(
-            "schedule.hours",
+            RuleId::ScheduleHours,
             ok,
             json!(ranges),
             json!(local),
@@ -301,7 +276,7 @@ fn weather(w: &crate::offers::WeatherRule, m: &Moment, out: &mut Vec<RuleOutcome
         WeatherLookup::Known(k) => k,
         WeatherLookup::Unknown { reason } => {
             out.push(outcome(
-                "weather.known",
+                RuleId::WeatherKnown,
                 false,
                 json!("known weather"),
                 json!(reason),
@@ -313,7 +288,7 @@ fn weather(w: &crate::offers::WeatherRule, m: &Moment, out: &mut Vec<RuleOutcome
     if let Some(min) = w.min_temp_c {
         let ok = known.temp_c >= min;
         out.push(outcome(
-            "weather.min_temp_c",
+            RuleId::WeatherMinTemp,
             ok,
             json!(min),
             json!(known.temp_c),
@@ -327,7 +302,7 @@ fn weather(w: &crate::offers::WeatherRule, m: &Moment, out: &mut Vec<RuleOutcome
     if let Some(max) = w.max_temp_c {
         let ok = known.temp_c <= max;
         out.push(outcome(
-            "weather.max_temp_c",
+            RuleId::WeatherMaxTemp,
             ok,
             json!(max),
             json!(known.temp_c),
@@ -342,7 +317,7 @@ fn weather(w: &crate::offers::WeatherRule, m: &Moment, out: &mut Vec<RuleOutcome
         let now = known.condition.as_str();
         let ok = conds.iter().any(|c| c == now);
         out.push(outcome(
-            "weather.conditions",
+            RuleId::WeatherConditions,
             ok,
             json!(conds),
             json!(now),
@@ -358,7 +333,7 @@ fn habit(h: &crate::offers::HabitRule, m: &Moment, out: &mut Vec<RuleOutcome>) {
     };
     let Some(f) = feats else {
         out.push(outcome(
-            "habit.personalization",
+            RuleId::HabitPersonalization,
             false,
             json!("personalization consent"),
             json!(false),
@@ -368,7 +343,7 @@ fn habit(h: &crate::offers::HabitRule, m: &Moment, out: &mut Vec<RuleOutcome>) {
     };
     if let Some(min) = h.min_visits_per_week {
         out.push(outcome(
-            "habit.min_visits_per_week",
+            RuleId::HabitMinVisitsPerWeek,
             f.visits_per_week >= min,
             json!(min),
             json!(f.visits_per_week),
@@ -384,7 +359,7 @@ fn habit(h: &crate::offers::HabitRule, m: &Moment, out: &mut Vec<RuleOutcome>) {
             .days_since_last_visit
             .map_or("no earlier visit".to_string(), |d| format!("{d:.1} days"));
         out.push(outcome(
-            "habit.min_days_since_visit",
+            RuleId::HabitMinDaysSinceVisit,
             ok,
             json!(min),
             json!(f.days_since_last_visit),
@@ -393,7 +368,7 @@ fn habit(h: &crate::offers::HabitRule, m: &Moment, out: &mut Vec<RuleOutcome>) {
     }
     if let Some(min) = h.min_dwell_s {
         out.push(outcome(
-            "habit.min_dwell_s",
+            RuleId::HabitMinDwell,
             f.dwell_s >= i64::from(min),
             json!(min),
             json!(f.dwell_s),
@@ -405,7 +380,7 @@ fn habit(h: &crate::offers::HabitRule, m: &Moment, out: &mut Vec<RuleOutcome>) {
 fn audience(offer: &Offer, a: &crate::offers::Audience, m: &Moment, out: &mut Vec<RuleOutcome>) {
     let Some(p) = m.profile else {
         out.push(outcome(
-            "audience.personalization",
+            RuleId::AudiencePersonalization,
             false,
             json!("personalization consent"),
             json!(false),
@@ -429,7 +404,7 @@ fn audience(offer: &Offer, a: &crate::offers::Audience, m: &Moment, out: &mut Ve
             )
         };
         out.push(outcome(
-            "audience.follows_brand",
+            RuleId::AudienceFollowsBrand,
             has == want,
             json!(want),
             json!(has),
@@ -439,7 +414,7 @@ fn audience(offer: &Offer, a: &crate::offers::Audience, m: &Moment, out: &mut Ve
     if let Some(any) = &a.interests_any {
         let ok = any.iter().any(|i| p.interests.contains(i));
         out.push(outcome(
-            "audience.interests_any",
+            RuleId::AudienceInterestsAny,
             ok,
             json!(any),
             json!(p.interests),
@@ -477,7 +452,7 @@ fn exclude(e: &crate::offers::Exclude, m: &Moment, out: &mut Vec<RuleOutcome>) {
         ),
         None => format!("exclude: no matching purchase within {days} days"),
     };
-    out.push(outcome("exclude.purchases", hit.is_none(), json!({"categories": e.purchased_categories, "skus": e.purchased_skus, "within_days": days}),
+    out.push(outcome(RuleId::ExcludePurchases, hit.is_none(), json!({"categories": e.purchased_categories, "skus": e.purchased_skus, "within_days": days}),
         json!(hit.map(|x| json!({"sku": x.sku, "category": x.category, "at": x.at}))), text));
 }
 

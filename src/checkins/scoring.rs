@@ -1,18 +1,23 @@
 //! Scoring: an offer's value times how much of the moment it matches. Place alone is worth 1;
 //! each other kind of signal that the offer asks for and that holds adds to it, so an offer
 //! that matches place + weather + habit + time beats a place-only one of equal value.
-//! The formula is documented in docs/decisions.md; keep the two in step.
+//! The formula is documented in docs/decisions.md; keep the two in step. Also the decision
+//! step that evaluates and ranks the candidates (`Engine::rank`).
 
-use super::rules::RuleOutcome;
+use super::Engine;
+use super::model::{Candidate, Outcome, Scene, Subject};
+use super::rules::{self, Moment, RuleOutcome};
+use crate::decisions::trace::Signal;
+use crate::domain::SpeedMps;
 use sha2::{Digest, Sha256};
 
-/// Weight of each kind of signal, by the prefix of its rule names.
-pub const WEIGHTS: [(&str, f64); 5] = [
-    ("weather.", 1.0),
-    ("habit.", 1.0),
-    ("audience.", 0.75),
-    ("schedule.", 0.5),
-    ("exclude.", 0.25),
+/// Weight of each kind of signal.
+pub const WEIGHTS: [(Signal, f64); 5] = [
+    (Signal::Weather, 1.0),
+    (Signal::Habit, 1.0),
+    (Signal::Audience, 0.75),
+    (Signal::Schedule, 0.5),
+    (Signal::Exclude, 0.25),
 ];
 
 /// Relevance of an offer whose rules all passed: 1 for the place, plus each matched kind of
@@ -20,7 +25,11 @@ pub const WEIGHTS: [(&str, f64); 5] = [
 pub fn relevance(rules: &[RuleOutcome], depth: f64) -> f64 {
     let signals: f64 = WEIGHTS
         .iter()
-        .filter(|(prefix, _)| rules.iter().any(|r| r.passed && r.rule.starts_with(prefix)))
+        .filter(|(kind, _)| {
+            rules
+                .iter()
+                .any(|r| r.passed && r.rule.signal() == Some(*kind))
+        })
         .map(|(_, w)| w)
         .sum();
     1.0 + signals + 0.25 * depth.clamp(0.0, 1.0)
@@ -50,12 +59,56 @@ pub fn held_out(person: &str, offer_id: &str, pct: f64) -> bool {
     (bucket as f64) < pct * 100.0
 }
 
+/// Steps 8 and 11, rules and scoring: every candidate's rules, relevance, score and outcome,
+/// then best first. Ties go to the lower offer id, so the same inputs give the same decision.
+impl Engine {
+    pub(super) fn rank(&self, who: &Subject, scene: &Scene, candidates: &mut [Candidate]) {
+        let min = self.config.min_relevance;
+        for cand in candidates.iter_mut() {
+            let m = &scene.matched[cand.fence];
+            let moment = Moment {
+                now: who.now,
+                local: m.local,
+                weather: scene.weather,
+                fence_habit: m.fence_habit.as_ref(),
+                brand_habit: m.brand_habit.as_ref(),
+                profile: scene.profile,
+                speed_mps: who.c.speed_mps.map(SpeedMps::mps),
+                activity: who.c.activity,
+                retargeting_days: self.config.retargeting_days,
+            };
+            cand.rules = rules::evaluate(&cand.offer, &moment);
+            cand.eligible = cand.rules.iter().all(|r| r.passed);
+            cand.relevance = relevance(&cand.rules, depth(m.hit.edge_distance_m, m.info.radius_m));
+            cand.score = cand.offer.spec.value * cand.relevance;
+            cand.outcome = if cand.eligible && cand.relevance < min {
+                cand.eligible = false;
+                Outcome::BelowRelevance {
+                    relevance: cand.relevance,
+                    min,
+                }
+            } else if cand.eligible {
+                Outcome::Eligible
+            } else {
+                Outcome::Ineligible
+            };
+        }
+        candidates.sort_by(|a, b| {
+            b.eligible
+                .cmp(&a.eligible)
+                .then(b.score.total_cmp(&a.score))
+                .then(a.offer.id.cmp(&b.offer.id))
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decisions::trace::RuleId;
     use serde_json::json;
 
-    fn passed(rule: &'static str) -> RuleOutcome {
+    fn passed(rule: RuleId) -> RuleOutcome {
         RuleOutcome {
             rule,
             passed: true,
@@ -67,14 +120,17 @@ mod tests {
 
     #[test]
     fn more_matched_signals_score_higher() {
-        let place_only = relevance(&[passed("status"), passed("motion.max_speed_mps")], 0.0);
+        let place_only = relevance(
+            &[passed(RuleId::Status), passed(RuleId::MotionMaxSpeed)],
+            0.0,
+        );
         let moment = relevance(
             &[
-                passed("status"),
-                passed("weather.min_temp_c"),
-                passed("weather.conditions"),
-                passed("habit.min_visits_per_week"),
-                passed("schedule.hours"),
+                passed(RuleId::Status),
+                passed(RuleId::WeatherMinTemp),
+                passed(RuleId::WeatherConditions),
+                passed(RuleId::HabitMinVisitsPerWeek),
+                passed(RuleId::ScheduleHours),
             ],
             0.0,
         );

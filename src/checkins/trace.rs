@@ -1,90 +1,45 @@
-//! The decision trace, built as the steps of `engine.rs` run: what support reads back to
-//! explain a decision (`docs/decisions.md`, "The trace").
+//! The decision trace, built as the steps of the decision run; its document type is
+//! `decisions::trace::Trace`, which support reads back (`docs/decisions.md`, "The record").
 
-use super::engine::{Candidate, Matched};
-use super::input::CheckinInput;
+use super::answer::CheckinResponse;
+use super::input::Checkin;
+use super::model::{Candidate, Matched, Scene};
+use super::rules::DEFAULT_EXCLUDE_DAYS;
+use crate::decisions::trace::{
+    AudienceFacts, HabitFacts, LimiterEntry, PurchaseFact, TraceCandidate, TraceContext,
+    TraceFence, TraceWeather,
+};
 use crate::habits::HabitFeatures;
 use crate::weather::WeatherLookup;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use serde_json::Value;
-use uuid::Uuid;
+use std::borrow::Cow;
 
-use super::rules::RuleOutcome;
-
-/// The decision trace, built as the steps run. Each part is serialized from typed, borrowed
-/// structs as soon as it is known (no `serde_json::Value` trees: building, cloning and
-/// dropping them was the largest cost of a decision in a dense place), and the document is
-/// assembled from the parts at the end.
+/// The decision trace, built as the steps run. Each part is serialized from the trace's
+/// types (`decisions::trace`, borrowing from the decision) as soon as it is known — no
+/// `serde_json::Value` trees: building, cloning and dropping them was the largest cost of a
+/// decision in a dense place — and the document is assembled from the parts at the end.
 pub(super) struct Trace {
     context: String,
     fences: Option<String>,
     weather: Option<String>,
+    audience: Option<String>,
     candidates: Option<String>,
-    limiter: Vec<Value>,
+    limiter: Vec<LimiterEntry<'static>>,
     notes: Vec<String>,
     /// Brands whose fences matched: brand keys read the decision through these.
     brands: Vec<String>,
 }
 
-#[derive(Serialize)]
-struct TraceContext<'a> {
-    decided_at: DateTime<Utc>,
-    recorded_at: DateTime<Utc>,
-    report_age_s: i64,
-    location_rounded: [f64; 2],
-    accuracy_m: f64,
-    speed_mps: Option<f64>,
-    activity: Option<super::input::Activity>,
-    app_state: Option<super::input::AppState>,
-    device_id: &'a Option<String>,
-    personalization: bool,
-}
-
-#[derive(Serialize)]
-struct TraceFence<'a> {
-    id: Uuid,
-    name: &'a str,
-    brand: &'a str,
-    edge_distance_m: f64,
-    center_distance_m: Option<f64>,
-    local_time: String,
-    timezone: &'a str,
-    quiet_hours: bool,
-    habit_fence: &'a Option<HabitFeatures>,
-    habit_brand: &'a Option<HabitFeatures>,
-}
-
-#[derive(Serialize)]
-struct TraceCandidate<'a> {
-    offer_id: Uuid,
-    offer_name: &'a str,
-    brand: &'a str,
-    fence_id: Uuid,
-    eligible: bool,
-    failed: Vec<&'a str>,
-    rules: &'a [RuleOutcome],
-    relevance: f64,
-    value: f64,
-    score: f64,
-    outcome: &'a str,
-}
-
-#[derive(Serialize)]
-#[serde(untagged)]
-enum TraceWeather<'a> {
-    Known {
-        known: bool,
-        temp_c: f64,
-        feels_like_c: f64,
-        condition: &'a str,
-        precipitation_mm: f64,
-        is_day: bool,
-    },
-    Unknown {
-        known: bool,
-        reason: &'a str,
-    },
+fn habit(h: &Option<HabitFeatures>) -> Option<HabitFacts> {
+    h.as_ref().map(|h| HabitFacts {
+        visits_7d: h.visits_7d,
+        visits_28d: h.visits_28d,
+        visits_per_week: h.visits_per_week,
+        days_since_last_visit: h.days_since_last_visit,
+        dwell_s: h.dwell_s,
+        usual_hour: h.usual_hour,
+    })
 }
 
 /// JSON text of a value whose serialization cannot fail (plain structs, no maps with
@@ -98,25 +53,26 @@ fn tenth(v: f64) -> f64 {
 }
 
 impl Trace {
-    pub(super) fn new(c: &CheckinInput, now: DateTime<Utc>, personalization: bool) -> Self {
+    pub(super) fn new(c: &Checkin, now: DateTime<Utc>, personalization: bool) -> Self {
         // Location rounded to about 100 m: enough to explain, too coarse to track.
         let round = |v: f64| (v * 1000.0).round() / 1000.0;
         let context = json_text(&TraceContext {
             decided_at: now,
             recorded_at: c.recorded_at,
             report_age_s: (now - c.recorded_at).num_seconds(),
-            location_rounded: [round(c.lat), round(c.lon)],
-            accuracy_m: c.accuracy_m,
-            speed_mps: c.speed_mps,
+            location_rounded: [round(c.lat.degrees()), round(c.lon.degrees())],
+            accuracy_m: c.accuracy_m.metres(),
+            speed_mps: c.speed_mps.map(|s| s.mps()),
             activity: c.activity,
             app_state: c.app_state,
-            device_id: &c.device_id,
+            device_id: c.device_id.as_deref().map(Cow::Borrowed),
             personalization,
         });
         Self {
             context,
             fences: None,
             weather: None,
+            audience: None,
             candidates: None,
             limiter: Vec::new(),
             notes: Vec::new(),
@@ -133,15 +89,15 @@ impl Trace {
             .iter()
             .map(|m| TraceFence {
                 id: m.info.id,
-                name: &m.info.name,
-                brand: m.info.brand.as_str(),
+                name: Cow::Borrowed(&m.info.name),
+                brand: Cow::Borrowed(m.info.brand.as_str()),
                 edge_distance_m: tenth(m.hit.edge_distance_m),
                 center_distance_m: m.hit.center_distance_m.map(tenth),
-                local_time: m.local.to_rfc3339(),
-                timezone: m.info.timezone.name(),
+                local_time: Some(m.local.fixed_offset()),
+                timezone: Cow::Borrowed(m.info.timezone.name()),
                 quiet_hours: m.quiet,
-                habit_fence: &m.fence_habit,
-                habit_brand: &m.brand_habit,
+                habit_fence: habit(&m.fence_habit),
+                habit_brand: habit(&m.brand_habit),
             })
             .collect();
         self.fences = Some(json_text(&v));
@@ -156,19 +112,61 @@ impl Trace {
                 known: true,
                 temp_c: k.temp_c,
                 feels_like_c: k.feels_like_c,
-                condition: k.condition.as_str(),
+                condition: Cow::Borrowed(k.condition.as_str()),
                 precipitation_mm: k.precipitation_mm,
                 is_day: k.is_day,
             },
             WeatherLookup::Unknown { reason } => TraceWeather::Unknown {
                 known: false,
-                reason,
+                reason: Cow::Borrowed(reason),
             },
         };
         self.weather = Some(json_text(&v));
     }
 
-    pub(super) fn limiter(&mut self, v: Value) {
+    /// The profile facts the rules read: follows among the candidates' brands, interests, and
+    /// purchases within the longest look-back a rule uses. Only when the profile was read.
+    pub(super) fn audience(
+        &mut self,
+        scene: &Scene,
+        cands: &[Candidate],
+        now: DateTime<Utc>,
+        retargeting_days: i64,
+    ) {
+        let Some(p) = scene.profile else {
+            return;
+        };
+        let mut follows: Vec<String> = Vec::new();
+        let mut days = retargeting_days;
+        for x in cands {
+            if p.follows(&x.offer.brand) && !follows.iter().any(|b| b == x.offer.brand.as_str()) {
+                follows.push(x.offer.brand.to_string());
+            }
+            if let Some(e) = &x.offer.spec.targeting.exclude {
+                let d = e.purchased_within_days.unwrap_or(DEFAULT_EXCLUDE_DAYS);
+                days = days.max(i64::from(d));
+            }
+        }
+        let since = now - Duration::days(days);
+        let facts = AudienceFacts {
+            follows,
+            interests: p.interests.clone(),
+            purchases: p
+                .purchases
+                .iter()
+                .filter(|x| x.at >= since)
+                .map(|x| PurchaseFact {
+                    brand: x.brand.clone(),
+                    sku: x.sku.clone(),
+                    category: x.category.clone(),
+                    at: x.at,
+                })
+                .collect(),
+        };
+        self.audience = Some(json_text(&facts));
+    }
+
+    pub(super) fn limiter(&mut self, v: LimiterEntry<'static>) {
         self.limiter.push(v);
     }
 
@@ -177,28 +175,29 @@ impl Trace {
             .iter()
             .map(|x| TraceCandidate {
                 offer_id: x.offer.id,
-                offer_name: &x.offer.spec.name,
-                brand: x.offer.brand.as_str(),
+                offer_name: Cow::Borrowed(&x.offer.spec.name),
+                brand: Cow::Borrowed(x.offer.brand.as_str()),
                 fence_id: matched[x.fence].info.id,
                 eligible: x.eligible,
                 failed: x
                     .rules
                     .iter()
                     .filter(|r| !r.passed)
-                    .map(|r| r.text.as_str())
+                    .map(|r| Cow::Borrowed(r.text.as_str()))
                     .collect(),
-                rules: &x.rules,
+                rules: Cow::Borrowed(&x.rules),
                 relevance: x.relevance,
                 value: x.offer.spec.value,
                 score: x.score,
-                outcome: &x.outcome,
+                outcome: Cow::Owned(x.outcome.to_string()),
+                result: Some(Cow::Borrowed(&x.outcome)),
             })
             .collect();
         self.candidates = Some(json_text(&v));
     }
 
     /// The whole document, and the brands it involves.
-    pub(super) fn finish(self, answer: &Value, latency_us: i64) -> (String, Vec<String>) {
+    pub(super) fn finish(self, answer: &CheckinResponse, latency_us: i64) -> (String, Vec<String>) {
         let mut doc = String::with_capacity(
             256 + self.context.len()
                 + self.fences.as_ref().map_or(0, String::len)
@@ -209,6 +208,7 @@ impl Trace {
         for (name, part) in [
             ("fences", &self.fences),
             ("weather", &self.weather),
+            ("audience", &self.audience),
             ("candidates", &self.candidates),
         ] {
             if let Some(part) = part {

@@ -1,10 +1,13 @@
 //! What decisions leave behind, as records: the decision and its delivery, the timeline rows
-//! and delivery views read back, and offer labels. Plain data: the store persists these types
+//! and delivery views read back, offer labels, and the
+//! trace of each decision (`trace.rs`), typed both ways. Plain data: the store persists these types
 //! and the layers above build and read them, so this module imports nothing above `domain`.
 
 pub mod deliveries;
+mod outcome;
 pub mod record;
 pub mod timeline;
+pub mod trace;
 
 use std::collections::HashMap;
 

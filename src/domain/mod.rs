@@ -3,6 +3,8 @@
 mod brand_id;
 mod coordinates;
 mod measures;
+mod motion;
+mod report;
 pub mod schemas;
 mod tag;
 mod timezone;
@@ -11,5 +13,7 @@ pub mod whole;
 pub use brand_id::BrandId;
 pub use coordinates::{Latitude, Longitude};
 pub use measures::{AccuracyM, RadiusM};
+pub use motion::{Activity, AppState};
+pub use report::{ReportedAccuracyM, SpeedMps};
 pub use tag::check_tag;
 pub use timezone::Timezone;

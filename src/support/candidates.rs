@@ -1,16 +1,16 @@
 //! One line per reason a candidate offer did or did not go out: the rules it failed, its
-//! holdout, the cap that refused it, or why it was never tried.
+//! holdout, the cap that refused it, or why it was never tried. Read from the trace's types:
+//! the candidate's typed outcome and the limiter's typed answer.
 
-use super::explain::{CandidateView, Moment, Names};
+use super::explain::{CandidateView, Moment, Names, zone};
 use super::scope::Scope;
-use super::text::{local, per, quoted, time};
-use serde_json::Value;
+use super::text::{local, per, quoted};
+use crate::decisions::trace::{CapDenial, LimiterAnswer, Outcome, TraceCandidate};
+use chrono::{DateTime, Utc};
 
 /// The candidates of a trace, best first as the engine ranked them.
 pub(super) fn views(m: &Moment, names: &Names, scope: &Scope) -> Vec<CandidateView> {
-    let Some(list) = m.trace["candidates"].as_array() else {
-        return Vec::new();
-    };
+    let list = &m.trace.candidates;
     let mut out: Vec<CandidateView> = list
         .iter()
         .map(|c| first_pass(m, c, names, scope))
@@ -19,7 +19,7 @@ pub(super) fn views(m: &Moment, names: &Names, scope: &Scope) -> Vec<CandidateVi
     let winner = out
         .iter()
         .position(|v| v.outcome == "delivered")
-        .map(|i| (out[i].offer_name.clone(), list[i]["score"].as_f64()));
+        .map(|i| (out[i].offer_name.clone(), list[i].score));
     for (v, c) in out.iter_mut().zip(list) {
         if v.outcome != "eligible" {
             continue;
@@ -30,8 +30,8 @@ pub(super) fn views(m: &Moment, names: &Names, scope: &Scope) -> Vec<CandidateVi
                 format!(
                     "eligible, but {} ranked higher (score {:.2} vs {:.2})",
                     quoted(name),
-                    score.unwrap_or(0.0),
-                    c["score"].as_f64().unwrap_or(0.0)
+                    score,
+                    c.score
                 ),
             ),
             (None, None) if m.decision == "offer" => (
@@ -59,120 +59,90 @@ pub(super) fn views(m: &Moment, names: &Names, scope: &Scope) -> Vec<CandidateVi
 }
 
 /// Outcome and lines from the candidate's own rules and its limiter answer.
-fn first_pass(m: &Moment, c: &Value, names: &Names, scope: &Scope) -> CandidateView {
-    let s = |k: &str| c[k].as_str().unwrap_or_default().to_string();
-    let raw = s("outcome");
-    let mut lines: Vec<String> = c["failed"]
-        .as_array()
-        .map(|f| {
-            f.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    let offer = s("offer_id");
-    let limiter = m.trace["limiter"].as_array().and_then(|l| {
-        l.iter()
-            .rev()
-            .find(|x| x["offer_id"].as_str() == Some(offer.as_str()))
-    });
-    let outcome = if c["eligible"] != true {
-        if raw.starts_with("relevance") {
-            lines.push(raw);
+fn first_pass(m: &Moment, c: &TraceCandidate, names: &Names, scope: &Scope) -> CandidateView {
+    let mut lines: Vec<String> = c.failed.iter().map(|f| f.to_string()).collect();
+    let outcome = c.outcome();
+    let outcome = match (c.eligible, outcome.as_ref()) {
+        (false, o @ Outcome::BelowRelevance { .. }) => {
+            lines.push(o.to_string());
             if lines.len() == 1 {
                 "below-relevance"
             } else {
                 "not-eligible"
             }
-        } else {
-            "not-eligible"
         }
-    } else if raw.starts_with("held out") {
-        lines.push(raw);
-        "held-out"
-    } else if raw.starts_with("skipped") {
-        lines.push(raw);
-        "copy-unrenderable"
-    } else {
-        match limiter.map(|l| l["outcome"].as_str().unwrap_or_default()) {
-            Some("granted") => {
-                let replayed = if l_bool(limiter, "replayed") {
-                    " (replayed claim)"
-                } else {
-                    ""
-                };
+        (false, _) => "not-eligible",
+        (true, o @ Outcome::HeldOut { .. }) => {
+            lines.push(o.to_string());
+            "held-out"
+        }
+        (true, o @ Outcome::Skipped { .. }) => {
+            lines.push(o.to_string());
+            "copy-unrenderable"
+        }
+        (true, _) => match m.trace.limiter_for(c.offer_id).map(|l| &l.answer) {
+            Some(LimiterAnswer::Granted { replayed, .. }) => {
+                let replayed = if *replayed { " (replayed claim)" } else { "" };
                 lines.push(format!("delivered: every rule passed{replayed}"));
                 "delivered"
             }
-            Some("denied") => {
-                let (_, line) = cap(
-                    m,
-                    c,
-                    &limiter.unwrap_or(&Value::Null)["denial"],
-                    names,
-                    scope,
-                );
+            Some(LimiterAnswer::Denied { denial }) => {
+                let (_, line) = cap(m, c, denial, names, scope);
                 lines.push(line);
                 "capped"
             }
-            Some("error") => {
-                let e = limiter
-                    .and_then(|l| l["error"].as_str())
-                    .unwrap_or("no answer");
+            Some(LimiterAnswer::Error { error }) => {
                 lines.push(format!(
-                    "limiter unavailable: {e}; nothing is sent unchecked"
+                    "limiter unavailable: {error}; nothing is sent unchecked"
                 ));
                 "limiter-unavailable"
             }
-            _ => "eligible",
-        }
+            None => "eligible",
+        },
     };
     CandidateView {
-        offer_name: s("offer_name"),
-        brand: s("brand"),
-        fence_id: c["fence_id"].as_str().map(str::to_string),
-        offer_id: offer,
+        offer_name: c.offer_name.to_string(),
+        brand: c.brand.to_string(),
+        fence_id: Some(c.fence_id.to_string()),
+        offer_id: c.offer_id.to_string(),
         outcome: outcome.into(),
         lines,
     }
-}
-
-fn l_bool(v: Option<&Value>, k: &str) -> bool {
-    v.is_some_and(|v| v[k] == true)
 }
 
 /// A cap refusal as (short phrase for the summary, full line): "cap: 1 per 24 h across all
 /// brands, used at 09:12 by offer “Hot” (check-in c-1); free again at 2026-07-15 09:12".
 pub(super) fn cap(
     m: &Moment,
-    candidate: &Value,
-    denial: &Value,
+    candidate: &TraceCandidate,
+    denial: &CapDenial,
     names: &Names,
     scope: &Scope,
 ) -> (String, String) {
-    let place = candidate["fence_id"].as_str().and_then(|f| m.place(f));
-    let tz = place.and_then(|p| p.tz);
-    let at = |v: &Value| time(v).map(|t| local(t, tz, m.decided_at));
-    let limit = denial["limit"].as_u64().unwrap_or(0);
-    let period = denial["period_ms"].as_u64();
-    let holder = &denial["held_by"];
-    let label = holder["offer_id"]
-        .as_str()
+    let place = m.place(candidate.fence_id);
+    let tz = place.and_then(zone);
+    let at = |t: Option<DateTime<Utc>>| t.map(|t| local(t, tz, m.decided_at));
+    let limit = denial.limit;
+    let period = denial.period_ms;
+    let holder = denial.held_by.as_ref();
+    let other_brand = holder.is_some_and(|h| h.other_brand);
+    let label = holder
+        .and_then(|h| h.offer_id.as_deref())
         .map(|o| (o, names.offers.get(o)));
-    let visible = holder["other_brand"] != true
+    let visible = !other_brand
         && label.is_some_and(|(_, l)| l.is_none_or(|l| scope.sees_brand(Some(&l.brand))));
     let by = label.map(|(o, l)| match l {
         _ if !visible => "another brand's offer".to_string(),
         Some(l) => format!("offer {}", quoted(&l.name)),
         None => format!("offer {o}"),
     });
-    let by = by.or_else(|| (holder["other_brand"] == true).then(|| "another brand's offer".into()));
-    let used = match (at(&holder["at"]), &by) {
+    let by = by.or_else(|| other_brand.then(|| "another brand's offer".into()));
+    let used = match (at(holder.and_then(|h| h.at)), &by) {
         (Some(t), Some(by)) => {
             // Holders carry the limiter's claim key; name the check-in only when it maps back,
             // and only for the reader's own offers.
-            let checkin = holder["checkin_id"]
-                .as_str()
+            let checkin = holder
+                .and_then(|h| h.checkin_id.as_deref())
                 .filter(|_| visible)
                 .and_then(|k| names.checkins.get(k))
                 .map(|c| format!(" (check-in {c})"));
@@ -180,14 +150,14 @@ pub(super) fn cap(
         }
         _ => String::new(),
     };
-    let until = at(&denial["until"]);
+    let until = at(denial.until);
     let free = until
         .as_ref()
         .map(|t| format!("; free again at {t}"))
         .unwrap_or_default();
-    let brand = candidate["brand"].as_str().unwrap_or("this brand");
-    let fence = place.map_or("this fence", |p| p.name.as_str());
-    let scope_words = match denial["cap"].as_str().unwrap_or_default() {
+    let brand = &candidate.brand;
+    let fence = place.map_or("this fence", |p| &p.name);
+    let scope_words = match denial.cap.as_ref() {
         "person-day" | "person-week" => "across all brands".to_string(),
         "person-brand" => format!("from {brand}"),
         "person-offer" => "for this offer".to_string(),

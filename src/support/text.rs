@@ -51,13 +51,6 @@ pub(super) fn quoted(s: &str) -> String {
     format!("“{s}”")
 }
 
-/// Parses an RFC 3339 time out of a trace.
-pub(super) fn time(v: &serde_json::Value) -> Option<DateTime<Utc>> {
-    v.as_str()
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        .map(|t| t.with_timezone(&Utc))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,8 @@ use super::explain::{CandidateView, Moment, Names};
 use super::scope::Scope;
 use super::text::{age, quoted};
 use crate::checkins::input::STALE_AFTER;
-use crate::checkins::rules::plain_number;
+use crate::decisions::trace::{LimiterAnswer, Outcome, plain_number};
+use crate::domain::Activity;
 
 /// The summary sentence and the line that gives the outcome.
 pub(super) fn verdict(
@@ -16,9 +17,9 @@ pub(super) fn verdict(
     delivery: Option<&Delivery>,
     names: &Names,
 ) -> (String, String) {
-    let c = &m.trace["context"];
+    let c = m.trace.context.as_ref();
     let fence_names = || {
-        let names: Vec<&str> = m.places.iter().map(|p| p.name.as_str()).collect();
+        let names: Vec<&str> = m.trace.fences.iter().map(|p| p.name.as_ref()).collect();
         if names.is_empty() {
             "the matched fence".into()
         } else {
@@ -30,7 +31,7 @@ pub(super) fn verdict(
     }
     match m.reason.unwrap_or_default() {
         "stale" => {
-            let late = c["report_age_s"].as_i64().map(age);
+            let late = c.map(|c| age(c.report_age_s));
             let late = late.unwrap_or_else(|| "too long".into());
             (
                 format!(
@@ -40,12 +41,12 @@ pub(super) fn verdict(
                 format!("stale: reported {late} after it was recorded"),
             )
         }
-        "in-motion" if c["activity"] == "automotive" => (
+        "in-motion" if c.is_some_and(|c| c.activity == Some(Activity::Automotive)) => (
             "No offer: the person was driving.".into(),
             "in motion: the phone reported driving".into(),
         ),
         "in-motion" => {
-            let speed = c["speed_mps"].as_f64().map_or("?".into(), plain_number);
+            let speed = c.and_then(|c| c.speed_mps).map_or("?".into(), plain_number);
             (
                 format!(
                     "No offer: the person was moving at {speed} m/s, faster than any offer allows."
@@ -55,9 +56,10 @@ pub(super) fn verdict(
         }
         "quiet-hours" => {
             let at = m
-                .places
+                .trace
+                .fences
                 .first()
-                .and_then(|p| p.local)
+                .and_then(|p| p.local_time)
                 .map(|l| l.format("%H:%M").to_string());
             let at = at.unwrap_or_else(|| "the local time".into());
             (
@@ -93,19 +95,18 @@ pub(super) fn verdict(
             ),
         },
         "capped" => {
-            let first = cands.iter().find(|x| x.outcome == "capped");
-            let denial = first.and_then(|f| {
-                m.trace["limiter"].as_array()?.iter().find(|l| {
-                    l["offer_id"].as_str() == Some(f.offer_id.as_str()) && l["outcome"] == "denied"
+            // Views are in the trace's order: the first capped view is that candidate.
+            let first = cands.iter().position(|x| x.outcome == "capped");
+            let raw = first.and_then(|i| Some((&cands[i], m.trace.candidates.get(i)?)));
+            let denial = raw.and_then(|(_, r)| {
+                m.trace.limiter.iter().find_map(|l| match &l.answer {
+                    LimiterAnswer::Denied { denial } if l.offer_id == r.offer_id => Some(denial),
+                    _ => None,
                 })
             });
-            let raw = m.trace["candidates"].as_array().and_then(|cs| {
-                cs.iter()
-                    .find(|c| first.is_some_and(|f| c["offer_id"] == f.offer_id.as_str()))
-            });
-            let short = match (first, denial, raw) {
-                (Some(f), Some(d), Some(r)) => {
-                    let (short, _) = candidates::cap(m, r, &d["denial"], names, &Scope::All);
+            let short = match (raw, denial) {
+                (Some((f, r)), Some(d)) => {
+                    let (short, _) = candidates::cap(m, r, d, names, &Scope::All);
                     format!("{} hit {short}", quoted(&f.offer_name))
                 }
                 _ => "every eligible offer was refused by a cap".into(),
@@ -116,15 +117,13 @@ pub(super) fn verdict(
             )
         }
         "held-out" => {
-            let held = cands.iter().find(|x| x.outcome == "held-out");
-            let name = held.map_or("the best offer".into(), |h| quoted(&h.offer_name));
+            let held = cands.iter().position(|x| x.outcome == "held-out");
+            let name = held.map_or("the best offer".into(), |i| quoted(&cands[i].offer_name));
             let pct = held
-                .and_then(|h| h.lines.last())
-                .and_then(|l| {
-                    l.split_once('(')?
-                        .1
-                        .split_once('%')
-                        .map(|(p, _)| p.to_string())
+                .and_then(|i| m.trace.candidates.get(i))
+                .and_then(|c| match c.outcome().as_ref() {
+                    Outcome::HeldOut { pct } => Some(pct.to_string()),
+                    _ => None,
                 })
                 .unwrap_or_else(|| "?".into());
             (
@@ -156,7 +155,7 @@ fn delivered(
         );
     };
     // A purged trace no longer names the offer and fence: the catalog (or the id) does.
-    let (offer, fence) = (d.offer_id.to_string(), d.fence_id.to_string());
+    let offer = d.offer_id.to_string();
     let name = cands
         .iter()
         .find(|c| c.offer_id == offer)
@@ -164,10 +163,10 @@ fn delivered(
         .or_else(|| names.offers.get(&offer).map(|l| l.name.clone()))
         .unwrap_or(offer);
     let fence = m
-        .place(&fence)
-        .map(|p| p.name.clone())
-        .or_else(|| names.fences.get(&fence).cloned())
-        .unwrap_or(fence);
+        .place(d.fence_id)
+        .map(|p| p.name.to_string())
+        .or_else(|| names.fences.get(&d.fence_id.to_string()).cloned())
+        .unwrap_or_else(|| d.fence_id.to_string());
     (
         format!("Delivered {} from {} at {fence}.", quoted(&name), d.brand),
         format!(

@@ -145,6 +145,13 @@ async fn a_regular_who_follows_the_brand_gets_the_chilled_drink_on_a_hot_afterno
     let trace = w.app.trace("hot-1").await;
     let habit = &trace["fences"][0]["habit_fence"];
     assert_eq!(habit["visits_28d"], 10, "{habit}");
+    // The moment is kept for a later replay: the audience facts the rules read, typed outcomes.
+    assert_eq!(trace["audience"]["follows"], json!(["chillco"]), "{trace}");
+    assert_eq!(trace["audience"]["interests"], json!(["cold-drinks"]));
+    assert_eq!(
+        trace["candidates"][0]["result"],
+        json!({"kind": "delivered", "replayed": false})
+    );
 }
 
 #[tokio::test]

@@ -123,7 +123,7 @@ async fn a_retry_days_later_after_the_hot_state_forgot_it_replays_and_counts_not
     assert_eq!(first.body["decision"], "offer", "{}", first.body);
     // Far past the in-process limiter's memory of the claim (minutes), and past the
     // default one-per-brand-per-week cap.
-    let ttl = w.app.state.engine.limiter.idempotency_ttl();
+    let ttl = w.app.state.engine.limiter().idempotency_ttl();
     let eight_days = std::time::Duration::from_secs(8 * 86_400);
     w.app.clock.advance(ttl + eight_days);
     for _ in 0..2 {
@@ -197,7 +197,7 @@ async fn an_offer_whose_stored_copy_cannot_render_is_skipped_before_the_claim() 
         .await
         .unwrap();
     let state = &w.app.state;
-    state.engine.catalog.reload(&*state.store).await.unwrap();
+    state.engine.catalog().reload(&*state.store).await.unwrap();
     let skipped = w.send(&w.report("ck-1", "u-1")).await;
     assert_eq!(skipped.body["decision"], "none", "{}", skipped.body);
     assert_eq!(

@@ -6,12 +6,13 @@
 use geoffer::auth::{Principal, Role};
 use geoffer::catalog::Catalog;
 use geoffer::checkins::input::CheckinInput;
-use geoffer::checkins::record::DecisionWriter;
-use geoffer::checkins::{Engine, EngineConfig, EngineMetrics};
+use geoffer::checkins::writer::DecisionWriter;
+use geoffer::checkins::{Engine, EngineConfig, EngineMetrics, EngineParts};
+use geoffer::clock::SystemClock;
 use geoffer::domain::{AccuracyM, BrandId, RadiusM, Timezone};
 use geoffer::fences::{FenceDraft, FenceGeometry};
 use geoffer::habits::InProcessHabits;
-use geoffer::limits::{InProcessLimiter, SystemClock};
+use geoffer::limits::InProcessLimiter;
 use geoffer::offers::OfferSpec;
 use geoffer::people::PersonId;
 use geoffer::store::sqlite::SqliteStore;
@@ -153,9 +154,9 @@ async fn main() -> anyhow::Result<()> {
     let (writer, writer_task) = DecisionWriter::start(
         dyn_store.clone(),
         &metrics,
-        geoffer::checkins::record::DEFAULT_QUEUE_CAPACITY,
+        geoffer::checkins::writer::DEFAULT_QUEUE_CAPACITY,
     );
-    let engine = Arc::new(Engine {
+    let engine = Arc::new(Engine::new(EngineParts {
         catalog,
         store: dyn_store,
         limiter: Arc::new(InProcessLimiter::new(Arc::new(SystemClock))),
@@ -169,7 +170,7 @@ async fn main() -> anyhow::Result<()> {
             ..EngineConfig::default()
         },
         metrics: EngineMetrics::new(&metrics),
-    });
+    }));
     let setup_s = setup.elapsed().as_secs_f64();
     // 30% of reports come from inside a store (people shop), 70% from anywhere in the city.
     let reports: Vec<CheckinInput> = (0..n_decisions)
@@ -204,7 +205,7 @@ async fn main() -> anyhow::Result<()> {
                 let answer = engine.decide("default", report).await;
                 h.record(t.elapsed().as_nanos() as u64).expect("in range");
                 let key = match answer {
-                    Ok(a) => a.0["reason"].as_str().unwrap_or("offer").to_string(),
+                    Ok(a) => a.reason().unwrap_or("offer").to_string(),
                     Err(e) => format!("error: {e}"),
                 };
                 *reasons.entry(key).or_default() += 1;

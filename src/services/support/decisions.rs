@@ -120,16 +120,9 @@ impl SupportService {
         d: &StoredDecision,
         delivery: Option<&Delivery>,
     ) -> Result<Names, ApiError> {
-        let holders: BTreeSet<String> = d.trace["limiter"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|l| {
-                l["denial"]["held_by"]["offer_id"]
-                    .as_str()
-                    .map(str::to_string)
-            })
-            .collect();
+        let holders: BTreeSet<String> = crate::decisions::trace::Trace::read(&d.trace)
+            .map(|t| t.cap_holders())
+            .unwrap_or_default();
         let mut ids: Vec<String> = holders.iter().cloned().collect();
         ids.extend(d.offer_id.clone());
         let mut names = Names {

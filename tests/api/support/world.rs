@@ -3,7 +3,7 @@
 
 use crate::helpers::*;
 use chrono::{DateTime, Duration, Utc};
-use geoffer::checkins::record::{DecisionRecord, DeliveryRecord, pack_trace};
+use geoffer::decisions::record::{DecisionRecord, DeliveryRecord, pack_trace};
 use geoffer::people::PersonId;
 use serde_json::{Value, json};
 use uuid::Uuid;

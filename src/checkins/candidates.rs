@@ -1,0 +1,55 @@
+//! Step 6, candidates: the active offers of the matched fences' brands that target the fence
+//! (by id or tag), outside quiet hours; and the person's profile, read only when an offer
+//! uses it.
+
+use super::Engine;
+use super::model::{Candidate, Matched};
+use crate::error::ApiError;
+use crate::people::gate::Allowed;
+use crate::people::{PersonId, Profile};
+use chrono::{DateTime, Duration, Utc};
+
+impl Engine {
+    /// Every offer reachable from the matched fences, each through the fence the person is
+    /// deepest in.
+    pub(super) fn candidates(&self, matched: &[Matched]) -> Vec<Candidate> {
+        let mut out: Vec<Candidate> = Vec::new();
+        for (i, m) in matched.iter().enumerate().filter(|(_, m)| !m.quiet) {
+            for offer in self.catalog.offers_of(&m.info.brand) {
+                let targets = match &offer.spec.targeting.fences {
+                    None => true,
+                    Some(t) => {
+                        t.ids.contains(&m.info.id)
+                            || t.tags.iter().any(|tag| m.info.tags.contains(tag))
+                    }
+                };
+                if !targets {
+                    continue;
+                }
+                match out.iter_mut().find(|x| x.offer.id == offer.id) {
+                    Some(x) if matched[x.fence].hit.edge_distance_m < m.hit.edge_distance_m => {
+                        x.fence = i
+                    }
+                    Some(_) => {}
+                    None => out.push(Candidate::new(offer, i)),
+                }
+            }
+        }
+        out
+    }
+
+    /// The profile (a store read): only with personalization consent and when an offer reads it.
+    pub(super) async fn profile(
+        &self,
+        person: &PersonId,
+        consent: Allowed,
+        candidates: &[Candidate],
+        now: DateTime<Utc>,
+    ) -> Result<Option<Profile>, ApiError> {
+        if !consent.personalization || !candidates.iter().any(|x| x.offer.reads_profile()) {
+            return Ok(None);
+        }
+        let since = now - Duration::days(self.config.profile_days);
+        Ok(Some(self.store.profile(person, since).await?))
+    }
+}

@@ -1,0 +1,39 @@
+//! Deployment-wide decision settings.
+
+use crate::limits::Caps;
+
+/// Deployment-wide decision settings.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Local quiet hours as minutes since midnight (from, to); `None` disables them.
+    pub quiet_hours: Option<(u32, u32)>,
+    /// Offers whose relevance is below this do not qualify (1.0: place alone is enough).
+    pub min_relevance: f64,
+    /// How far back purchases are read.
+    pub profile_days: i64,
+    /// Purchases in this window fill "the usual".
+    pub usual_item_days: i64,
+    /// Deployment default caps (an offer's own `caps.per_person` replaces the per-offer one).
+    pub caps: Caps,
+    /// A purchase suppresses offers for the same SKU or category this long.
+    pub retargeting_days: i64,
+    /// A dismissal cools its brand down this long.
+    pub dismissal_cooldown_days: i64,
+    /// A purchase at the brand this long after a delivery (or held-out decision) converts it.
+    pub attribution_days: i64,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            quiet_hours: Some((21 * 60, 8 * 60)),
+            min_relevance: 1.0,
+            profile_days: 365,
+            usual_item_days: 90,
+            caps: Caps::default(),
+            retargeting_days: 30,
+            dismissal_cooldown_days: 14,
+            attribution_days: 7,
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! The check-in decision, step by step (docs/decisions.md): consent, validation, place,
+//! decided before?, visits and habits, early stops, candidates, weather, rules and scoring,
+//! holdout, copy and claim, record. Sending nothing is the default; an offer goes out only
+//! when every step agrees. Each step is one call into its own file, under a DEBUG span
+//! (free at the default INFO level; no span carries the location).
+
+use super::Engine;
+use super::answer::{CheckinAnswer, CheckinResponse, replay};
+use super::input::{CheckinInput, validate};
+use super::model::{Scene, Subject};
+use super::place::early_stop;
+use super::trace::Trace;
+use crate::error::ApiError;
+use std::time::Instant;
+use tracing::{Instrument, debug_span};
+
+impl Engine {
+    /// Decides one check-in for `app`'s user.
+    pub async fn decide(&self, app: &str, input: CheckinInput) -> Result<CheckinAnswer, ApiError> {
+        let started = Instant::now();
+        let now = self.clock.now();
+        // 1. Consent first: without it nothing is processed or stored.
+        let (person, consent) = self
+            .require_consent(app, &input.user_id)
+            .instrument(debug_span!("consent"))
+            .await?;
+        // 2. Validation: from here on the report is typed.
+        let c = validate(input, now)?;
+        // 3. Place. No fence: answer and keep nothing about the location.
+        let mut matched = debug_span!("place").in_scope(|| self.place(&c));
+        if matched.is_empty() {
+            self.metrics.count("none", "no-fence");
+            let none = CheckinResponse::none(&c.checkin_id, "no-fence");
+            return Ok(CheckinAnswer::Decided(none));
+        }
+        // A check-in id is one report of one user: the fingerprint tells a retry (answered
+        // what was answered first) from a reuse of the id (409). Only fenced check-ins keep a
+        // record, so only they need one.
+        let fingerprint = c.fingerprint(app);
+        let who = Subject {
+            app,
+            person: &person,
+            c: &c,
+            fingerprint: &fingerprint,
+            now,
+        };
+        // 3a. A check-in decided before is answered from its record before anything about
+        // this one is observed or claimed: retries never count twice, however long ago the
+        // hot state forgot them. (Concurrent attempts meet in the limiter and the writer.)
+        if let Some(prior) = self.store.prior_decision(app, &c.checkin_id).await? {
+            self.metrics.count("replay", "prior-record");
+            return replay(&c, &fingerprint, prior);
+        }
+        // Overload is answered here, before any visit is counted or any cap claimed.
+        self.writer.admit()?;
+        let mut trace = Trace::new(&c, now, consent.personalization);
+        // 4. Visits and habits, only with personalization consent.
+        if consent.personalization {
+            let span = debug_span!("habits", fences = matched.len());
+            self.observe_visits(&person, &c, now, &mut matched, &mut trace)
+                .instrument(span)
+                .await;
+        }
+        trace.fences(&matched);
+        // 5. Staleness, motion and quiet hours end the decision before any outside call.
+        if let Some(reason) = early_stop(&c, now, &matched) {
+            let answer = CheckinResponse::none(&c.checkin_id, reason);
+            return self
+                .record(who, started, answer, trace, None)
+                .instrument(debug_span!("record"))
+                .await;
+        }
+        // 6. Candidates, and the profile when an offer reads it.
+        let mut candidates = self.candidates(&matched);
+        let profile = self.profile(&person, consent, &candidates, now).await?;
+        // 7. Weather, only when an offer asks.
+        let weather = self
+            .weather_for(&c, &candidates)
+            .instrument(debug_span!("weather"))
+            .await;
+        trace.weather(&weather);
+        let scene = Scene {
+            matched: &matched,
+            profile: profile.as_ref(),
+            weather: &weather,
+        };
+        trace.audience(&scene, &candidates, now, self.config.retargeting_days);
+        // 8–11. Rules and scoring, best first.
+        debug_span!("rules", candidates = candidates.len())
+            .in_scope(|| self.rank(&who, &scene, &mut candidates));
+        // 12–14. Holdout, copy and claim.
+        let (answer, granted) = self
+            .claim(&who, &scene, &mut candidates, &mut trace)
+            .instrument(debug_span!("claim"))
+            .await;
+        trace.candidates(&candidates, &matched);
+        // 15. Record, then answer.
+        self.record(who, started, answer, trace, granted)
+            .instrument(debug_span!("record"))
+            .await
+    }
+}
