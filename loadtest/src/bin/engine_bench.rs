@@ -15,6 +15,7 @@ use geoffer::habits::InProcessHabits;
 use geoffer::limits::InProcessLimiter;
 use geoffer::offers::OfferSpec;
 use geoffer::people::PersonId;
+use geoffer::store::prelude::*;
 use geoffer::store::sqlite::SqliteStore;
 use geoffer::store::{Brand, Store};
 use geoffer::weather::{Condition, Weather, WeatherLookup, WeatherProvider};
@@ -110,7 +111,9 @@ async fn main() -> anyhow::Result<()> {
             )
             .await?;
         for spec in offers() {
-            store.create_offer(&actor, brand, spec).await?;
+            store
+                .create_offer(&actor, brand, spec, chrono::Utc::now())
+                .await?;
         }
         let per_brand = n_fences / brands.len();
         let mut drafts = Vec::with_capacity(per_brand);
@@ -133,7 +136,9 @@ async fn main() -> anyhow::Result<()> {
                 max_accuracy: AccuracyM::default(),
             });
         }
-        store.put_fences(&actor, brand, drafts, false).await?;
+        store
+            .put_fences(&actor, brand, drafts, false, chrono::Utc::now())
+            .await?;
     }
     let people: Vec<String> = (0..n_people).map(|i| format!("user-{i}")).collect();
     {
