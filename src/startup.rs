@@ -201,7 +201,7 @@ impl Application {
             ..EngineConfig::default()
         };
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let purge = crate::support::retention::spawn(
+        let purge = crate::services::retention::spawn(
             store.clone(),
             clock.clone(),
             settings.trace_retention()?,

@@ -2,8 +2,9 @@
 
 use super::Engine;
 use crate::error::ApiError;
-use crate::people::gate::{Allowed, Lookup};
+use crate::people::gate::Allowed;
 use crate::people::{PersonId, check_user_id};
+use crate::services::people::read_through;
 
 impl Engine {
     /// The person behind `user_id` of `app` and what they allow; 403 without location consent.
@@ -25,25 +26,13 @@ impl Engine {
     }
 
     /// What the person allows: from the consent gate, or from the store (filling the gate).
-    /// Check-ins and events both ask here.
-    pub async fn consent(
+    async fn consent(
         &self,
         app: &str,
         user_id: &str,
         person: &PersonId,
     ) -> Result<Allowed, ApiError> {
-        let ticket = match self.consents.get(person).await {
-            Lookup::Known(allowed) => return Ok(allowed),
-            Lookup::Ask(ticket) => ticket,
-        };
-        let allowed = self
-            .store
-            .get_consent(app, user_id)
-            .await?
-            .map_or(Allowed::NOTHING, |c| Allowed::from(&c));
-        if let Some(ticket) = ticket {
-            self.consents.fill(person, ticket, allowed).await;
-        }
-        Ok(allowed)
+        let (gate, store) = (self.consents.as_ref(), self.store.as_ref());
+        Ok(read_through(gate, store, app, user_id, person).await?)
     }
 }

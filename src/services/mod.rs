@@ -13,6 +13,7 @@ pub mod events;
 pub mod health;
 pub mod paging;
 pub mod people;
+pub mod retention;
 pub mod support;
 
 use crate::auth::Principal;

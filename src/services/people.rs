@@ -13,7 +13,7 @@ use crate::habits::Habits;
 use crate::limits::Limiter;
 use crate::people::gate::{Allowed, ConsentGate, Lookup};
 use crate::people::{Consent, ConsentInput, PersonId, check_user_id};
-use crate::store::{Erase, Store};
+use crate::store::{Erase, Store, StoreError};
 use serde::Serialize;
 use std::sync::Arc;
 use utoipa::ToSchema;
@@ -126,19 +126,7 @@ impl PeopleService {
         user: &str,
         person: &PersonId,
     ) -> Result<Allowed, ApiError> {
-        let ticket = match self.gate.get(person).await {
-            Lookup::Known(allowed) => return Ok(allowed),
-            Lookup::Ask(ticket) => ticket,
-        };
-        let allowed = self
-            .store
-            .get_consent(app, user)
-            .await?
-            .map_or(Allowed::NOTHING, |c| Allowed::from(&c));
-        if let Some(ticket) = ticket {
-            self.gate.fill(person, ticket, allowed).await;
-        }
-        Ok(allowed)
+        Ok(read_through(self.gate.as_ref(), self.store.as_ref(), app, user, person).await?)
     }
 
     /// Erases a user (app key): everything kept about them, consent included, in the store
@@ -189,4 +177,28 @@ fn app_user<'a>(who: &'a Principal, user_id: &str) -> Result<&'a str, ApiError> 
     let app = who.require_app()?;
     check_user_id(user_id).map_err(|e| ApiError::invalid("/path/user_id", e))?;
     Ok(app)
+}
+
+/// What a person allows, read through the consent gate: the gate's copy when it has one,
+/// else the store's record, filled into the gate when no change raced with the read (the
+/// protocol of `people::gate`). Check-ins and events both read consent here.
+pub async fn read_through(
+    gate: &dyn ConsentGate,
+    store: &dyn Store,
+    app: &str,
+    user: &str,
+    person: &PersonId,
+) -> Result<Allowed, StoreError> {
+    let ticket = match gate.get(person).await {
+        Lookup::Known(allowed) => return Ok(allowed),
+        Lookup::Ask(ticket) => ticket,
+    };
+    let allowed = store
+        .get_consent(app, user)
+        .await?
+        .map_or(Allowed::NOTHING, |c| Allowed::from(&c));
+    if let Some(ticket) = ticket {
+        gate.fill(person, ticket, allowed).await;
+    }
+    Ok(allowed)
 }

@@ -4,7 +4,6 @@
 
 pub mod explain;
 pub mod export;
-pub mod retention;
 pub mod scope;
 pub mod timeline;
 

@@ -27,7 +27,6 @@ mod events;
 mod fences;
 mod fixtures;
 mod health;
-mod layering;
 mod offers;
 mod people;
 mod support;

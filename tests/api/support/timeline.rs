@@ -119,7 +119,7 @@ async fn traces_past_retention_are_purged_while_decisions_and_deliveries_stay() 
 
     let keep = w.app.state.settings.trace_retention().unwrap();
     let purge = || {
-        geoffer::support::retention::purge_expired(
+        geoffer::services::retention::purge_expired(
             w.app.state.store.as_ref(),
             w.app.clock.as_ref(),
             keep,
