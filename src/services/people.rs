@@ -1,6 +1,6 @@
 //! People: the consent-change protocol, erasure, and consent as the request paths read it.
 //!
-//! A consent change follows the gate's protocol (`people/gate.rs`): mark the person
+//! A consent change follows the gate's protocol (`people/gate/`): mark the person
 //! *changing*, commit to the store, publish the committed state. Forgetting a person goes
 //! through Redis (limiter and habits) first, then the store, so a failure leaves something to
 //! retry rather than a half-forgotten person who looks clean.
