@@ -1,5 +1,7 @@
 //! Builds the application from settings: store, catalog, limiter, habits, weather, engine,
 //! listener, server.
+//!
+//! About 350 lines: the composition root wires every part (store, catalog, hot state, weather, engine, services, server, background tasks) in one place on purpose.
 
 use crate::api;
 use crate::api::extract::BodyLimit;

@@ -1,6 +1,8 @@
 //! The load loops. Closed loop: `connections` tasks send back to back (maximum throughput).
 //! Open loop: requests are scheduled at a fixed arrival rate and latency is measured from each
 //! request's *intended* start, so a slow server cannot hide its queue (no coordinated omission).
+//!
+//! About 330 lines: the closed and the open loop with their shared request plumbing.
 
 use crate::caps::Delivery;
 use crate::people::Person;

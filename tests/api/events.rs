@@ -1,5 +1,7 @@
 //! Feedback events through HTTP: no creepy retargeting, cool-downs, the usual, results and
 //! lift against the holdout, idempotent batches, erasure everywhere.
+//!
+//! About 600 lines: nine end-to-end scenarios of events and their effect on later decisions.
 
 use crate::helpers::*;
 use crate::support::redis_server::RedisServer;

@@ -1,3 +1,5 @@
+//! About 470 lines: 14 scenarios of fences, imports and the live index behind them.
+
 use crate::helpers::*;
 use serde_json::{Value, json};
 

@@ -1,4 +1,6 @@
 //! `spawn_app()`: a server on a free port with its own temporary database and an admin key.
+//!
+//! About 340 lines: one harness (server, clock, keys, request helpers) shared by every HTTP test.
 
 use chrono::{DateTime, Utc};
 use geoffer::auth::{Role, generate_key};

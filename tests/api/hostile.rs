@@ -1,5 +1,7 @@
 //! What a held-out attack run found: check-in ids reused across people and reports, offer
 //! copy without a size bound, trailing bytes after JSON bodies, loose references and numbers.
+//!
+//! About 400 lines: nine attack scenarios, each with the setup that makes it real.
 
 use crate::helpers::*;
 use geoffer::clock::Clock;

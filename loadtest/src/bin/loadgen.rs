@@ -2,6 +2,8 @@
 //! people against it (closed and open loop), measures the HTTP ceiling with the same client,
 //! checks every cap from the deliveries received and writes a markdown report.
 //! `loadtest/run.sh` starts Redis and geoffer and runs this; see docs/benchmarks.md.
+//!
+//! About 600 lines: one program (world upload, phases, report); the loops and the report live in the library.
 
 use anyhow::Context;
 use clap::Parser;
