@@ -1,31 +1,26 @@
 //! Targeting rules. Every rule answers pass or fail with the actual and the expected value and a
 //! sentence support staff can read ("weather: needs ≥ 28 °C, was 18 °C").
 //!
-//! Long (about 500 lines, a third of it tests) because every rule family lives here with its
-//! sentence. Rule ids and verdicts are the trace's types (`decisions::trace`).
+//! Long (about 670 lines, half of it tests) because every rule family lives here with its
+//! sentence, and a test pins the trace bytes of every rule's values. Rule ids, verdicts and
+//! their values ([`Fact`]) are the trace's types (`decisions::trace`).
 
 use super::input::Activity;
-pub use crate::decisions::trace::{RuleId, RuleOutcome, plain_number};
+pub use crate::decisions::trace::{Fact, RuleId, RuleOutcome, plain_number};
 use crate::habits::HabitFeatures;
 use crate::offers::{Day, HabitScope, Offer, OfferStatus, validate::parse_hhmm};
 use crate::people::Profile;
 use crate::weather::WeatherLookup;
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
-use serde_json::{Value, json};
+use std::borrow::Cow;
 
 /// Speed above which a person is "in motion" when an offer names no limit (m/s, ~25 km/h).
 pub const DEFAULT_MAX_SPEED_MPS: f64 = 7.0;
 /// Purchase look-back of an `exclude` block that names none.
 pub const DEFAULT_EXCLUDE_DAYS: u32 = 30;
 
-fn outcome(
-    rule: RuleId,
-    passed: bool,
-    expected: Value,
-    actual: Value,
-    text: String,
-) -> RuleOutcome {
+fn outcome(rule: RuleId, passed: bool, expected: Fact, actual: Fact, text: String) -> RuleOutcome {
     RuleOutcome {
         rule,
         passed,
@@ -66,8 +61,8 @@ pub fn evaluate(offer: &Offer, m: &Moment) -> Vec<RuleOutcome> {
     out.push(outcome(
         RuleId::Status,
         active,
-        json!("active"),
-        json!(s.status),
+        Fact::name("active"),
+        Fact::name(status_name(s.status)),
         if active {
             "status: offer is active".into()
         } else {
@@ -79,8 +74,8 @@ pub fn evaluate(offer: &Offer, m: &Moment) -> Vec<RuleOutcome> {
         out.push(outcome(
             RuleId::ValidFrom,
             ok,
-            json!(from),
-            json!(m.now),
+            Fact::Time(from),
+            Fact::Time(m.now),
             if ok {
                 format!("validity: valid from {}", from.to_rfc3339())
             } else {
@@ -97,8 +92,8 @@ pub fn evaluate(offer: &Offer, m: &Moment) -> Vec<RuleOutcome> {
         out.push(outcome(
             RuleId::ValidUntil,
             ok,
-            json!(until),
-            json!(m.now),
+            Fact::Time(until),
+            Fact::Time(m.now),
             if ok {
                 format!("validity: valid until {}", until.to_rfc3339())
             } else {
@@ -163,8 +158,12 @@ fn retargeting(p: &crate::offers::Product, m: &Moment, out: &mut Vec<RuleOutcome
     out.push(outcome(
         RuleId::RetargetingRecentPurchase,
         hit.is_none(),
-        json!({"skus": p.skus, "categories": p.categories, "within_days": m.retargeting_days}),
-        json!(hit.map(|x| json!({"sku": x.sku, "category": x.category, "at": x.at}))),
+        Fact::Purchases {
+            categories: p.categories.clone(),
+            skus: p.skus.clone(),
+            within_days: m.retargeting_days,
+        },
+        purchase(hit),
         text,
     ));
 }
@@ -174,8 +173,8 @@ fn motion(max: f64, m: &Moment, out: &mut Vec<RuleOutcome>) {
     out.push(outcome(
         RuleId::MotionActivity,
         !driving,
-        json!("not automotive"),
-        json!(m.activity),
+        Fact::name("not automotive"),
+        m.activity.map(Activity::as_str).into(),
         if driving {
             "in motion: the phone reports driving".into()
         } else {
@@ -186,14 +185,31 @@ fn motion(max: f64, m: &Moment, out: &mut Vec<RuleOutcome>) {
     out.push(outcome(
         RuleId::MotionMaxSpeed,
         speed <= max,
-        json!(max),
-        json!(m.speed_mps),
+        Fact::Number(max),
+        m.speed_mps.into(),
         format!(
             "speed: needs ≤ {} m/s, was {} m/s",
             plain_number(max),
             plain_number(speed)
         ),
     ));
+}
+
+/// The purchase a rule found, as the trace keeps it (`null` when none).
+fn purchase(hit: Option<&crate::people::Purchase>) -> Fact {
+    hit.map_or(Fact::None, |x| Fact::Purchase {
+        at: x.at,
+        category: x.category.clone(),
+        sku: x.sku.clone(),
+    })
+}
+
+/// The status as the offer API names it.
+fn status_name(s: OfferStatus) -> &'static str {
+    match s {
+        OfferStatus::Active => "active",
+        OfferStatus::Paused => "paused",
+    }
 }
 
 fn day_of(w: Weekday) -> Day {
@@ -236,8 +252,8 @@ fn schedule(sch: &crate::offers::Schedule, m: &Moment, out: &mut Vec<RuleOutcome
         out.push(outcome(
             RuleId::ScheduleDays,
             ok,
-            json!(days),
-            json!(today),
+            Fact::Texts(days.iter().map(|d| Cow::Borrowed(day_name(*d))).collect()),
+            Fact::name(day_name(today)),
             format!(
                 "schedule: runs on {}, local day was {}",
                 days.iter()
@@ -261,12 +277,13 @@ fn schedule(sch: &crate::offers::Schedule, m: &Moment, out: &mut Vec<RuleOutcome
             .map(|h| format!("{}-{}", h.from, h.to))
             .collect();
         let local = m.local.format("%H:%M").to_string();
+        let text = format!("schedule: needs {} local, was {local}", ranges.join(" or "));
         out.push(outcome(
             RuleId::ScheduleHours,
             ok,
-            json!(ranges),
-            json!(local),
-            format!("schedule: needs {} local, was {local}", ranges.join(" or ")),
+            Fact::Texts(ranges.into_iter().map(Cow::Owned).collect()),
+            Fact::Text(Cow::Owned(local)),
+            text,
         ));
     }
 }
@@ -278,8 +295,8 @@ fn weather(w: &crate::offers::WeatherRule, m: &Moment, out: &mut Vec<RuleOutcome
             out.push(outcome(
                 RuleId::WeatherKnown,
                 false,
-                json!("known weather"),
-                json!(reason),
+                Fact::name("known weather"),
+                Fact::Text(Cow::Owned(reason.clone())),
                 format!("weather: unknown ({reason}), so weather rules cannot pass"),
             ));
             return;
@@ -290,8 +307,8 @@ fn weather(w: &crate::offers::WeatherRule, m: &Moment, out: &mut Vec<RuleOutcome
         out.push(outcome(
             RuleId::WeatherMinTemp,
             ok,
-            json!(min),
-            json!(known.temp_c),
+            Fact::Number(min),
+            Fact::Number(known.temp_c),
             format!(
                 "weather: needs ≥ {} °C, was {} °C",
                 plain_number(min),
@@ -304,8 +321,8 @@ fn weather(w: &crate::offers::WeatherRule, m: &Moment, out: &mut Vec<RuleOutcome
         out.push(outcome(
             RuleId::WeatherMaxTemp,
             ok,
-            json!(max),
-            json!(known.temp_c),
+            Fact::Number(max),
+            Fact::Number(known.temp_c),
             format!(
                 "weather: needs ≤ {} °C, was {} °C",
                 plain_number(max),
@@ -319,8 +336,8 @@ fn weather(w: &crate::offers::WeatherRule, m: &Moment, out: &mut Vec<RuleOutcome
         out.push(outcome(
             RuleId::WeatherConditions,
             ok,
-            json!(conds),
-            json!(now),
+            Fact::texts(conds),
+            Fact::name(now),
             format!("weather: needs {}, was {now}", conds.join(" or ")),
         ));
     }
@@ -335,8 +352,8 @@ fn habit(h: &crate::offers::HabitRule, m: &Moment, out: &mut Vec<RuleOutcome>) {
         out.push(outcome(
             RuleId::HabitPersonalization,
             false,
-            json!("personalization consent"),
-            json!(false),
+            Fact::name("personalization consent"),
+            Fact::Bool(false),
             "habit: no personalization consent, so habits are not used".into(),
         ));
         return;
@@ -345,8 +362,8 @@ fn habit(h: &crate::offers::HabitRule, m: &Moment, out: &mut Vec<RuleOutcome>) {
         out.push(outcome(
             RuleId::HabitMinVisitsPerWeek,
             f.visits_per_week >= min,
-            json!(min),
-            json!(f.visits_per_week),
+            Fact::Number(min),
+            Fact::Number(f.visits_per_week),
             format!(
                 "habit: needs ≥ {min} visits/week at {scope}, had {:.2}",
                 f.visits_per_week
@@ -361,8 +378,8 @@ fn habit(h: &crate::offers::HabitRule, m: &Moment, out: &mut Vec<RuleOutcome>) {
         out.push(outcome(
             RuleId::HabitMinDaysSinceVisit,
             ok,
-            json!(min),
-            json!(f.days_since_last_visit),
+            Fact::Number(min),
+            f.days_since_last_visit.into(),
             format!("habit: needs ≥ {min} days since the last visit to {scope}, had {had}"),
         ));
     }
@@ -370,8 +387,8 @@ fn habit(h: &crate::offers::HabitRule, m: &Moment, out: &mut Vec<RuleOutcome>) {
         out.push(outcome(
             RuleId::HabitMinDwell,
             f.dwell_s >= i64::from(min),
-            json!(min),
-            json!(f.dwell_s),
+            Fact::from(min),
+            Fact::Int(f.dwell_s),
             format!("habit: needs ≥ {min} s at {scope}, was {} s", f.dwell_s),
         ));
     }
@@ -382,8 +399,8 @@ fn audience(offer: &Offer, a: &crate::offers::Audience, m: &Moment, out: &mut Ve
         out.push(outcome(
             RuleId::AudiencePersonalization,
             false,
-            json!("personalization consent"),
-            json!(false),
+            Fact::name("personalization consent"),
+            Fact::Bool(false),
             "audience: no personalization consent".into(),
         ));
         return;
@@ -406,8 +423,8 @@ fn audience(offer: &Offer, a: &crate::offers::Audience, m: &Moment, out: &mut Ve
         out.push(outcome(
             RuleId::AudienceFollowsBrand,
             has == want,
-            json!(want),
-            json!(has),
+            Fact::Bool(want),
+            Fact::Bool(has),
             text,
         ));
     }
@@ -416,8 +433,8 @@ fn audience(offer: &Offer, a: &crate::offers::Audience, m: &Moment, out: &mut Ve
         out.push(outcome(
             RuleId::AudienceInterestsAny,
             ok,
-            json!(any),
-            json!(p.interests),
+            Fact::texts(any),
+            Fact::texts(&p.interests),
             format!(
                 "audience: needs an interest in {}, has {}",
                 any.join(" or "),
@@ -452,8 +469,17 @@ fn exclude(e: &crate::offers::Exclude, m: &Moment, out: &mut Vec<RuleOutcome>) {
         ),
         None => format!("exclude: no matching purchase within {days} days"),
     };
-    out.push(outcome(RuleId::ExcludePurchases, hit.is_none(), json!({"categories": e.purchased_categories, "skus": e.purchased_skus, "within_days": days}),
-        json!(hit.map(|x| json!({"sku": x.sku, "category": x.category, "at": x.at}))), text));
+    out.push(outcome(
+        RuleId::ExcludePurchases,
+        hit.is_none(),
+        Fact::Purchases {
+            categories: e.purchased_categories.clone(),
+            skus: e.purchased_skus.clone(),
+            within_days: i64::from(days),
+        },
+        purchase(hit),
+        text,
+    ));
 }
 
 #[cfg(test)]
@@ -476,4 +502,173 @@ mod tests {
         assert!(in_range(11 * 60, 11 * 60, 19 * 60));
         assert!(!in_range(19 * 60, 11 * 60, 19 * 60));
     }
+
+    /// Every rule family and branch, written as the trace writes it: `expected` and `actual`
+    /// must keep the bytes `json!` gave them before they were typed (`GOLDEN` was produced by
+    /// this test run against the `json!` version of this file).
+    #[test]
+    fn rule_values_keep_the_trace_bytes_they_had_as_json() {
+        use crate::habits::HabitFeatures;
+        use crate::people::{Profile, Purchase};
+        use crate::weather::{Condition, Weather, WeatherLookup};
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let now = at("2026-07-14T19:00:00.5Z");
+        let spec = |status: &str, follows: bool| {
+            serde_json::from_value(serde_json::json!({
+                "name": "n", "title": "t", "body": "b", "status": status,
+                "valid_from": "2026-06-01T00:00:00Z", "valid_until": "2026-07-01T12:30:00.123Z",
+                "targeting": {
+                    "schedule": { "days": ["sun", "tue"], "hours": [{ "from": "22:00", "to": "02:00" }, { "from": "11:00", "to": "19:00" }] },
+                    "weather": { "min_temp_c": 28, "max_temp_c": 31.45, "conditions": ["clear", "cloudy"] },
+                    "habit": { "min_visits_per_week": 2, "scope": "fence", "min_days_since_visit": 1.5, "min_dwell_s": 120 },
+                    "audience": { "follows_brand": follows, "interests_any": ["cold-drinks", "tea"] },
+                    "exclude": { "purchased_categories": ["soft-drinks"], "purchased_skus": ["cola-33"] },
+                    "max_speed_mps": 2.5 },
+                "product": { "skus": ["cola-33"], "categories": ["soft-drinks", "snacks"] }
+            }))
+            .unwrap()
+        };
+        let offer = |status, follows| Offer {
+            id: uuid::Uuid::nil(),
+            brand: crate::domain::BrandId::parse("chillco").unwrap(),
+            spec: spec(status, follows),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let known = WeatherLookup::Known(Weather {
+            temp_c: 30.04,
+            feels_like_c: 30.0,
+            precipitation_mm: 0.0,
+            condition: Condition::Clear,
+            is_day: true,
+            observed_at: None,
+        });
+        let unknown = WeatherLookup::unknown("circuit-open");
+        let habit = HabitFeatures {
+            visits_per_week: 2.25,
+            days_since_last_visit: Some(3.5),
+            dwell_s: 95,
+            ..Default::default()
+        };
+        let first_visit = HabitFeatures {
+            days_since_last_visit: None,
+            ..habit.clone()
+        };
+        let purchase = |sku: Option<&str>, category: Option<&str>| Purchase {
+            brand: "chillco".into(),
+            sku: sku.map(Into::into),
+            category: category.map(Into::into),
+            at: at("2026-07-10T08:00:00Z"),
+        };
+        let buyer = Profile {
+            follows: vec![crate::domain::BrandId::parse("chillco").unwrap()],
+            interests: vec!["tea".into(), "running".into()],
+            purchases: vec![
+                purchase(None, Some("snacks")),
+                purchase(Some("cola-33"), None),
+            ],
+        };
+        let nobody = Profile::default();
+        let local = now.with_timezone(&chrono_tz::Europe::Paris);
+        let moment = |weather, fence_habit, profile, speed_mps, activity| Moment {
+            now,
+            local,
+            weather,
+            fence_habit,
+            brand_habit: None,
+            profile,
+            speed_mps,
+            activity,
+            retargeting_days: 14,
+        };
+        let runs = [
+            (
+                offer("paused", false),
+                moment(
+                    &known,
+                    Some(&habit),
+                    Some(&buyer),
+                    Some(1.25),
+                    Some(Activity::Walking),
+                ),
+            ),
+            (
+                offer("active", true),
+                moment(&unknown, None, None, None, None),
+            ),
+            (
+                offer("active", true),
+                moment(
+                    &known,
+                    Some(&first_visit),
+                    Some(&nobody),
+                    Some(f64::NAN),
+                    Some(Activity::Automotive),
+                ),
+            ),
+        ];
+        let written: Vec<String> = runs
+            .iter()
+            .flat_map(|(o, m)| evaluate(o, m))
+            .map(|r| {
+                let rule = serde_json::to_string(&r.rule).unwrap();
+                let expected = serde_json::to_string(&r.expected).unwrap();
+                let actual = serde_json::to_string(&r.actual).unwrap();
+                format!("{rule} {expected} {actual}")
+            })
+            .collect();
+        let written = written.join("\n");
+        println!("{written}");
+        assert_eq!(written, GOLDEN.trim());
+    }
+
+    const GOLDEN: &str = r#"
+"status" "active" "paused"
+"valid_from" "2026-06-01T00:00:00Z" "2026-07-14T19:00:00.500Z"
+"valid_until" "2026-07-01T12:30:00.123Z" "2026-07-14T19:00:00.500Z"
+"motion.activity" "not automotive" "walking"
+"motion.max_speed_mps" 2.5 1.25
+"schedule.days" ["sun","tue"] "tue"
+"schedule.hours" ["22:00-02:00","11:00-19:00"] "21:00"
+"weather.min_temp_c" 28.0 30.04
+"weather.max_temp_c" 31.45 30.04
+"weather.conditions" ["clear","cloudy"] "clear"
+"habit.min_visits_per_week" 2.0 2.25
+"habit.min_days_since_visit" 1.5 3.5
+"habit.min_dwell_s" 120 95
+"audience.follows_brand" false true
+"audience.interests_any" ["cold-drinks","tea"] ["tea","running"]
+"exclude.purchases" {"categories":["soft-drinks"],"skus":["cola-33"],"within_days":30} {"at":"2026-07-10T08:00:00Z","category":null,"sku":"cola-33"}
+"retargeting.recent_purchase" {"categories":["soft-drinks","snacks"],"skus":["cola-33"],"within_days":14} {"at":"2026-07-10T08:00:00Z","category":"snacks","sku":null}
+"status" "active" "active"
+"valid_from" "2026-06-01T00:00:00Z" "2026-07-14T19:00:00.500Z"
+"valid_until" "2026-07-01T12:30:00.123Z" "2026-07-14T19:00:00.500Z"
+"motion.activity" "not automotive" null
+"motion.max_speed_mps" 2.5 null
+"schedule.days" ["sun","tue"] "tue"
+"schedule.hours" ["22:00-02:00","11:00-19:00"] "21:00"
+"weather.known" "known weather" "circuit-open"
+"habit.personalization" "personalization consent" false
+"audience.personalization" "personalization consent" false
+"exclude.purchases" {"categories":["soft-drinks"],"skus":["cola-33"],"within_days":30} null
+"retargeting.recent_purchase" {"categories":["soft-drinks","snacks"],"skus":["cola-33"],"within_days":14} null
+"status" "active" "active"
+"valid_from" "2026-06-01T00:00:00Z" "2026-07-14T19:00:00.500Z"
+"valid_until" "2026-07-01T12:30:00.123Z" "2026-07-14T19:00:00.500Z"
+"motion.activity" "not automotive" "automotive"
+"motion.max_speed_mps" 2.5 null
+"schedule.days" ["sun","tue"] "tue"
+"schedule.hours" ["22:00-02:00","11:00-19:00"] "21:00"
+"weather.min_temp_c" 28.0 30.04
+"weather.max_temp_c" 31.45 30.04
+"weather.conditions" ["clear","cloudy"] "clear"
+"habit.min_visits_per_week" 2.0 2.25
+"habit.min_days_since_visit" 1.5 null
+"habit.min_dwell_s" 120 95
+"audience.follows_brand" true false
+"audience.interests_any" ["cold-drinks","tea"] []
+"exclude.purchases" {"categories":["soft-drinks"],"skus":["cola-33"],"within_days":30} null
+"retargeting.recent_purchase" {"categories":["soft-drinks","snacks"],"skus":["cola-33"],"within_days":14} null
+"#;
 }

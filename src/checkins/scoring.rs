@@ -105,15 +105,14 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decisions::trace::RuleId;
-    use serde_json::json;
+    use crate::decisions::trace::{Fact, RuleId};
 
     fn passed(rule: RuleId) -> RuleOutcome {
         RuleOutcome {
             rule,
             passed: true,
-            expected: json!(null),
-            actual: json!(null),
+            expected: Fact::None,
+            actual: Fact::None,
             text: String::new(),
         }
     }

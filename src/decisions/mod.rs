@@ -4,6 +4,7 @@
 //! and the layers above build and read them, so this module imports nothing above `domain`.
 
 pub mod deliveries;
+mod fact;
 mod outcome;
 pub mod record;
 pub mod timeline;

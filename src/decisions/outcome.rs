@@ -3,8 +3,8 @@
 //! read are produced from them ([`Outcome`]'s `Display`), never parsed back — except once,
 //! in [`Outcome::from_legacy`], for traces recorded before outcomes were typed.
 
+pub use super::fact::Fact;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::fmt;
 
 /// A number as people write it: `18`, `31.4`, `0.25` (no trailing `.0`, at most two decimals).
@@ -110,10 +110,10 @@ pub struct RuleOutcome {
     pub passed: bool,
     /// What the offer asks for.
     #[serde(default)]
-    pub expected: Value,
+    pub expected: Fact,
     /// What the moment had.
     #[serde(default)]
-    pub actual: Value,
+    pub actual: Fact,
     /// Human-readable explanation ("weather: needs ≥ 28 °C, was 18 °C"), for display only.
     #[serde(default)]
     pub text: String,

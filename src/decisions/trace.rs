@@ -8,7 +8,7 @@
 //! Text fields are `Cow`: the writer borrows them from the decision (no copies on the hot
 //! path), a reader owns them (`Trace<'static>`).
 
-pub use super::outcome::{Outcome, RuleId, RuleOutcome, Signal, plain_number};
+pub use super::outcome::{Fact, Outcome, RuleId, RuleOutcome, Signal, plain_number};
 use crate::domain::{Activity, AppState};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
