@@ -410,11 +410,19 @@ async fn the_event_batch_documents_the_event_type_the_handler_parses() {
     let app = spawn_app().await;
     let doc = document(&app).await;
     let schemas = &doc["components"]["schemas"];
-    assert_eq!(
-        schemas["EventBatch"]["properties"]["events"]["items"]["$ref"],
-        "#/components/schemas/EventInput",
-        "{:#}",
-        schemas["EventBatch"]
+    // The batch takes items of any shape (a malformed event is rejected in the results, not
+    // the batch), so its items promise nothing a fuzzer could break; they point at EventInput.
+    let items = &schemas["EventBatch"]["properties"]["events"]["items"];
+    assert!(
+        items.get("type").is_none() && items.get("properties").is_none(),
+        "{items:#}"
+    );
+    assert!(
+        items["description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("EventInput"),
+        "{items:#}"
     );
     let fields = schemas["EventInput"]["properties"]
         .as_object()
