@@ -20,8 +20,12 @@ use uuid::{Timestamp, Uuid};
 /// A process-wide sequence below each id's timestamp: ids minted in the same millisecond (a
 /// fence import, or a test clock standing still) sort in minting order, while the timestamp
 /// stays exactly the time passed in (uuid's own `ContextV7` would carry a later time forward
-/// when a test clock moves back).
-static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+/// when a test clock moves back). It starts at a random point in the lower half of its range,
+/// so two processes minting in the same millisecond (replicas on one database) do not share
+/// sequence values as well, and a process never wraps it.
+static SEQUENCE: std::sync::LazyLock<AtomicU64> = std::sync::LazyLock::new(|| {
+    AtomicU64::new(rand::random::<u64>() & ((1 << (SEQUENCE_BITS - 1)) - 1))
+});
 
 /// Bits of [`SEQUENCE`] in an id; the other 32 random bits keep ids unguessable.
 const SEQUENCE_BITS: u8 = 42;
