@@ -18,9 +18,17 @@
 //! budget plus one turn of the scheduler). The connection itself is obtained before the
 //! budget starts (made once per thread, by one caller while the others wait for it), and
 //! the connection manager has no response timeout of its own: one clock, applied here.
+//!
+//! Hot state lives on one Redis server or on a Redis Cluster ([`Target`]): the cluster
+//! client follows `MOVED`/`ASK` redirections itself, and every script geoffer runs touches
+//! keys of one hash slot (the person's or the offer's hash tag), so it runs on the node that
+//! owns that slot.
 
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, Pipeline, RedisFuture, Value};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
@@ -30,6 +38,143 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Where hot state lives, from `GEOFFER_REDIS_URL`:
+/// - `redis://host:port[/db]`: one server;
+/// - `redis+cluster://host1:port1,host2:port2[,…]`, or several
+///   `redis://` URLs separated by commas: a Redis Cluster, given by some of its nodes (the
+///   client learns the rest, and the slot map, from them).
+#[derive(Clone)]
+pub enum Target {
+    /// One server.
+    Single(redis::Client),
+    /// A Redis Cluster, from its seed nodes.
+    Cluster(Box<ClusterClient>),
+}
+
+/// A `GEOFFER_REDIS_URL` that does not parse. Holds no part of the URL (it may carry a
+/// password).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid Redis URL: {0}")]
+pub struct InvalidUrl(&'static str);
+
+impl Target {
+    /// Parses a Redis URL or a cluster's node list (see [`Target`]).
+    pub fn parse(url: &str) -> Result<Self, InvalidUrl> {
+        let url = url.trim();
+        let (scheme, nodes) = if let Some(rest) = url.strip_prefix("redis+cluster://") {
+            ("redis", Some(rest))
+        } else {
+            ("", None)
+        };
+        let urls: Vec<String> = match nodes {
+            Some(rest) => {
+                // `redis+cluster://user:pass@h1:p1,h2:p2/`: credentials (if any) apply to
+                // every node.
+                let rest = rest.trim_end_matches('/');
+                let (auth, hosts) = match rest.rsplit_once('@') {
+                    Some((auth, hosts)) => (format!("{auth}@"), hosts),
+                    None => (String::new(), rest),
+                };
+                hosts
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|h| !h.is_empty())
+                    .map(|h| format!("{scheme}://{auth}{h}/"))
+                    .collect()
+            }
+            None if url.contains(',') => url
+                .split(',')
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            None => {
+                return redis::Client::open(url)
+                    .map(Target::Single)
+                    .map_err(|_| InvalidUrl("not a redis:// URL"));
+            }
+        };
+        if urls.is_empty() {
+            return Err(InvalidUrl("a cluster needs at least one node"));
+        }
+        for u in &urls {
+            redis::Client::open(u.as_str())
+                .map_err(|_| InvalidUrl("a cluster node is not a redis:// URL"))?;
+        }
+        ClusterClient::builder(urls)
+            .build()
+            .map(|c| Target::Cluster(Box::new(c)))
+            .map_err(|_| InvalidUrl("the cluster's nodes disagree on TLS or credentials"))
+    }
+
+    /// `true` for a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        matches!(self, Target::Cluster(_))
+    }
+}
+
+/// A connection to one server (a reconnecting manager) or to a cluster (which routes each
+/// command to the node owning its keys' slot and follows redirections). Cheap to clone.
+#[derive(Clone)]
+pub enum Conn {
+    /// One server.
+    Single(ConnectionManager),
+    /// A Redis Cluster.
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Conn::Single(c) => c.req_packed_command(cmd),
+            Conn::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Conn::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Conn::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Conn::Single(c) => c.get_db(),
+            Conn::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+/// How connections are made: the settings of [`config`] for one server, the same timeouts
+/// and back-off for a cluster.
+async fn open(
+    target: &Target,
+    config: &ConnectionManagerConfig,
+    timeout: Duration,
+) -> redis::RedisResult<Conn> {
+    match target {
+        Target::Single(client) => {
+            ConnectionManager::new_with_config(client.clone(), config.clone())
+                .await
+                .map(Conn::Single)
+        }
+        Target::Cluster(client) => {
+            let config = redis::cluster::ClusterConfig::new()
+                .set_connection_timeout(timeout.max(MIN_CONNECT_TIMEOUT));
+            client
+                .get_async_connection_with_config(config)
+                .await
+                .map(Conn::Cluster)
+        }
+    }
+}
 
 /// Connections for calls bounded by `timeout` (by [`Calls::bounded`]; the manager itself
 /// has no response timeout): a short capped back-off after errors so service returns within
@@ -54,7 +199,7 @@ const RETRY_OWN_AFTER: Duration = Duration::from_secs(2);
 /// One thread's connection: made once, by the first caller, while the others wait for it.
 #[derive(Default)]
 struct Own {
-    conn: tokio::sync::OnceCell<ConnectionManager>,
+    conn: tokio::sync::OnceCell<Conn>,
     failed_at: Mutex<Option<Instant>>,
 }
 
@@ -79,28 +224,28 @@ thread_local! {
     static CONNS: RefCell<HashMap<u64, Arc<Own>>> = RefCell::new(HashMap::new());
 }
 
-/// One Redis server's connections, one per thread that uses it.
+/// One Redis server's (or cluster's) connections, one per thread that uses it.
 pub struct PerThread {
     id: u64,
-    client: redis::Client,
+    target: Target,
     config: ConnectionManagerConfig,
     connect_timeout: Duration,
     /// Made at start-up (so a wrong URL fails start-up); used until a thread has its own.
-    shared: ConnectionManager,
+    shared: Conn,
 }
 
 impl PerThread {
     /// Connects once now (start-up fails fast when Redis is not there) and lazily per thread;
     /// a thread's own connection may take `connect_timeout` (at least [`MIN_CONNECT_TIMEOUT`]).
     pub async fn connect(
-        client: redis::Client,
+        target: Target,
         config: ConnectionManagerConfig,
         connect_timeout: Duration,
     ) -> redis::RedisResult<Self> {
-        let shared = ConnectionManager::new_with_config(client.clone(), config.clone()).await?;
+        let shared = open(&target, &config, connect_timeout).await?;
         Ok(Self {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            client,
+            target,
             config,
             connect_timeout: connect_timeout.max(MIN_CONNECT_TIMEOUT),
             shared,
@@ -109,7 +254,7 @@ impl PerThread {
 
     /// This thread's connection; the shared one while it cannot be made (it reconnects by
     /// itself, and a later call tries again).
-    pub async fn get(&self) -> ConnectionManager {
+    pub async fn get(&self) -> Conn {
         let own = CONNS.with(|m| m.borrow_mut().entry(self.id).or_default().clone());
         if let Some(conn) = own.conn.get() {
             return conn.clone();
@@ -126,7 +271,7 @@ impl PerThread {
                 }
                 let made = tokio::time::timeout(
                     self.connect_timeout,
-                    ConnectionManager::new_with_config(self.client.clone(), self.config.clone()),
+                    open(&self.target, &self.config, self.connect_timeout),
                 )
                 .await;
                 match made {
@@ -247,5 +392,47 @@ impl Calls {
         };
         self.failures.with_label_values(&[op, kind]).inc();
         Err(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_url_is_one_server() {
+        assert!(
+            !Target::parse("redis://127.0.0.1:6379/")
+                .unwrap()
+                .is_cluster()
+        );
+        assert!(
+            !Target::parse("redis://:pw@cache:6380/2")
+                .unwrap()
+                .is_cluster()
+        );
+    }
+
+    #[test]
+    fn a_cluster_url_or_a_list_of_nodes_is_a_cluster() {
+        for url in [
+            "redis+cluster://127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002",
+            "redis+cluster://user:secret@10.0.0.1:7000,10.0.0.2:7000/",
+            "redis://127.0.0.1:7000, redis://127.0.0.1:7001",
+        ] {
+            assert!(Target::parse(url).unwrap().is_cluster(), "{url}");
+        }
+    }
+
+    #[test]
+    fn a_bad_url_is_refused_without_echoing_it() {
+        for url in [
+            "http://127.0.0.1:6379",
+            "redis+cluster://",
+            "redis://a:1,http://hunter2@b:2",
+        ] {
+            let err = Target::parse(url).err().expect(url);
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+        }
     }
 }

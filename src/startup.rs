@@ -16,7 +16,7 @@ use crate::habits::{Habits, InProcessHabits, RedisHabits};
 use crate::limits::{InProcessLimiter, Limiter, RedisLimiter};
 use crate::metrics::Metrics;
 use crate::people::gate::{ConsentGate, InProcessGate, RedisGate};
-use crate::redis_conns::{self, Calls, PerThread};
+use crate::redis_conns::{self, Calls, PerThread, Target};
 use crate::services::events::EventDeps;
 use crate::services::people::PeopleDeps;
 use crate::services::{
@@ -81,10 +81,9 @@ async fn limits(
                 .await
                 .context("connecting the rate limiter to Redis")?
                 .with_calls(calls.clone());
-            let client = redis::Client::open(url.expose())
-                .map_err(|_| anyhow::anyhow!("invalid Redis URL"))?;
+            let target = Target::parse(url.expose())?;
             let conns = Arc::new(
-                PerThread::connect(client, redis_conns::config(timeout), timeout)
+                PerThread::connect(target, redis_conns::config(timeout), timeout)
                     .await
                     .context("connecting habit state to Redis")?,
             );

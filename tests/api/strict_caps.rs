@@ -1,6 +1,8 @@
-//! Strict caps through HTTP: replicas sharing one Redis, and Redis failing under load.
+//! Strict caps through HTTP: replicas sharing one Redis (or one Redis Cluster), and Redis
+//! failing under load.
 
 use crate::helpers::*;
+use crate::support::redis_cluster::RedisCluster;
 use crate::support::redis_server::RedisServer;
 use futures_util::future::join_all;
 use serde_json::json;
@@ -16,10 +18,10 @@ fn always_eligible() -> serde_json::Value {
 /// budget is generous: a debug build answering 1,000 requests at once on two cores is slow,
 /// and a claim that times out after Redis granted it fails closed (an under-delivery), which
 /// would hide what this test is about: never more than the cap.
-async fn replicas(redis: &RedisServer) -> (Vec<TestApp>, String) {
+async fn replicas(redis_url: &str, count: usize) -> (Vec<TestApp>, String) {
     let prefix = format!("replicas-{}", uuid::Uuid::new_v4().simple());
     let opts = || Options {
-        redis_url: Some(redis.url()),
+        redis_url: Some(redis_url.to_owned()),
         redis_key_prefix: Some(prefix.clone()),
         limiter_timeout_ms: 10_000,
         ..Default::default()
@@ -43,7 +45,7 @@ async fn replicas(redis: &RedisServer) -> (Vec<TestApp>, String) {
     let app_key = first.key("app", None).await;
     first.consent(&app_key, "u-1", true, true).await;
     let mut apps = vec![first];
-    for _ in 0..3 {
+    for _ in 1..count {
         let o = Options {
             db_url: Some(apps[0].db_url.clone()),
             ..opts()
@@ -56,7 +58,7 @@ async fn replicas(redis: &RedisServer) -> (Vec<TestApp>, String) {
 #[tokio::test]
 async fn a_thousand_concurrent_checkins_across_four_replicas_deliver_exactly_the_cap() {
     let redis = RedisServer::start();
-    let (apps, key) = replicas(&redis).await;
+    let (apps, key) = replicas(&redis.url(), 4).await;
     let answers = join_all((0..1000).map(|i| {
         let app = &apps[i % apps.len()];
         let key = key.clone();
@@ -75,6 +77,71 @@ async fn a_thousand_concurrent_checkins_across_four_replicas_deliver_exactly_the
     assert_eq!(by.get("offer"), Some(&1), "{by:?}");
     assert_eq!(by.get("capped"), Some(&999), "{by:?}");
     assert_eq!(apps[0].count_rows("deliveries").await, 1);
+}
+
+#[tokio::test]
+async fn a_thousand_concurrent_checkins_across_three_replicas_on_a_redis_cluster_deliver_exactly_the_cap()
+ {
+    let cluster = RedisCluster::shared();
+    let (apps, key) = replicas(&cluster.url(), 3).await;
+    let send = |round: &'static str| {
+        join_all((0..1000).map(|i| {
+            let app = &apps[(i + usize::from(round == "retry")) % apps.len()];
+            let key = key.clone();
+            async move {
+                app.checkin(&key, &format!("c-{i}"), "u-1", NEAR.0, NEAR.1, json!({}))
+                    .await
+            }
+        }))
+    };
+    let first = send("first").await;
+    let mut by: HashMap<String, usize> = HashMap::new();
+    for a in &first {
+        assert_eq!(a.status, 200, "{}", a.body);
+        let k = a.body["reason"].as_str().unwrap_or("offer").to_string();
+        *by.entry(k).or_default() += 1;
+    }
+    assert_eq!(by.get("offer"), Some(&1), "{by:?}");
+    assert_eq!(by.get("capped"), Some(&999), "{by:?}");
+    assert_eq!(apps[0].count_rows("deliveries").await, 1);
+    // Every retry, sent to another replica, answers what was answered first.
+    let retries = send("retry").await;
+    for (i, (a, b)) in first.iter().zip(&retries).enumerate() {
+        assert_eq!(b.status, 200, "{}", b.body);
+        assert_eq!(a.body, b.body, "retry of c-{i} answered differently");
+    }
+    assert_eq!(apps[0].count_rows("deliveries").await, 1);
+    assert!(
+        cluster.command_calls("evalsha") + cluster.command_calls("eval") > 0,
+        "the claims ran as scripts on the cluster's nodes"
+    );
+}
+
+#[tokio::test]
+async fn people_spread_over_every_node_of_a_redis_cluster() {
+    let cluster = RedisCluster::start();
+    let (apps, key) = replicas(&cluster.url(), 1).await;
+    let app = &apps[0];
+    for u in 0..60 {
+        app.consent(&key, &format!("p-{u}"), true, true).await;
+        let a = app
+            .checkin(
+                &key,
+                &format!("s-{u}"),
+                &format!("p-{u}"),
+                NEAR.0,
+                NEAR.1,
+                json!({}),
+            )
+            .await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        assert_eq!(a.body["decision"], "offer", "{}", a.body);
+    }
+    let per_node = cluster.keys_per_node();
+    assert!(
+        per_node.iter().all(|n| *n > 0),
+        "every master holds some people's state: {per_node:?}"
+    );
 }
 
 #[tokio::test]
@@ -144,7 +211,7 @@ async fn with_redis_down_nothing_is_delivered_and_service_returns_when_it_is_bac
 #[tokio::test]
 async fn a_consent_withdrawn_at_one_replica_stops_check_ins_at_every_replica_at_once() {
     let redis = RedisServer::start();
-    let (apps, key) = replicas(&redis).await;
+    let (apps, key) = replicas(&redis.url(), 4).await;
     let (a, b) = (&apps[0], &apps[1]);
     // u-1 consented through the first replica; the second one learns it on first use.
     let before = b

@@ -1,6 +1,7 @@
 //! Consent gate conformance: the Redis gate and the in-process gate follow the same change
 //! protocol (mark, commit, publish; fill only with a ticket nothing replaced).
 
+use crate::support::redis_cluster::RedisCluster;
 use crate::support::redis_server::RedisServer;
 use geoffer::people::PersonId;
 use geoffer::people::gate::{Allowed, ConsentGate, InProcessGate, Lookup, RedisGate, Ticket};
@@ -21,25 +22,30 @@ const LOCATION_ONLY: Allowed = Allowed {
 struct Subject {
     gate: Box<dyn ConsentGate>,
     _server: Option<RedisServer>,
+    _cluster: Option<Arc<RedisCluster>>,
 }
 
 async fn redis_gate(url: &str, timeout: Duration) -> RedisGate {
-    let client = redis::Client::open(url).expect("url");
-    let conns = PerThread::connect(client, redis_conns::config(timeout), timeout)
+    let target = redis_conns::Target::parse(url).expect("url");
+    let conns = PerThread::connect(target, redis_conns::config(timeout), timeout)
         .await
         .expect("connect");
-    RedisGate::new(Arc::new(conns), "gate-test:", timeout)
+    let prefix = format!("gate-test-{}:", uuid::Uuid::new_v4().simple());
+    RedisGate::new(Arc::new(conns), &prefix, timeout)
 }
 
 async fn subjects() -> Vec<(&'static str, Subject)> {
     let server = RedisServer::start();
     let redis = redis_gate(&server.url(), Duration::from_secs(5)).await;
+    let cluster = RedisCluster::shared();
+    let on_cluster = redis_gate(&cluster.url(), Duration::from_secs(5)).await;
     vec![
         (
             "in-process",
             Subject {
                 gate: Box::new(InProcessGate::default()),
                 _server: None,
+                _cluster: None,
             },
         ),
         (
@@ -47,6 +53,15 @@ async fn subjects() -> Vec<(&'static str, Subject)> {
             Subject {
                 gate: Box::new(redis),
                 _server: Some(server),
+                _cluster: None,
+            },
+        ),
+        (
+            "redis-cluster",
+            Subject {
+                gate: Box::new(on_cluster),
+                _server: None,
+                _cluster: Some(cluster),
             },
         ),
     ]

@@ -1,6 +1,7 @@
 //! Habits conformance: the Redis script and the in-process twin record the same visits and
 //! return the same histories for the same check-ins, including late and out-of-order ones.
 
+use crate::support::redis_cluster::RedisCluster;
 use crate::support::redis_server::RedisServer;
 use geoffer::habits::{
     HORIZON_MS, Habits, InProcessHabits, MAX_VISITS, Place, PlaceHistory, RedisHabits, VISIT_GAP_MS,
@@ -14,12 +15,17 @@ const DAY: i64 = 24 * H;
 const T0: i64 = 1_772_442_000_000; // 2026-03-02T09:00:00Z
 
 async fn redis_habits(server: &RedisServer) -> RedisHabits {
-    let client = redis::Client::open(server.url()).expect("url");
+    habits_at(&server.url()).await
+}
+
+async fn habits_at(url: &str) -> RedisHabits {
+    let target = redis_conns::Target::parse(url).expect("url");
     let timeout = Duration::from_secs(5);
-    let conns = PerThread::connect(client, redis_conns::config(timeout), timeout)
+    let conns = PerThread::connect(target, redis_conns::config(timeout), timeout)
         .await
         .expect("connect");
-    RedisHabits::new(Arc::new(conns), "habits-test:", timeout)
+    let prefix = format!("habits-test-{}:", uuid::Uuid::new_v4().simple());
+    RedisHabits::new(Arc::new(conns), &prefix, timeout)
 }
 
 fn places(n: usize) -> Vec<(Place, u8)> {
@@ -28,10 +34,13 @@ fn places(n: usize) -> Vec<(Place, u8)> {
     out
 }
 
-/// Feeds `reports` (check-in time, now) to both implementations and compares every answer.
+/// Feeds `reports` (check-in time, now) to every implementation (Redis, a Redis Cluster, the
+/// twin) and compares every answer.
 async fn both_agree(reports: &[(i64, i64)], n_places: usize) -> Vec<Vec<PlaceHistory>> {
     let server = RedisServer::start();
     let redis = redis_habits(&server).await;
+    let cluster = RedisCluster::shared();
+    let on_cluster = habits_at(&cluster.url()).await;
     let twin = InProcessHabits::new();
     let at = places(n_places);
     let mut answers = Vec::new();
@@ -39,6 +48,11 @@ async fn both_agree(reports: &[(i64, i64)], n_places: usize) -> Vec<Vec<PlaceHis
         let a = redis.observe("p1", &at, *t, *now).await.expect("redis");
         let b = twin.observe("p1", &at, *t, *now).await.expect("twin");
         assert_eq!(a, b, "report {i} at {t} (now {now}) differs");
+        let c = on_cluster
+            .observe("p1", &at, *t, *now)
+            .await
+            .expect("cluster");
+        assert_eq!(a, c, "report {i} at {t} (now {now}) differs on the cluster");
         answers.push(a);
     }
     answers

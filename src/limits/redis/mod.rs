@@ -27,8 +27,7 @@ use super::{
     validate_person,
 };
 use crate::clock::Clock;
-use crate::redis_conns::{self, CallError, Calls, MIN_CONNECT_TIMEOUT, PerThread};
-use ::redis::aio::ConnectionManager;
+use crate::redis_conns::{self, CallError, Calls, Conn, MIN_CONNECT_TIMEOUT, PerThread, Target};
 
 /// A UTC day in ms (budgets count per UTC day).
 const DAY_MS: i64 = 86_400_000;
@@ -82,10 +81,9 @@ impl RedisLimiter {
     ) -> Result<Self, LimiterError> {
         keys::validate_prefix(key_prefix)?;
         // The URL may carry a password: never echo it.
-        let client = ::redis::Client::open(url)
-            .map_err(|_| LimiterError::InvalidConfig("invalid Redis URL".into()))?;
+        let target = Target::parse(url).map_err(|e| LimiterError::InvalidConfig(e.to_string()))?;
         let connect = async {
-            let conns = PerThread::connect(client, redis_conns::config(timeout), timeout)
+            let conns = PerThread::connect(target, redis_conns::config(timeout), timeout)
                 .await
                 .map_err(unavailable)?;
             // Loading up front spares the first claims a NOSCRIPT round trip.
@@ -138,7 +136,7 @@ impl RedisLimiter {
     async fn bounded<T>(
         &self,
         what: &'static str,
-        call: impl AsyncFnOnce(&mut ConnectionManager) -> Result<T, LimiterError>,
+        call: impl AsyncFnOnce(&mut Conn) -> Result<T, LimiterError>,
     ) -> Result<T, LimiterError> {
         let mut conn = self.conns.get().await;
         match self.calls.bounded(what, call(&mut conn)).await {
@@ -152,7 +150,7 @@ impl RedisLimiter {
 
     async fn claim_unbounded(
         &self,
-        conn: &mut ConnectionManager,
+        conn: &mut Conn,
         req: &ClaimRequest,
     ) -> Result<ClaimOutcome, LimiterError> {
         let person = PersonKeys::new(&self.prefix, &req.person).limits();

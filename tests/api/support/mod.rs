@@ -1,6 +1,7 @@
 //! Support reads through HTTP (tenancy, explanations of every outcome, deliveries paging and
 //! exports, timelines, the read log and trace retention), and the shared redis-server harness.
 
+pub mod redis_cluster;
 pub mod redis_server;
 
 mod caps;

@@ -11,6 +11,7 @@ use geoffer::limits::{
     Window,
 };
 
+use crate::support::redis_cluster::RedisCluster;
 use crate::support::redis_server::RedisServer;
 
 /// Makes one test per implementation from each listed body.
@@ -29,6 +30,14 @@ macro_rules! conformance {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     super::$name(crate::limits::harness::Harness::redis().await).await;
+                }
+            )*
+        }
+        mod redis_cluster {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(crate::limits::harness::Harness::redis_cluster().await).await;
                 }
             )*
         }
@@ -56,6 +65,8 @@ pub struct RedisEnv {
     pub prefix: String,
     /// Our own server, unless GEOFFER_TEST_REDIS_URL points at a shared one.
     pub server: Option<RedisServer>,
+    /// The cluster this test shares with the others running now.
+    pub _cluster: Option<Arc<RedisCluster>>,
 }
 
 /// One limiter under test and the clock it reads.
@@ -98,6 +109,30 @@ impl Harness {
                 url,
                 prefix,
                 server,
+                _cluster: None,
+            }),
+        }
+    }
+
+    /// A Redis limiter on a three-master Redis Cluster (shared by the tests running now; this
+    /// test's keys carry its own prefix), on a manual clock.
+    pub async fn redis_cluster() -> Harness {
+        let cluster = RedisCluster::shared();
+        let url = cluster.url();
+        let prefix = random_prefix();
+        let clock = Arc::new(ManualClock::new(t0()));
+        let limiter = RedisLimiter::connect(&url, &prefix, TEST_TIMEOUT)
+            .await
+            .expect("connect to the test cluster")
+            .with_test_clock(clock.clone());
+        Harness {
+            limiter: Arc::new(limiter),
+            clock,
+            redis: Some(RedisEnv {
+                url,
+                prefix,
+                server: None,
+                _cluster: Some(cluster),
             }),
         }
     }
