@@ -87,6 +87,16 @@ pub struct Settings {
     pub cap_person_brand: u32,
     /// Offers per person triggered at one geofence per rolling 24 h.
     pub cap_person_fence: u32,
+    /// PostgreSQL: most connections per process.
+    pub pg_pool_max: u32,
+    /// PostgreSQL: connections kept open while idle.
+    pub pg_pool_min: u32,
+    /// PostgreSQL: longest wait for a pooled connection before the store answers
+    /// "unavailable" (ms).
+    pub pg_acquire_timeout_ms: u64,
+    /// With a shared database: the oldest the in-memory catalog may be (ms since it last
+    /// caught up with the change log) before `/readyz` fails and check-ins answer 503.
+    pub catalog_max_lag_ms: u64,
 }
 
 impl Default for Settings {
@@ -114,6 +124,10 @@ impl Default for Settings {
             cap_person_week: 3,
             cap_person_brand: 1,
             cap_person_fence: 1,
+            pg_pool_max: 16,
+            pg_pool_min: 2,
+            pg_acquire_timeout_ms: 3_000,
+            catalog_max_lag_ms: 5_000,
         }
     }
 }
@@ -144,6 +158,10 @@ pub struct FileSettings {
     cap_person_week: Option<u32>,
     cap_person_brand: Option<u32>,
     cap_person_fence: Option<u32>,
+    pg_pool_max: Option<u32>,
+    pg_pool_min: Option<u32>,
+    pg_acquire_timeout_ms: Option<u64>,
+    catalog_max_lag_ms: Option<u64>,
 }
 
 /// Values from flags or their environment twins (already merged by clap).
@@ -249,7 +267,11 @@ impl Settings {
             cap_person_day,
             cap_person_week,
             cap_person_brand,
-            cap_person_fence
+            cap_person_fence,
+            pg_pool_max,
+            pg_pool_min,
+            pg_acquire_timeout_ms,
+            catalog_max_lag_ms
         );
         if f.redis_url.is_some() {
             self.redis_url = f.redis_url;

@@ -26,6 +26,7 @@ use crate::services::{
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::store::Store;
+use crate::store::postgres::{PgStore, PoolSettings};
 use crate::store::sqlite::SqliteStore;
 use crate::weather::{OpenMeteo, OpenMeteoConfig, RecordedWeather, WeatherProvider};
 use actix_web::dev::Server;
@@ -56,8 +57,17 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     let url = settings.database_url.expose();
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::connect(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let pool = PoolSettings {
+            max_connections: settings.pg_pool_max.max(1),
+            min_connections: settings.pg_pool_min.min(settings.pg_pool_max),
+            acquire_timeout: Duration::from_millis(settings.pg_acquire_timeout_ms),
+        };
+        Ok(Arc::new(PgStore::connect(url, pool).await?))
     } else {
-        anyhow::bail!("unsupported database URL scheme (this build supports sqlite://PATH)")
+        anyhow::bail!(
+            "unsupported database URL scheme (this build supports sqlite://PATH and postgres://…)"
+        )
     }
 }
 
@@ -166,7 +176,11 @@ fn services(
             clock.clone(),
             engine.config.attribution_days,
         )),
-        health: Arc::new(HealthService::new(store.clone(), engine.limiter.clone())),
+        health: Arc::new(HealthService::new(
+            store.clone(),
+            engine.limiter.clone(),
+            engine.catalog.clone(),
+        )),
         people,
     }
 }
@@ -192,6 +206,27 @@ impl Application {
                 .context("loading fences and offers")?,
         );
         let follower = catalog.clone().follow(&feed, store.clone());
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let log_lag = prometheus::Histogram::with_opts(
+            prometheus::HistogramOpts::new(
+                "catalog_change_lag_seconds",
+                "From a change's commit to this replica's catalog applying it (shared change log)",
+            )
+            .buckets(vec![
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ]),
+        )?;
+        metrics.register(Box::new(log_lag.clone()));
+        let log_follower = catalog
+            .clone()
+            .follow_log(
+                store.clone(),
+                Duration::from_millis(settings.catalog_max_lag_ms),
+                log_lag,
+                stopped.clone(),
+            )
+            .await
+            .context("following the catalog's change log")?;
         let (limiter, habits, consents) = limits(&settings, clock.clone(), &metrics).await?;
         let (writer, writer_task) =
             DecisionWriter::start(store.clone(), &metrics, settings.decision_queue_capacity);
@@ -201,7 +236,6 @@ impl Application {
             caps: settings.caps(),
             ..EngineConfig::default()
         };
-        let (stop, stopped) = tokio::sync::watch::channel(false);
         let purge = crate::services::retention::spawn(
             store.clone(),
             clock.clone(),
@@ -274,7 +308,10 @@ impl Application {
             server,
             drain,
             state,
-            background: vec![follower, writer_task, purge],
+            background: [follower, writer_task, purge]
+                .into_iter()
+                .chain(log_follower)
+                .collect(),
             stop,
         })
     }

@@ -13,16 +13,26 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// Readiness: the store answers and can record (a small committed write), and Redis (when
-/// configured) answers.
+/// Readiness: the store answers and can record (a small committed write), Redis (when
+/// configured) answers, and (with a shared PostgreSQL change log) the in-memory catalog
+/// caught up with the log within `catalog_max_lag_ms`.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, description = "ready"), (status = 503, description = "a dependency is down")))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let c = state.services.health.check().await;
     let draining = state.draining.load(std::sync::atomic::Ordering::Relaxed);
-    let ready = c.store && c.store_writes && c.limiter && !draining;
+    let ready = c.store && c.store_writes && c.limiter && c.catalog && !draining;
     let ok = |b: bool| if b { "ok" } else { "down" };
-    let checks = json!({ "store": ok(c.store), "store_writes": ok(c.store_writes), "limiter": ok(c.limiter), "limiter_kind": c.limiter_kind, "draining": draining });
+    let checks = json!({
+        "store": ok(c.store),
+        "store_writes": ok(c.store_writes),
+        "limiter": ok(c.limiter),
+        "limiter_kind": c.limiter_kind,
+        "catalog": ok(c.catalog),
+        "catalog_lag_ms": c.catalog_lag_ms,
+        "catalog_max_lag_ms": c.catalog_lag_ms.map(|_| state.settings.catalog_max_lag_ms),
+        "draining": draining,
+    });
     if ready {
         return HttpResponse::Ok().json(json!({ "status": "ready", "checks": checks }));
     }

@@ -26,6 +26,13 @@ impl Engine {
             .await?;
         // 2. Validation: from here on the report is typed.
         let c = validate(input, now)?;
+        // Replicas: nothing is decided on a catalog older than the configured bound.
+        if self.catalog.is_stale() {
+            self.metrics.count("refused", "catalog-stale");
+            return Err(ApiError::Unavailable(
+                "the fence catalog is behind the database's change log; retry later".into(),
+            ));
+        }
         // 3. Place. No fence: answer and keep nothing about the location.
         let mut matched = debug_span!("place").in_scope(|| self.place(&c));
         if matched.is_empty() {

@@ -1,5 +1,5 @@
 //! Durable storage behind small per-concept traits, combined as one [`Store`], so a
-//! PostgreSQL implementation can sit beside SQLite without touching its callers. Every
+//! PostgreSQL implementation ([`postgres`]) sits beside SQLite without touching its callers. Every
 //! admin write takes the acting key and the time of the change and records the audit entry
 //! in the same transaction as the change: no change without its record.
 //!
@@ -9,12 +9,14 @@
 
 pub mod audit;
 pub mod brands;
+pub mod changelog;
 pub mod decisions;
 pub mod events;
 pub mod fences;
 pub mod health;
 pub mod offers;
 pub mod people;
+pub mod postgres;
 pub mod shared;
 pub mod sqlite;
 pub mod support;
@@ -23,6 +25,7 @@ pub use crate::decisions::{Prior, StoredDecision};
 pub use crate::offers::results::ResultCounts;
 pub use audit::AuditStore;
 pub use brands::{Brand, BrandStore};
+pub use changelog::{CatalogChange, ChangeLogStore, ChangeWatcher, ChangedEntity};
 pub use decisions::DecisionStore;
 pub use events::{Applied, EventStore};
 pub use fences::{FencePage, FenceStore, Upserted};
@@ -35,8 +38,8 @@ pub use support::SupportStore;
 /// methods can be called only where the trait is in scope.
 pub mod prelude {
     pub use super::{
-        AuditStore, BrandStore, DecisionStore, EventStore, FenceStore, Health, OfferStore,
-        PeopleStore, Store, SupportStore,
+        AuditStore, BrandStore, ChangeLogStore, DecisionStore, EventStore, FenceStore, Health,
+        OfferStore, PeopleStore, Store, SupportStore,
     };
 }
 
@@ -73,6 +76,7 @@ pub trait Store:
     + DecisionStore
     + SupportStore
     + AuditStore
+    + ChangeLogStore
     + Send
     + Sync
     + 'static
@@ -89,6 +93,7 @@ impl<T> Store for T where
         + DecisionStore
         + SupportStore
         + AuditStore
+        + ChangeLogStore
         + Send
         + Sync
         + 'static

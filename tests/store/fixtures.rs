@@ -1,5 +1,6 @@
 //! Backends and the records the cases store.
 
+use crate::pg::PgDatabase;
 use chrono::{DateTime, Duration, Utc};
 use geoffer::audit::{AuditEntry, AuditQuery};
 use geoffer::auth::{Principal, Role};
@@ -10,6 +11,7 @@ use geoffer::events::{Channel, Event, EventKind, Purchase};
 use geoffer::fences::{FenceDraft, FenceGeometry};
 use geoffer::offers::OfferSpec;
 use geoffer::people::PersonId;
+use geoffer::store::postgres::{PgStore, PoolSettings};
 use geoffer::store::sqlite::SqliteStore;
 use geoffer::store::{Brand, Store};
 use serde_json::json;
@@ -19,13 +21,24 @@ use uuid::Uuid;
 /// A store under test, with whatever keeps it alive.
 pub struct Backend {
     store: Arc<dyn Store>,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
+    _db: Option<PgDatabase>,
 }
 
 impl Backend {
     /// The store, as every caller sees it.
     pub fn store(&self) -> &dyn Store {
         &*self.store
+    }
+
+    /// The store, shared (for tasks of its own).
+    pub fn shared(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+
+    /// The PostgreSQL database's URL, for a backend on PostgreSQL.
+    pub fn pg_url(&self) -> Option<&str> {
+        self._db.as_ref().map(|d| d.url.as_str())
     }
 }
 
@@ -36,7 +49,22 @@ pub async fn sqlite() -> Backend {
     let store = SqliteStore::connect(&url).await.expect("store opens");
     Backend {
         store: Arc::new(store),
-        _dir: dir,
+        _dir: Some(dir),
+        _db: None,
+    }
+}
+
+/// A fresh PostgreSQL store in a database of its own, created for the test on the server
+/// at `GEOFFER_TEST_PG_URL` and dropped after it.
+pub async fn postgres() -> Backend {
+    let db = PgDatabase::create().await;
+    let store = PgStore::connect(&db.url, PoolSettings::default())
+        .await
+        .expect("store opens");
+    Backend {
+        store: Arc::new(store),
+        _dir: None,
+        _db: Some(db),
     }
 }
 

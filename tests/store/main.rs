@@ -1,7 +1,7 @@
 //! The store conformance suite: the contract of every store trait, one module per trait.
 //! Each case is written once, against `&dyn Store`, and `store_tests!` runs it on every
-//! backend: SQLite now; the PostgreSQL store adds one factory in `fixtures.rs` and one
-//! module in the macro.
+//! backend: SQLite and PostgreSQL (a fresh database per test on the server at
+//! `GEOFFER_TEST_PG_URL`, default `postgres://postgres:postgres@127.0.0.1:5432/postgres`).
 
 /// Runs each listed case (an `async fn(&dyn Store)` of the module) as one `#[tokio::test]`
 /// per backend: `fences::sqlite::a_brand_cannot_see_or_change_another_brands_fences`. A case
@@ -17,11 +17,21 @@ macro_rules! store_tests {
                 }
             )*
         }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let backend = crate::fixtures::postgres().await;
+                    super::$case(backend.store()).await;
+                }
+            )*
+        }
     };
 }
 
 mod audit;
 mod brands;
+mod changelog;
 mod decisions;
 mod events;
 mod fences;
@@ -29,4 +39,5 @@ mod fixtures;
 mod health;
 mod offers;
 mod people;
+mod pg;
 mod support;

@@ -4,6 +4,7 @@
 
 mod audit;
 mod brands;
+mod changelog;
 mod commit;
 mod decisions;
 mod event_rows;

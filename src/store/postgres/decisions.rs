@@ -1,0 +1,265 @@
+//! Decision rows, their brands and deliveries, written a batch at a time in three statements
+//! (`INSERT … SELECT FROM UNNEST(…)`: one array parameter per column, whatever the batch
+//! size), and the purge of old traces.
+
+use super::{PgStore, db_err, from_ms, ms};
+use crate::decisions::record::{DecisionRecord, unpack_trace};
+use crate::store::shared;
+use crate::store::{DecisionStore, Prior, StoreResult, StoredDecision};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use std::collections::HashSet;
+
+/// Traces purged per statement: each batch is a short write.
+const PURGE_BATCH: i64 = 2_000;
+
+#[async_trait]
+impl DecisionStore for PgStore {
+    async fn decisions_by_checkin(&self, checkin_id: &str) -> StoreResult<Vec<StoredDecision>> {
+        let rows = sqlx::query(
+            "SELECT app_id, checkin_id, user_id, at, decision, reason, response, trace,
+                    latency_us, offer_id, delivery_id, trace_purged_at,
+                    (SELECT COALESCE(json_agg(brand_id ORDER BY brand_id), '[]'::json)::text
+                     FROM decision_brands b
+                     WHERE b.app_id = d.app_id AND b.checkin_id = d.checkin_id) AS brands
+             FROM decisions d WHERE checkin_id = $1 ORDER BY app_id",
+        )
+        .bind(checkin_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let json = |s: String| serde_json::from_str(&s).unwrap_or(serde_json::Value::Null);
+        Ok(rows
+            .into_iter()
+            .map(|r| StoredDecision {
+                app: r.get("app_id"),
+                checkin_id: r.get("checkin_id"),
+                user_id: r.get("user_id"),
+                at: from_ms(r.get("at")),
+                decision: r.get("decision"),
+                reason: r.get("reason"),
+                response: json(r.get("response")),
+                trace: unpack_trace(&r.get::<Vec<u8>, _>("trace")),
+                latency_us: r.get("latency_us"),
+                offer_id: r.get("offer_id"),
+                delivery_id: r.get("delivery_id"),
+                brands: serde_json::from_str(&r.get::<String, _>("brands")).unwrap_or_default(),
+                trace_purged_at: r.get::<Option<i64>, _>("trace_purged_at").map(from_ms),
+            })
+            .collect())
+    }
+
+    async fn prior_decision(&self, app: &str, checkin_id: &str) -> StoreResult<Option<Prior>> {
+        let row = sqlx::query(
+            "SELECT user_id, fingerprint, response FROM decisions
+             WHERE app_id = $1 AND checkin_id = $2",
+        )
+        .bind(app)
+        .bind(checkin_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.map(|r| prior_of(&r)).transpose()
+    }
+
+    /// One transaction: the decisions (a retry, whose (app, check-in) is already recorded,
+    /// is skipped by `ON CONFLICT DO NOTHING` and left out of `RETURNING`), then the brands
+    /// and deliveries of the decisions that went in, then what was recorded first for the
+    /// ones that did not.
+    async fn save_decisions(&self, batch: Vec<DecisionRecord>) -> StoreResult<Vec<Option<Prior>>> {
+        let mut priors = shared::priors_within(&batch);
+        let fresh: Vec<&DecisionRecord> = batch
+            .iter()
+            .zip(&priors)
+            .filter(|(_, p)| p.is_none())
+            .map(|(d, _)| d)
+            .collect();
+        if fresh.is_empty() {
+            return Ok(priors);
+        }
+        let col = |f: &dyn Fn(&DecisionRecord) -> Option<String>| -> Vec<Option<String>> {
+            fresh.iter().map(|d| f(d)).collect()
+        };
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let inserted: Vec<(String, String)> = sqlx::query_as(
+            "INSERT INTO decisions (app_id, checkin_id, person, user_id, at, decision, reason,
+                 offer_id, delivery_id, response, trace, latency_us, fingerprint)
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[],
+                 $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bytea[],
+                 $12::int8[], $13::text[])
+             ON CONFLICT (app_id, checkin_id) DO NOTHING
+             RETURNING app_id, checkin_id",
+        )
+        .bind(col(&|d| Some(d.app.clone())))
+        .bind(col(&|d| Some(d.checkin_id.clone())))
+        .bind(col(&|d| Some(d.person.clone())))
+        .bind(col(&|d| Some(d.user_id.clone())))
+        .bind(fresh.iter().map(|d| ms(d.at)).collect::<Vec<i64>>())
+        .bind(col(&|d| Some(d.decision.to_string())))
+        .bind(col(&|d| d.reason.clone()))
+        .bind(col(&|d| d.offer_id.map(|o| o.to_string())))
+        .bind(col(&|d| d.delivery.as_ref().map(|x| x.id.to_string())))
+        .bind(col(&|d| Some(d.response.to_string())))
+        .bind(
+            fresh
+                .iter()
+                .map(|d| d.trace.clone())
+                .collect::<Vec<Vec<u8>>>(),
+        )
+        .bind(fresh.iter().map(|d| d.latency_us).collect::<Vec<i64>>())
+        .bind(col(&|d| Some(d.fingerprint.clone())))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let went_in: HashSet<(&str, &str)> = inserted
+            .iter()
+            .map(|(a, c)| (a.as_str(), c.as_str()))
+            .collect();
+        let new: Vec<&DecisionRecord> = fresh
+            .iter()
+            .copied()
+            .filter(|d| went_in.contains(&(d.app.as_str(), d.checkin_id.as_str())))
+            .collect();
+        let brands: Vec<(&DecisionRecord, &String)> = new
+            .iter()
+            .flat_map(|d| d.brands.iter().map(move |b| (*d, b)))
+            .collect();
+        if !brands.is_empty() {
+            sqlx::query(
+                "INSERT INTO decision_brands (app_id, checkin_id, brand_id)
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[])
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(
+                brands
+                    .iter()
+                    .map(|(d, _)| d.app.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                brands
+                    .iter()
+                    .map(|(d, _)| d.checkin_id.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(brands.iter().map(|(_, b)| (*b).clone()).collect::<Vec<_>>())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        let delivered: Vec<&DecisionRecord> = new
+            .iter()
+            .copied()
+            .filter(|d| d.delivery.is_some())
+            .collect();
+        if !delivered.is_empty() {
+            let x = |f: &dyn Fn(
+                &DecisionRecord,
+                &crate::decisions::DeliveryRecord,
+            ) -> Option<String>| {
+                delivered
+                    .iter()
+                    .filter_map(|d| d.delivery.as_ref().map(|x| f(d, x)))
+                    .collect::<Vec<Option<String>>>()
+            };
+            sqlx::query(
+                "INSERT INTO deliveries (id, app_id, checkin_id, person, user_id, device_id,
+                     brand_id, offer_id, fence_id, title, body, redemption_code, expires_at,
+                     created_at, status)
+                 SELECT *, 'delivered' FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[],
+                     $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                     $11::text[], $12::text[], $13::int8[], $14::int8[])
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(x(&|_, x| Some(x.id.to_string())))
+            .bind(x(&|d, _| Some(d.app.clone())))
+            .bind(x(&|d, _| Some(d.checkin_id.clone())))
+            .bind(x(&|d, _| Some(d.person.clone())))
+            .bind(x(&|d, _| Some(d.user_id.clone())))
+            .bind(x(&|_, x| x.device_id.clone()))
+            .bind(x(&|_, x| Some(x.brand.clone())))
+            .bind(x(&|_, x| Some(x.offer_id.to_string())))
+            .bind(x(&|_, x| Some(x.fence_id.to_string())))
+            .bind(x(&|_, x| Some(x.title.clone())))
+            .bind(x(&|_, x| Some(x.body.clone())))
+            .bind(x(&|_, x| x.redemption_code.clone()))
+            .bind(
+                delivered
+                    .iter()
+                    .filter_map(|d| d.delivery.as_ref().map(|x| x.expires_at.map(ms)))
+                    .collect::<Vec<Option<i64>>>(),
+            )
+            .bind(delivered.iter().map(|d| ms(d.at)).collect::<Vec<i64>>())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        let retried: Vec<&DecisionRecord> = fresh
+            .iter()
+            .copied()
+            .filter(|d| !went_in.contains(&(d.app.as_str(), d.checkin_id.as_str())))
+            .collect();
+        let recorded = if retried.is_empty() {
+            Vec::new()
+        } else {
+            sqlx::query(
+                "SELECT d.app_id, d.checkin_id, d.user_id, d.fingerprint, d.response
+                 FROM decisions d JOIN UNNEST($1::text[], $2::text[]) AS v(app_id, checkin_id)
+                   ON d.app_id = v.app_id AND d.checkin_id = v.checkin_id",
+            )
+            .bind(retried.iter().map(|d| d.app.clone()).collect::<Vec<_>>())
+            .bind(
+                retried
+                    .iter()
+                    .map(|d| d.checkin_id.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_err)?
+        };
+        tx.commit().await.map_err(db_err)?;
+        for r in recorded {
+            let (app, checkin): (String, String) = (r.get("app_id"), r.get("checkin_id"));
+            for (i, d) in batch.iter().enumerate() {
+                if priors[i].is_none() && d.app == app && d.checkin_id == checkin {
+                    priors[i] = Some(prior_of(&r)?);
+                }
+            }
+        }
+        Ok(priors)
+    }
+
+    async fn purge_traces(&self, before: DateTime<Utc>, now: DateTime<Utc>) -> StoreResult<u64> {
+        let mut total = 0;
+        loop {
+            let done = sqlx::query(
+                "UPDATE decisions SET trace = 'null'::bytea, trace_purged_at = $1
+                 WHERE (app_id, checkin_id) IN (SELECT app_id, checkin_id FROM decisions
+                     WHERE trace_purged_at IS NULL AND at < $2 LIMIT $3)",
+            )
+            .bind(ms(now))
+            .bind(ms(before))
+            .bind(PURGE_BATCH)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+            total += done;
+            if done < PURGE_BATCH as u64 {
+                return Ok(total);
+            }
+        }
+    }
+}
+
+fn prior_of(r: &PgRow) -> StoreResult<Prior> {
+    Ok(Prior {
+        user_id: r.get("user_id"),
+        fingerprint: r.get("fingerprint"),
+        response: serde_json::from_str(&r.get::<String, _>("response"))
+            .map_err(anyhow::Error::new)?,
+    })
+}
