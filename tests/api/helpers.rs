@@ -96,7 +96,13 @@ pub async fn spawn_app_with(o: Options) -> TestApp {
     TestApp {
         base: format!("http://127.0.0.1:{port}"),
         admin_key: admin.plaintext,
-        client: reqwest::Client::new(),
+        // Idle connections are dropped well before the server's 5 s keep-alive closes them:
+        // reusing one the server is closing at that moment fails the request (hyper's
+        // IncompleteMessage), which a long test under load otherwise runs into.
+        client: reqwest::Client::builder()
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
+            .build()
+            .unwrap(),
         state,
         clock,
         db_url,
@@ -294,8 +300,15 @@ impl TestApp {
 
     /// Rows in a table (for "nothing was stored" checks).
     pub async fn count_rows(&self, table: &str) -> i64 {
-        let pool = sqlx::SqlitePool::connect(&self.db_url).await.unwrap();
         let sql = format!("SELECT COUNT(*) FROM {table}");
+        if self.db_url.starts_with("postgres") {
+            let pool = sqlx::PgPool::connect(&self.db_url).await.unwrap();
+            return sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        }
+        let pool = sqlx::SqlitePool::connect(&self.db_url).await.unwrap();
         sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .fetch_one(&pool)
             .await

@@ -2,6 +2,7 @@
 //! failing under load.
 
 use crate::helpers::*;
+use crate::support::postgres::PgDatabase;
 use crate::support::redis_cluster::RedisCluster;
 use crate::support::redis_server::RedisServer;
 use futures_util::future::join_all;
@@ -18,12 +19,13 @@ fn always_eligible() -> serde_json::Value {
 /// budget is generous: a debug build answering 1,000 requests at once on two cores is slow,
 /// and a claim that times out after Redis granted it fails closed (an under-delivery), which
 /// would hide what this test is about: never more than the cap.
-async fn replicas(redis_url: &str, count: usize) -> (Vec<TestApp>, String) {
+async fn replicas(redis_url: &str, count: usize, db_url: Option<&str>) -> (Vec<TestApp>, String) {
     let prefix = format!("replicas-{}", uuid::Uuid::new_v4().simple());
     let opts = || Options {
         redis_url: Some(redis_url.to_owned()),
         redis_key_prefix: Some(prefix.clone()),
         limiter_timeout_ms: 10_000,
+        db_url: db_url.map(str::to_owned),
         ..Default::default()
     };
     let first = spawn_app_with(opts()).await;
@@ -58,7 +60,7 @@ async fn replicas(redis_url: &str, count: usize) -> (Vec<TestApp>, String) {
 #[tokio::test]
 async fn a_thousand_concurrent_checkins_across_four_replicas_deliver_exactly_the_cap() {
     let redis = RedisServer::start();
-    let (apps, key) = replicas(&redis.url(), 4).await;
+    let (apps, key) = replicas(&redis.url(), 4, None).await;
     let answers = join_all((0..1000).map(|i| {
         let app = &apps[i % apps.len()];
         let key = key.clone();
@@ -80,10 +82,12 @@ async fn a_thousand_concurrent_checkins_across_four_replicas_deliver_exactly_the
 }
 
 #[tokio::test]
-async fn a_thousand_concurrent_checkins_across_three_replicas_on_a_redis_cluster_deliver_exactly_the_cap()
+async fn a_thousand_concurrent_checkins_across_three_replicas_on_postgres_and_a_redis_cluster_deliver_exactly_the_cap()
  {
     let cluster = RedisCluster::shared();
-    let (apps, key) = replicas(&cluster.url(), 3).await;
+    // As replicas run: one PostgreSQL database, one Redis Cluster.
+    let db = PgDatabase::create().await;
+    let (apps, key) = replicas(&cluster.url(), 3, Some(&db.url)).await;
     let send = |round: &'static str| {
         join_all((0..1000).map(|i| {
             let app = &apps[(i + usize::from(round == "retry")) % apps.len()];
@@ -120,7 +124,7 @@ async fn a_thousand_concurrent_checkins_across_three_replicas_on_a_redis_cluster
 #[tokio::test]
 async fn people_spread_over_every_node_of_a_redis_cluster() {
     let cluster = RedisCluster::start();
-    let (apps, key) = replicas(&cluster.url(), 1).await;
+    let (apps, key) = replicas(&cluster.url(), 1, None).await;
     let app = &apps[0];
     for u in 0..60 {
         app.consent(&key, &format!("p-{u}"), true, true).await;
@@ -211,7 +215,7 @@ async fn with_redis_down_nothing_is_delivered_and_service_returns_when_it_is_bac
 #[tokio::test]
 async fn a_consent_withdrawn_at_one_replica_stops_check_ins_at_every_replica_at_once() {
     let redis = RedisServer::start();
-    let (apps, key) = replicas(&redis.url(), 4).await;
+    let (apps, key) = replicas(&redis.url(), 4, None).await;
     let (a, b) = (&apps[0], &apps[1]);
     // u-1 consented through the first replica; the second one learns it on first use.
     let before = b

@@ -71,7 +71,6 @@ store_tests!(every_catalog_change_is_logged_once_in_commit_order,);
 
 mod postgres_only {
     use crate::fixtures::*;
-    use geoffer::store::Store;
     use sqlx::Connection;
     use std::time::Duration;
 

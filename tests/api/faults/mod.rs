@@ -2,6 +2,7 @@
 //! upstream recovering (in weather.rs), and SIGTERM with requests in flight.
 
 mod disk;
+mod postgres;
 mod redis_burst;
 mod shutdown;
 
