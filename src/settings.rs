@@ -94,6 +94,9 @@ pub struct Settings {
     /// PostgreSQL: longest wait for a pooled connection before the store answers
     /// "unavailable" (ms).
     pub pg_acquire_timeout_ms: u64,
+    /// Longest the server waits for a request's head after accepting a connection or
+    /// finishing the previous request, before answering 408 (ms).
+    pub client_request_timeout_ms: u64,
     /// With a shared database: the oldest the in-memory catalog may be (ms since it last
     /// caught up with the change log) before `/readyz` fails and check-ins answer 503.
     pub catalog_max_lag_ms: u64,
@@ -128,6 +131,7 @@ impl Default for Settings {
             pg_pool_min: 2,
             pg_acquire_timeout_ms: 3_000,
             catalog_max_lag_ms: 5_000,
+            client_request_timeout_ms: 5_000,
         }
     }
 }
@@ -162,6 +166,7 @@ pub struct FileSettings {
     pg_pool_min: Option<u32>,
     pg_acquire_timeout_ms: Option<u64>,
     catalog_max_lag_ms: Option<u64>,
+    client_request_timeout_ms: Option<u64>,
 }
 
 /// Values from flags or their environment twins (already merged by clap).
@@ -271,7 +276,8 @@ impl Settings {
             pg_pool_max,
             pg_pool_min,
             pg_acquire_timeout_ms,
-            catalog_max_lag_ms
+            catalog_max_lag_ms,
+            client_request_timeout_ms
         );
         if f.redis_url.is_some() {
             self.redis_url = f.redis_url;

@@ -71,6 +71,43 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     }
 }
 
+/// With a pooled store (PostgreSQL): gauges of its connections in use, idle and the most it
+/// opens, refreshed every second until `stop` fires. In use at the most with none idle
+/// means callers are waiting for a connection.
+fn pool_metrics(
+    store: Arc<dyn Store>,
+    metrics: &Metrics,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<Option<JoinHandle<()>>> {
+    if store.pool_stats().is_none() {
+        return Ok(None);
+    }
+    let gauge = prometheus::IntGaugeVec::new(
+        prometheus::Opts::new(
+            "store_pool_connections",
+            "Database connections by state (in_use, idle) and the pool's maximum (max)",
+        ),
+        &["state"],
+    )?;
+    metrics.register(Box::new(gauge.clone()));
+    Ok(Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            if let Some(p) = store.pool_stats() {
+                gauge
+                    .with_label_values(&["in_use"])
+                    .set(i64::from(p.open.saturating_sub(p.idle)));
+                gauge.with_label_values(&["idle"]).set(i64::from(p.idle));
+                gauge.with_label_values(&["max"]).set(i64::from(p.max));
+            }
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => return,
+            }
+        }
+    })))
+}
+
 /// The person's hot state beside the durable store: caps, habits and the consent gate.
 type HotState = (Arc<dyn Limiter>, Arc<dyn Habits>, Arc<dyn ConsentGate>);
 
@@ -236,6 +273,7 @@ impl Application {
             caps: settings.caps(),
             ..EngineConfig::default()
         };
+        let pool_gauges = pool_metrics(store.clone(), &metrics, stopped.clone())?;
         let purge = crate::services::retention::spawn(
             store.clone(),
             clock.clone(),
@@ -302,6 +340,9 @@ impl Application {
         // Signals are the caller's business: shutdown arrives as a future (see run_until_stopped).
         .disable_signals()
         .shutdown_timeout(state.settings.shutdown_timeout_s)
+        .client_request_timeout(Duration::from_millis(
+            state.settings.client_request_timeout_ms,
+        ))
         .run();
         Ok(Self {
             port,
@@ -311,6 +352,7 @@ impl Application {
             background: [follower, writer_task, purge]
                 .into_iter()
                 .chain(log_follower)
+                .chain(pool_gauges)
                 .collect(),
             stop,
         })

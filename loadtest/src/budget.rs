@@ -40,6 +40,32 @@ impl ProcUse {
 pub struct Usage(pub Vec<Result<ProcUse, &'static str>>);
 
 impl Usage {
+    /// Processes of the same name as one (replicas, a cluster's nodes): CPU and memory
+    /// added up. One that could not be read makes the whole group `n/a`.
+    pub fn merged(self) -> Self {
+        let mut out: Vec<Result<ProcUse, &'static str>> = Vec::new();
+        for p in self.0 {
+            let name = match &p {
+                Ok(p) => p.name,
+                Err(n) => n,
+            };
+            let same = out.iter_mut().find(|q| match q {
+                Ok(q) => q.name == name,
+                Err(n) => *n == name,
+            });
+            match (same, p) {
+                (None, p) => out.push(p),
+                (Some(Ok(q)), Ok(p)) => {
+                    q.cpu_secs += p.cpu_secs;
+                    q.rss_start_kib += p.rss_start_kib;
+                    q.rss_end_kib += p.rss_end_kib;
+                }
+                (Some(q), _) => *q = Err(name),
+            }
+        }
+        Self(out)
+    }
+
     /// The process named `name`, when it was read.
     pub fn get(&self, name: &str) -> Option<&ProcUse> {
         self.0.iter().flatten().find(|p| p.name == name)
@@ -115,6 +141,20 @@ mod tests {
             rss_start_kib: 1024,
             rss_end_kib: 2048,
         }
+    }
+
+    #[test]
+    fn replicas_of_one_name_add_up_and_one_unread_makes_the_group_unknown() {
+        let u = Usage(vec![
+            Ok(proc("geoffer", 2.0)),
+            Ok(proc("redis", 1.0)),
+            Ok(proc("geoffer", 3.0)),
+        ])
+        .merged();
+        assert_eq!(u.0.len(), 2);
+        assert_eq!(u.get("geoffer").map(|p| p.cpu_secs), Some(5.0));
+        let u = Usage(vec![Ok(proc("redis", 1.0)), Err("redis")]).merged();
+        assert_eq!(u.0, vec![Err("redis")]);
     }
 
     #[test]

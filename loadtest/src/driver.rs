@@ -31,8 +31,10 @@ pub enum Kind {
 pub struct Ctx {
     /// One client (and its connection pool) for every phase.
     pub client: reqwest::Client,
-    /// `http://127.0.0.1:PORT`.
-    pub base: String,
+    /// `http://127.0.0.1:PORT` of each replica.
+    pub bases: Vec<String>,
+    /// Round-robin cursor over `bases`.
+    pub next_base: AtomicU64,
     /// The app key.
     pub app_key: String,
     /// The world the people live in.
@@ -46,6 +48,14 @@ pub struct Ctx {
     /// People with events queued, oldest first: their events go out before the next
     /// check-in of anyone, as an app reports an open shortly after showing the offer.
     pub with_events: Mutex<std::collections::VecDeque<usize>>,
+}
+
+impl Ctx {
+    /// The replica the next request goes to (round robin).
+    pub fn base(&self) -> &str {
+        let i = self.next_base.fetch_add(1, Ordering::Relaxed) as usize;
+        &self.bases[i % self.bases.len()]
+    }
 }
 
 /// Counts and latencies of one phase (each task keeps its own and they are merged).
@@ -145,7 +155,12 @@ pub async fn step(ctx: &Ctx, kind: Kind, intended: Instant, stats: &mut Stats) {
     let started = Instant::now();
     match kind {
         Kind::Healthz => {
-            send(ctx, ctx.client.get(format!("{}/healthz", ctx.base)), stats).await;
+            send(
+                ctx,
+                ctx.client.get(format!("{}/healthz", ctx.base())),
+                stats,
+            )
+            .await;
             stats.main.saturating_record(ns(intended.elapsed()));
         }
         Kind::Consent => {
@@ -153,7 +168,7 @@ pub async fn step(ctx: &Ctx, kind: Kind, intended: Instant, stats: &mut Stats) {
             let id = ctx.people[i].lock().expect("person lock").id.clone();
             let req = ctx
                 .client
-                .put(format!("{}/v1/users/{id}/consent", ctx.base))
+                .put(format!("{}/v1/users/{id}/consent", ctx.base()))
                 .bearer_auth(&ctx.app_key)
                 .json(&json!({ "location": true, "personalization": true }));
             send(ctx, req, stats).await;
@@ -181,7 +196,7 @@ async fn people_step(ctx: &Ctx, intended: Instant, started: Instant, stats: &mut
         let n = events.len() as u64;
         let req = ctx
             .client
-            .post(format!("{}/v1/events", ctx.base))
+            .post(format!("{}/v1/events", ctx.base()))
             .bearer_auth(&ctx.app_key)
             .json(&json!({ "events": events }));
         let answer = send(ctx, req, stats).await;
@@ -202,7 +217,7 @@ async fn people_step(ctx: &Ctx, intended: Instant, started: Instant, stats: &mut
     });
     let req = ctx
         .client
-        .post(format!("{}/v1/checkins", ctx.base))
+        .post(format!("{}/v1/checkins", ctx.base()))
         .bearer_auth(&ctx.app_key)
         .json(&body);
     let answer = send(ctx, req, stats).await;

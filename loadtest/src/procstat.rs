@@ -25,6 +25,38 @@ pub fn sample(pid: u32) -> Option<Sample> {
     })
 }
 
+/// Reads `pid` and its children together (a PostgreSQL server: the postmaster and one
+/// backend per connection), CPU and RSS added up. A child that exits between two samples
+/// takes its CPU with it, so pooled (long-lived) connections measure best.
+pub fn sample_tree(pid: u32) -> Option<Sample> {
+    let mut total = sample(pid)?;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(child) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
+            continue;
+        };
+        if parent(&stat) == Some(pid)
+            && let Some(s) = sample(child)
+        {
+            total.cpu_ticks += s.cpu_ticks;
+            total.rss_kib += s.rss_kib;
+        }
+    }
+    Some(total)
+}
+
+/// The parent pid (field 4).
+pub fn parent(stat: &str) -> Option<u32> {
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// utime + stime (fields 14 and 15); the command name in field 2 may hold spaces, so count
 /// from its closing parenthesis.
 pub fn cpu_ticks(stat: &str) -> Option<u64> {
@@ -64,6 +96,7 @@ mod tests {
     fn stat_fields_are_counted_after_the_command_name() {
         let stat = "42 (tokio (rt) x) S 1 42 42 0 -1 4194560 100 0 0 0 250 37 0 0 20 0 3 0 1 2 3";
         assert_eq!(cpu_ticks(stat), Some(287));
+        assert_eq!(parent(stat), Some(1));
     }
 
     #[test]

@@ -3,6 +3,17 @@
 use super::StoreResult;
 use async_trait::async_trait;
 
+/// A connection pool's state, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections open.
+    pub open: u32,
+    /// Of those, idle (the rest are in use).
+    pub idle: u32,
+    /// The most the pool opens; `open == max` with none idle means callers wait.
+    pub max: u32,
+}
+
 /// Readiness checks.
 #[async_trait]
 pub trait Health: Send + Sync {
@@ -14,5 +25,10 @@ pub trait Health: Send + Sync {
     /// read-only.
     async fn write_probe(&self) -> StoreResult<()> {
         self.ping().await
+    }
+
+    /// The connection pool's state, where the backend has a pool worth watching.
+    fn pool_stats(&self) -> Option<PoolStats> {
+        None
     }
 }

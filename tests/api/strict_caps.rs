@@ -26,6 +26,12 @@ async fn replicas(redis_url: &str, count: usize, db_url: Option<&str>) -> (Vec<T
         redis_key_prefix: Some(prefix.clone()),
         limiter_timeout_ms: 10_000,
         db_url: db_url.map(str::to_owned),
+        // A debug build taking 1,000 requests at once on two shared cores is slow: no
+        // request waits out its turn (503) or its head's timeout (408) here.
+        tweak: |s| {
+            s.checkin_queue_wait_ms = 120_000;
+            s.client_request_timeout_ms = 120_000;
+        },
         ..Default::default()
     };
     let first = spawn_app_with(opts()).await;

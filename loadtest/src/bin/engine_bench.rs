@@ -1,7 +1,7 @@
 //! The check-in engine without HTTP: 100,000 fences, 100,000 people, a realistic mix of
 //! reports (most match no fence). Prints decisions/s and latency percentiles as markdown.
 //!
-//! `cargo run --release -p loadtest --bin engine_bench -- [--fences N] [--people N] [--decisions N] [--concurrency N]`
+//! `cargo run --release -p loadtest --bin engine_bench -- [--fences N] [--people N] [--decisions N] [--concurrency N] [--database-url postgres://…]`
 
 use geoffer::auth::{Principal, Role};
 use geoffer::catalog::Catalog;
@@ -15,7 +15,7 @@ use geoffer::habits::InProcessHabits;
 use geoffer::limits::InProcessLimiter;
 use geoffer::offers::OfferSpec;
 use geoffer::people::PersonId;
-use geoffer::store::prelude::*;
+use geoffer::store::postgres::{PgStore, PoolSettings};
 use geoffer::store::sqlite::SqliteStore;
 use geoffer::store::{Brand, Store};
 use geoffer::weather::{Condition, Weather, WeatherLookup, WeatherProvider};
@@ -85,8 +85,26 @@ async fn main() -> anyhow::Result<()> {
         arg("--concurrency", 16),
     );
     let dir = tempfile_dir()?;
-    let store =
-        Arc::new(SqliteStore::connect(&format!("sqlite://{}/bench.db", dir.display())).await?);
+    // `--database-url postgres://…` (an empty database) puts PostgreSQL behind the engine.
+    let args: Vec<String> = std::env::args().collect();
+    let db = args
+        .iter()
+        .position(|a| a == "--database-url")
+        .and_then(|i| args.get(i + 1));
+    let (store, pg, sqlite): (Arc<dyn Store>, Option<PgStore>, Option<SqliteStore>) = match db {
+        Some(url) => {
+            let pg = PgStore::connect(url, PoolSettings::default()).await?;
+            (Arc::new(pg.clone()), Some(pg), None)
+        }
+        None => {
+            let s = SqliteStore::connect(&format!("sqlite://{}/bench.db", dir.display())).await?;
+            (Arc::new(s.clone()), None, Some(s))
+        }
+    };
+    eprintln!(
+        "store: {}",
+        if db.is_some() { "PostgreSQL" } else { "SQLite" }
+    );
     let actor = Principal {
         key_id: "bench".into(),
         role: Role::Admin,
@@ -141,8 +159,19 @@ async fn main() -> anyhow::Result<()> {
             .await?;
     }
     let people: Vec<String> = (0..n_people).map(|i| format!("user-{i}")).collect();
-    {
-        let mut tx = store.pool().begin().await?;
+    if let Some(pg) = &pg {
+        // The same consents in one statement.
+        sqlx::query(
+            "INSERT INTO consents (app_id, user_id, person, location, personalization, updated_at)
+             SELECT 'default', u, p, true, k, 0 FROM UNNEST($1::text[], $2::text[], $3::bool[]) AS t(u, p, k)",
+        )
+        .bind(&people)
+        .bind(people.iter().map(|u| PersonId::of("default", u).as_str().to_string()).collect::<Vec<_>>())
+        .bind((0..people.len()).map(|i| i % 5 != 0).collect::<Vec<_>>())
+        .execute(pg.pool())
+        .await?;
+    } else if let Some(sqlite) = &sqlite {
+        let mut tx = sqlite.pool().begin().await?;
         for (i, u) in people.iter().enumerate() {
             sqlx::query("INSERT INTO consents (app_id, user_id, person, location, personalization, updated_at) VALUES ('default', ?, ?, 1, ?, 0)")
                 .bind(u)
@@ -153,7 +182,7 @@ async fn main() -> anyhow::Result<()> {
         }
         tx.commit().await?;
     }
-    let dyn_store: Arc<dyn Store> = store.clone();
+    let dyn_store: Arc<dyn Store> = store;
     let catalog = Arc::new(Catalog::load(dyn_store.as_ref()).await?);
     let metrics = geoffer::metrics::Metrics::new();
     let (writer, writer_task) = DecisionWriter::start(

@@ -24,9 +24,10 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Parser)]
 #[command(args_override_self = true)]
 struct Args {
-    /// geoffer's base URL; must be on 127.0.0.1.
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
-    base_url: String,
+    /// geoffer's base URL, or several replicas' comma-separated (requests go round robin);
+    /// each must be on 127.0.0.1.
+    #[arg(long, default_value = "http://127.0.0.1:8080", value_delimiter = ',')]
+    base_url: Vec<String>,
     /// An admin key (creates brands, fences, offers and the app key).
     #[arg(long, env = "LOADGEN_ADMIN_KEY")]
     admin_key: String,
@@ -69,12 +70,15 @@ struct Args {
     /// Seconds of open-loop soak at the open-loop rate (0: none), sampling RSS.
     #[arg(long, default_value_t = 0.0)]
     soak_secs: f64,
-    /// geoffer's pid, for CPU and RSS.
+    /// geoffer's pid (or each replica's, comma-separated: added up), for CPU and RSS.
+    #[arg(long, value_delimiter = ',')]
+    geoffer_pid: Vec<u32>,
+    /// redis-server's pid (or each cluster node's, comma-separated: added up), for CPU and RSS.
+    #[arg(long, value_delimiter = ',')]
+    redis_pid: Vec<u32>,
+    /// The PostgreSQL server's postmaster pid: its CPU and RSS with every backend's.
     #[arg(long)]
-    geoffer_pid: Option<u32>,
-    /// redis-server's pid, for CPU and RSS.
-    #[arg(long)]
-    redis_pid: Option<u32>,
+    postgres_pid: Option<u32>,
     /// Clock ticks per second (`getconf CLK_TCK`).
     #[arg(long, default_value_t = 100)]
     clk_tck: u64,
@@ -92,11 +96,20 @@ struct Procs {
     start: Vec<Option<Sample>>,
 }
 
+/// A process's sample; `postgres` is the postmaster with its backends.
+fn sample(name: &str, pid: u32) -> Option<Sample> {
+    if name == "postgres" {
+        procstat::sample_tree(pid)
+    } else {
+        procstat::sample(pid)
+    }
+}
+
 impl Procs {
     fn begin(pids: &[(&'static str, u32)]) -> Self {
         Self {
             pids: pids.to_vec(),
-            start: pids.iter().map(|(_, p)| procstat::sample(*p)).collect(),
+            start: pids.iter().map(|(n, p)| sample(n, *p)).collect(),
         }
     }
 
@@ -106,12 +119,13 @@ impl Procs {
             self.pids
                 .iter()
                 .zip(&self.start)
-                .map(|((name, pid), a)| match (a, procstat::sample(*pid)) {
+                .map(|((name, pid), a)| match (a, sample(name, *pid)) {
                     (Some(a), Some(b)) => Ok(procstat::between(name, a, &b, tck)),
                     _ => Err(*name),
                 })
                 .collect(),
         )
+        .merged()
     }
 }
 
@@ -130,11 +144,13 @@ impl Phase {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let url: reqwest::Url = args.base_url.parse().context("--base-url")?;
-    anyhow::ensure!(
-        url.host_str() == Some("127.0.0.1"),
-        "the load generator only sends traffic to 127.0.0.1"
-    );
+    for base in &args.base_url {
+        let url: reqwest::Url = base.parse().context("--base-url")?;
+        anyhow::ensure!(
+            url.host_str() == Some("127.0.0.1"),
+            "the load generator only sends traffic to 127.0.0.1"
+        );
+    }
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(args.threads.max(1))
         .enable_all()
@@ -148,7 +164,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .tcp_nodelay(true)
         .timeout(Duration::from_secs(10))
         .build()?;
-    let base = args.base_url.trim_end_matches('/').to_string();
+    let bases: Vec<String> = args
+        .base_url
+        .iter()
+        .map(|b| b.trim_end_matches('/').to_string())
+        .collect();
+    let base = bases[0].clone();
     let t = Instant::now();
     let stores = world::fixture_stores(&args.fixtures).unwrap_or_default();
     let world = World::generate(args.seed, args.brands, args.fences, stores);
@@ -167,7 +188,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
     );
     let ctx = Arc::new(Ctx {
         client,
-        base,
+        bases,
+        next_base: AtomicU64::new(0),
         app_key: created.app_key.clone(),
         world,
         people,
@@ -176,8 +198,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         with_events: Mutex::new(Default::default()),
     });
     let mut pids = vec![("loadgen", std::process::id())];
-    pids.extend(args.geoffer_pid.map(|p| ("geoffer", p)));
-    pids.extend(args.redis_pid.map(|p| ("redis", p)));
+    pids.extend(args.geoffer_pid.iter().map(|&p| ("geoffer", p)));
+    pids.extend(args.redis_pid.iter().map(|&p| ("redis", p)));
+    pids.extend(args.postgres_pid.map(|p| ("postgres", p)));
     let run_start = Procs::begin(&pids);
     let conns = args.connections.max(1);
     let mut phases = Vec::new();
@@ -261,7 +284,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let mut soak_rss = Vec::new();
     if args.soak_secs > 0.0 {
         let sampler = {
-            let gp = args.geoffer_pid;
+            let gp = args.geoffer_pid.first().copied();
             let secs = args.soak_secs;
             tokio::spawn(async move {
                 let start = Instant::now();
@@ -535,6 +558,14 @@ fn cpu_budget(r: &mut String, phases: &[Phase]) {
         );
     }
     let n = closed.stats.main.len();
+    if let Some(pg) = closed.procs.get("postgres") {
+        let _ = writeln!(
+            r,
+            "\nPostgreSQL (postmaster and backends, not in `all`'s columns above but in its sum): **{:.1} µs** per check-in in the closed loop, {:.0} % of a core.",
+            pg.us_per(n),
+            pg.percent()
+        );
+    }
     let (Some(redis), Some(client)) = (closed.procs.get("redis"), closed.procs.get("loadgen"))
     else {
         return;

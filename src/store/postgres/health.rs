@@ -1,6 +1,7 @@
 //! Readiness: a read round trip, and a committed write.
 
 use super::{PgStore, db_err};
+use crate::store::health::PoolStats;
 use crate::store::{Health, StoreResult};
 use async_trait::async_trait;
 
@@ -23,5 +24,13 @@ impl Health for PgStore {
         .await
         .map_err(db_err)?;
         Ok(())
+    }
+
+    fn pool_stats(&self) -> Option<PoolStats> {
+        Some(PoolStats {
+            open: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+        })
     }
 }
