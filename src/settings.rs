@@ -87,6 +87,13 @@ pub struct Settings {
     pub cap_person_brand: u32,
     /// Offers per person triggered at one geofence per rolling 24 h.
     pub cap_person_fence: u32,
+    /// How long a console session lasts after sign-in (hours).
+    pub console_session_hours: u32,
+    /// The console map's basemap: a tile URL template (`https://tile.example/{z}/{x}/{y}.png`);
+    /// `None` draws fences on a plain background and contacts no tile server.
+    pub console_tile_url: Option<String>,
+    /// The attribution the tile provider asks for (HTML allowed, e.g. a link).
+    pub console_tile_attribution: Option<String>,
 }
 
 impl Default for Settings {
@@ -114,6 +121,9 @@ impl Default for Settings {
             cap_person_week: 3,
             cap_person_brand: 1,
             cap_person_fence: 1,
+            console_session_hours: 12,
+            console_tile_url: None,
+            console_tile_attribution: None,
         }
     }
 }
@@ -144,6 +154,9 @@ pub struct FileSettings {
     cap_person_week: Option<u32>,
     cap_person_brand: Option<u32>,
     cap_person_fence: Option<u32>,
+    console_session_hours: Option<u32>,
+    console_tile_url: Option<String>,
+    console_tile_attribution: Option<String>,
 }
 
 /// Values from flags or their environment twins (already merged by clap).
@@ -211,6 +224,18 @@ impl Settings {
         }
     }
 
+    /// How long a console session lasts; at least an hour, at most 30 days.
+    pub fn console_session_ttl(&self) -> anyhow::Result<chrono::Duration> {
+        anyhow::ensure!(
+            (1..=720).contains(&self.console_session_hours),
+            "console_session_hours must be 1-720, got {}",
+            self.console_session_hours
+        );
+        Ok(chrono::Duration::hours(i64::from(
+            self.console_session_hours,
+        )))
+    }
+
     /// Layers defaults, the file (if any) and the overrides.
     pub fn load(file: Option<&Path>, o: Overrides) -> anyhow::Result<Self> {
         let mut s = Settings::default();
@@ -249,8 +274,15 @@ impl Settings {
             cap_person_day,
             cap_person_week,
             cap_person_brand,
-            cap_person_fence
+            cap_person_fence,
+            console_session_hours
         );
+        if f.console_tile_url.is_some() {
+            self.console_tile_url = f.console_tile_url;
+        }
+        if f.console_tile_attribution.is_some() {
+            self.console_tile_attribution = f.console_tile_attribution;
+        }
         if f.redis_url.is_some() {
             self.redis_url = f.redis_url;
         }

@@ -15,6 +15,7 @@ pub mod fences;
 pub mod health;
 pub mod offers;
 pub mod people;
+pub mod sessions;
 pub mod shared;
 pub mod sqlite;
 pub mod support;
@@ -29,6 +30,7 @@ pub use fences::{FencePage, FenceStore, Upserted};
 pub use health::Health;
 pub use offers::OfferStore;
 pub use people::{Erase, PeopleStore};
+pub use sessions::SessionStore;
 pub use support::SupportStore;
 
 /// Every store trait, for `use crate::store::prelude::*;` where a store is called: a trait's
@@ -36,7 +38,7 @@ pub use support::SupportStore;
 pub mod prelude {
     pub use super::{
         AuditStore, BrandStore, DecisionStore, EventStore, FenceStore, Health, OfferStore,
-        PeopleStore, Store, SupportStore,
+        PeopleStore, SessionStore, Store, SupportStore,
     };
 }
 
@@ -73,6 +75,7 @@ pub trait Store:
     + DecisionStore
     + SupportStore
     + AuditStore
+    + SessionStore
     + Send
     + Sync
     + 'static
@@ -89,6 +92,7 @@ impl<T> Store for T where
         + DecisionStore
         + SupportStore
         + AuditStore
+        + SessionStore
         + Send
         + Sync
         + 'static

@@ -12,6 +12,7 @@ mod fences;
 mod health;
 mod offers;
 mod people;
+mod sessions;
 mod support;
 
 use super::StoreError;
