@@ -1,0 +1,114 @@
+// The fences page: the brand's fences on a Leaflet map, and (for keys that may write)
+// geoman's circle and polygon tools filling the new-fence form. No inline script: the page's
+// Content-Security-Policy allows scripts from this origin only.
+(function () {
+  "use strict";
+  var el = document.getElementById("map");
+  if (!el || !window.L) return;
+  var features = JSON.parse(document.getElementById("fences-data").textContent);
+  var cfg = JSON.parse(document.getElementById("map-config").textContent);
+
+  var map = L.map(el, { attributionControl: !!cfg.tile_url, worldCopyJump: true });
+  if (cfg.tile_url) {
+    L.tileLayer(cfg.tile_url, { attribution: cfg.attribution || "", maxZoom: 19 }).addTo(map);
+  }
+  // Fences: blue; the one just drawn: orange. Holes are drawn as holes (GeoJSON rings).
+  var style = { color: "#1f5fbf", weight: 2, fillOpacity: 0.15 };
+  var byId = {};
+  var fences = L.featureGroup().addTo(map);
+  features.forEach(function (f) {
+    var layer;
+    if (f.geometry.type === "Point") {
+      var c = f.geometry.coordinates;
+      layer = L.circle([c[1], c[0]], L.extend({ radius: f.properties.radius_m, pmIgnore: true }, style));
+    } else {
+      layer = L.geoJSON(f, { style: style, pmIgnore: true });
+    }
+    var label = f.properties.name + (f.properties.external_id ? " (" + f.properties.external_id + ")" : "");
+    layer.bindTooltip(label);
+    layer.on("click", function () { select(f.id); });
+    byId[f.id] = layer;
+    fences.addLayer(layer);
+  });
+  if (fences.getLayers().length) {
+    map.fitBounds(fences.getBounds(), { padding: [24, 24], maxZoom: 17 });
+  } else {
+    map.setView([40.7484, -73.9857], 14);
+  }
+
+  function select(id) {
+    var items = document.querySelectorAll("#fence-list li");
+    for (var i = 0; i < items.length; i++) {
+      items[i].classList.toggle("selected", items[i].getAttribute("data-id") === id);
+    }
+    var layer = byId[id];
+    if (layer) map.fitBounds(layer.getBounds(), { padding: [24, 24], maxZoom: 17 });
+  }
+  var names = document.querySelectorAll("#fence-list .fence-name");
+  for (var i = 0; i < names.length; i++) {
+    names[i].addEventListener("click", function (e) { select(e.currentTarget.getAttribute("data-id")); });
+  }
+
+  if (!cfg.can_write || !map.pm) return;
+  var form = document.getElementById("fence-form");
+  var geometry = document.getElementById("geometry");
+  var radius = document.getElementById("radius_m");
+  var summary = document.getElementById("shape-summary");
+  var tz = document.getElementById("timezone");
+  var drawn = null;
+
+  map.pm.addControls({
+    position: "topleft",
+    drawMarker: false, drawCircleMarker: false, drawPolyline: false, drawRectangle: false,
+    drawText: false, cutPolygon: false, rotateMode: false, editMode: false, dragMode: false,
+    removalMode: false, drawCircle: true, drawPolygon: true
+  });
+  map.pm.setGlobalOptions({ pathOptions: { color: "#d9641e", weight: 2, fillOpacity: 0.2 } });
+
+  function show(layer, shape) {
+    if (drawn && drawn !== layer) map.removeLayer(drawn);
+    drawn = layer;
+    if (shape === "Circle") {
+      var c = layer.getLatLng().wrap();
+      geometry.value = JSON.stringify({ type: "Point", coordinates: [c.lng, c.lat] });
+      radius.value = String(Math.round(layer.getRadius()));
+      summary.textContent = "A circle of " + radius.value + " m.";
+    } else {
+      var g = layer.toGeoJSON(12).geometry;
+      geometry.value = JSON.stringify(g);
+      radius.value = "";
+      summary.textContent = "A polygon of " + (g.coordinates[0].length - 1) + " points.";
+    }
+    if (!tz.value) {
+      try { tz.value = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { /* leave empty */ }
+    }
+    form.classList.remove("hidden");
+    document.getElementById("name").focus({ preventScroll: true });
+  }
+  map.on("pm:create", function (e) { show(e.layer, e.shape); });
+
+  // After a refused save the page comes back with the shape: draw it again.
+  if (geometry.value) {
+    try {
+      var g = JSON.parse(geometry.value);
+      var again = g.type === "Point"
+        ? L.circle([g.coordinates[1], g.coordinates[0]], { radius: Number(radius.value) || 50 })
+        : L.geoJSON(g).getLayers()[0];
+      if (again) {
+        again.setStyle({ color: "#d9641e", weight: 2, fillOpacity: 0.2 });
+        again.addTo(map);
+        drawn = again;
+        map.fitBounds(again.getBounds(), { padding: [24, 24], maxZoom: 17 });
+      }
+    } catch (e) { geometry.value = ""; }
+  }
+
+  document.getElementById("cancel-fence").addEventListener("click", function () {
+    if (drawn) map.removeLayer(drawn);
+    drawn = null;
+    geometry.value = "";
+    radius.value = "";
+    summary.textContent = "";
+    form.classList.add("hidden");
+  });
+})();
