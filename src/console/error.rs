@@ -13,7 +13,7 @@ pub enum ConsoleError {
     SignIn,
     /// A form came back without this session's CSRF token.
     #[error(
-        "this form was refused: it did not carry this session's security token. Reload the page and try again."
+        "This form was refused: it did not carry this session's security token. Reload the page and try again."
     )]
     Csrf,
     /// A form that cannot be read at all.

@@ -145,17 +145,17 @@ async fn render(
         .collect();
     let rows: Vec<Row> = shown.iter().map(row).collect();
     let settings = &state.settings;
-    let map = context! {
-        tile_url => settings.console_tile_url.as_deref(),
-        attribution => settings.console_tile_attribution.as_deref(),
-        can_write => who.who.role != Role::Support,
-    };
+    let map = pages::script_json(&serde_json::json!({
+        "tile_url": settings.console_tile_url,
+        "attribution": settings.console_tile_attribution,
+        "can_write": who.who.role != Role::Support,
+    }));
     let ctx = context! {
         who => role(who),
         csrf => &who.csrf,
         brand => context! { id => brand.id.to_string(), name => &brand.name },
         rows => Value::from(Serde(&rows)),
-        features => Value::from(Serde(&shown)),
+        features => pages::script_json(&shown),
         map,
         tags,
         filter => context! { tag => &filter.tag, q => &filter.q },

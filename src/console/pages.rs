@@ -41,6 +41,17 @@ pub fn render(status: StatusCode, name: &str, ctx: minijinja::Value) -> HttpResp
     }
 }
 
+/// `value` as JSON safe inside a `<script type="application/json">` element: `<`, `>` and
+/// `&` are escaped, so no string in it can close the element.
+pub fn script_json<T: serde::Serialize>(value: &T) -> minijinja::Value {
+    let json = serde_json::to_string(value).unwrap_or_else(|_| "null".into());
+    let json = json
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026");
+    minijinja::Value::from_safe_string(json)
+}
+
 /// A 200 page.
 pub fn ok(name: &str, ctx: minijinja::Value) -> HttpResponse {
     render(StatusCode::OK, name, ctx)
@@ -56,6 +67,15 @@ pub fn see_other(to: &str) -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_in_a_script_element_cannot_close_it() {
+        let v = script_json(&serde_json::json!({"name": "</script><b>&"}));
+        assert_eq!(
+            v.to_string(),
+            r#"{"name":"\u003c/script\u003e\u003cb\u003e\u0026"}"#
+        );
+    }
 
     #[test]
     fn every_template_parses() {

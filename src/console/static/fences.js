@@ -12,8 +12,11 @@
   if (cfg.tile_url) {
     L.tileLayer(cfg.tile_url, { attribution: cfg.attribution || "", maxZoom: 19 }).addTo(map);
   }
+  L.control.scale({ imperial: false }).addTo(map);
   // Fences: blue; the one just drawn: orange. Holes are drawn as holes (GeoJSON rings).
   var style = { color: "#1f5fbf", weight: 2, fillOpacity: 0.15 };
+  // A view first: a circle measures its bounds through the map it is on.
+  map.setView([40.7484, -73.9857], 14);
   var byId = {};
   var fences = L.featureGroup().addTo(map);
   features.forEach(function (f) {
@@ -32,8 +35,6 @@
   });
   if (fences.getLayers().length) {
     map.fitBounds(fences.getBounds(), { padding: [24, 24], maxZoom: 17 });
-  } else {
-    map.setView([40.7484, -73.9857], 14);
   }
 
   function select(id) {
