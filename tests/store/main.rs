@@ -29,4 +29,5 @@ mod fixtures;
 mod health;
 mod offers;
 mod people;
+mod sessions;
 mod support;
