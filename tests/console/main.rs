@@ -6,4 +6,5 @@
 mod browser;
 mod fences;
 mod helpers;
+mod http;
 mod sessions;
