@@ -125,3 +125,58 @@ async fn a_polygon_drawn_on_the_map_is_saved_and_a_checkin_inside_finds_it() {
     }
     b.close().await;
 }
+
+#[tokio::test]
+async fn a_circle_with_an_unknown_time_zone_is_refused_at_the_field_and_saves_once_fixed() {
+    let Some(b) = browser().await else { return };
+    let app = spawn_app().await;
+    let key = app.brand_with_key("chillco").await;
+    for width in WIDTHS {
+        b.resize(width).await;
+        b.sign_in(&app.base, &key).await;
+        let map = b.find("#map").await;
+        b.find(".leaflet-pm-icon-circle")
+            .await
+            .click()
+            .await
+            .unwrap();
+        b.click_at(&map, 0.0, 0.0).await;
+        b.click_at(&map, 45.0, 0.0).await;
+        b.find("#fence-form:not(.hidden)").await;
+        let summary = b.text("#shape-summary").await;
+        assert!(summary.starts_with("A circle of"), "{summary}");
+        b.fill("#name", &format!("Kiosk {width}")).await;
+        b.fill("#timezone", "Mars/Olympus_Mons").await;
+        b.find("#save-fence").await.click().await.unwrap();
+        let error = b.text("#error-timezone").await;
+        assert!(error.contains("not a known IANA time zone"), "{error}");
+        // The form comes back as sent, with the shape still drawn.
+        assert_eq!(
+            b.find("#name")
+                .await
+                .prop("value")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some(format!("Kiosk {width}").as_str())
+        );
+        // The drawn shape (orange) is back on the map.
+        assert_eq!(b.count("#map path[stroke='#d9641e']").await, 1);
+        b.assert_no_sideways_scroll("a refused save").await;
+        b.screenshot("field-error", width).await;
+        b.fill("#timezone", "America/New_York").await;
+        b.find("#save-fence").await.click().await.unwrap();
+        assert!(b.text("#notice").await.contains("saved"));
+        let (_, page) = app.get("/v1/brands/chillco/geofences", &key).await;
+        let saved = page["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["properties"]["name"] == format!("Kiosk {width}").as_str())
+            .unwrap_or_else(|| panic!("saved: {page}"))
+            .clone();
+        assert_eq!(saved["geometry"]["type"], "Point");
+        assert!(saved["properties"]["radius_m"].as_f64().unwrap() >= 10.0);
+    }
+    b.close().await;
+}

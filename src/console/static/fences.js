@@ -99,10 +99,13 @@
         again.setStyle({ color: "#d9641e", weight: 2, fillOpacity: 0.2 });
         again.addTo(map);
         drawn = again;
-        map.fitBounds(again.getBounds(), { padding: [24, 24], maxZoom: 17 });
+        map.fitBounds(again.getBounds(), { padding: [48, 48], maxZoom: 16 });
       }
     } catch (e) { geometry.value = ""; }
   }
+  // A refused save: bring the first message into view.
+  var firstError = form.querySelector(".error");
+  if (firstError) firstError.scrollIntoView({ block: "center" });
 
   document.getElementById("cancel-fence").addEventListener("click", function () {
     if (drawn) map.removeLayer(drawn);
