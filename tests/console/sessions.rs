@@ -29,7 +29,6 @@ async fn a_brand_cannot_open_another_brands_fences_page() {
         b.assert_no_sideways_scroll("404 page").await;
         b.screenshot("other-brand-404", width).await;
     }
-    // The same answer over plain HTTP, with the session cookie the browser holds.
     b.close().await;
 }
 
@@ -89,5 +88,12 @@ async fn a_form_posted_without_the_csrf_token_is_refused_and_changes_nothing() {
     }
     let (_, page) = app.get("/v1/brands/chillco/geofences", &key).await;
     assert_eq!(page["features"].as_array().unwrap().len(), 2, "{page}");
+    // With its token, the same form deletes the fence.
+    b.goto(&app.base, "/console/brands/chillco/fences").await;
+    b.find("#fence-list form.delete button").await.click().await.unwrap();
+    assert!(b.text("#notice").await.contains("deleted"));
+    assert_eq!(b.text("#fence-count").await, "1 fence");
+    let (_, page) = app.get("/v1/brands/chillco/geofences", &key).await;
+    assert_eq!(page["features"].as_array().unwrap().len(), 1, "{page}");
     b.close().await;
 }
