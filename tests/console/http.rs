@@ -47,7 +47,7 @@ async fn sign_in(base: &str, key: &str, https: bool) -> (String, Vec<String>) {
         .post(format!("{base}/console/sign-in"))
         .header("cookie", &pre)
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(serde_urlencoded::to_string(&[("key", key), ("csrf", csrf.as_str())]).unwrap());
+        .body(serde_urlencoded::to_string([("key", key), ("csrf", csrf.as_str())]).unwrap());
     if https {
         req = req.header("x-forwarded-proto", "https");
     }
@@ -135,7 +135,7 @@ async fn signing_out_or_expiry_ends_the_session() {
         .post(format!("{}/console/sign-out", app.base))
         .header("cookie", &session)
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(serde_urlencoded::to_string(&[("csrf", csrf.as_str())]).unwrap())
+        .body(serde_urlencoded::to_string([("csrf", csrf.as_str())]).unwrap())
         .send()
         .await
         .unwrap();
@@ -172,7 +172,7 @@ async fn app_keys_and_unknown_keys_cannot_sign_in() {
             .post(format!("{}/console/sign-in", app.base))
             .header("cookie", &pre)
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(serde_urlencoded::to_string(&[("key", key), ("csrf", csrf.as_str())]).unwrap())
+            .body(serde_urlencoded::to_string([("key", key), ("csrf", csrf.as_str())]).unwrap())
             .send()
             .await
             .unwrap();

@@ -90,7 +90,11 @@ async fn a_form_posted_without_the_csrf_token_is_refused_and_changes_nothing() {
     assert_eq!(page["features"].as_array().unwrap().len(), 2, "{page}");
     // With its token, the same form deletes the fence.
     b.goto(&app.base, "/console/brands/chillco/fences").await;
-    b.find("#fence-list form.delete button").await.click().await.unwrap();
+    b.find("#fence-list form.delete button")
+        .await
+        .click()
+        .await
+        .unwrap();
     assert!(b.text("#notice").await.contains("deleted"));
     assert_eq!(b.text("#fence-count").await, "1 fence");
     let (_, page) = app.get("/v1/brands/chillco/geofences", &key).await;
