@@ -123,14 +123,7 @@ async fn signing_out_or_expiry_ends_the_session() {
     // Sign-out (with the page's CSRF token) ends it.
     let (session, _) = sign_in(&app.base, &key, false).await;
     let html = get(session.clone()).await.text().await.unwrap();
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let csrf = csrf_of(&html);
     let out = client()
         .post(format!("{}/console/sign-out", app.base))
         .header("cookie", &session)
@@ -218,4 +211,59 @@ async fn assets_are_embedded_and_cached_for_a_year() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
+}
+
+/// The CSRF token rendered into a page.
+fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a csrf field")
+        .to_string()
+}
+
+#[tokio::test]
+async fn support_reads_every_brands_fences_but_cannot_delete_one() {
+    let app = spawn_app().await;
+    let key = app.brand_with_key("chillco").await;
+    app.seed_fences("chillco", &key).await;
+    let support = app.key("support", None).await;
+    let (session, _) = sign_in(&app.base, &support, false).await;
+    let get = |path: &str| {
+        client()
+            .get(format!("{}{path}", app.base))
+            .header("cookie", &session)
+            .send()
+    };
+    // The brand list, then the brand's page, without drawing tools or delete buttons.
+    let list = get("/console/brands").await.unwrap().text().await.unwrap();
+    assert!(list.contains("/console/brands/chillco/fences"), "{list}");
+    let page = get("/console/brands/chillco/fences")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Corner Store 5th Ave"));
+    assert!(!page.contains("form.delete") && !page.contains("class=\"delete\""));
+    assert!(!page.contains("leaflet-geoman"), "no drawing tools");
+    // A delete posted anyway is refused by the service, with the session's own token.
+    let (_, fences) = app.get("/v1/brands/chillco/geofences", &key).await;
+    let id = fences["features"][0]["id"].as_str().unwrap().to_string();
+    let csrf = csrf_of(&page);
+    let res = client()
+        .post(format!(
+            "{}/console/brands/chillco/fences/{id}/delete",
+            app.base
+        ))
+        .header("cookie", &session)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string([("csrf", csrf.as_str())]).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("read-only"));
+    let (_, fences) = app.get("/v1/brands/chillco/geofences", &key).await;
+    assert_eq!(fences["features"].as_array().unwrap().len(), 2);
 }
