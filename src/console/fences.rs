@@ -68,6 +68,8 @@ struct Row {
     external_id: Option<String>,
     tags: Vec<String>,
     shape: String,
+    /// Circles and single polygons can be reshaped on the map.
+    reshapable: bool,
 }
 
 /// `GET /console/brands`: the brands a staff key may open (a brand key goes to its own).
@@ -96,15 +98,21 @@ pub async fn page(
     render(&state, &who, &brand, &filter, FormState::default()).await
 }
 
-/// What the new-fence form shows again after a refused save.
+/// What the page shows again after a refused save.
 #[derive(Default)]
-struct FormState {
-    values: Option<FenceForm>,
-    errors: BTreeMap<&'static str, Vec<String>>,
-    status: Option<StatusCode>,
+pub(super) struct FormState {
+    /// The new-fence form as sent.
+    pub values: Option<FenceForm>,
+    /// The new-fence form's errors by field.
+    pub errors: BTreeMap<&'static str, Vec<String>>,
+    /// Why a reshaped fence was not saved.
+    pub shape_error: Option<String>,
+    /// The answer's status (200 when unset).
+    pub status: Option<StatusCode>,
 }
 
-async fn render(
+/// The fences page of `raw` (filtered), with `form` after a refused save.
+pub(super) async fn render(
     state: &AppState,
     who: &Signed,
     raw: &str,
@@ -171,6 +179,7 @@ async fn render(
         can_write => who.who.role != Role::Support,
         form => Value::from(Serde(form.values.unwrap_or_default())),
         errors => Value::from(Serde(&form.errors)),
+        shape_error => form.shape_error,
     };
     Ok(pages::render(
         form.status.unwrap_or(StatusCode::OK),
@@ -199,6 +208,7 @@ fn row(f: &FenceFeature) -> Row {
         ),
     };
     Row {
+        reshapable: !matches!(f.geometry, FenceGeometry::MultiPolygon(_)),
         id: f.id.to_string(),
         name: f.properties.name.clone(),
         external_id: f.properties.external_id.clone(),
@@ -271,6 +281,7 @@ async fn refused(
         values,
         errors: by_field,
         status,
+        shape_error: None,
     };
     render(state, who, brand, &Filter::default(), form).await
 }

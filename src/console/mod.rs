@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod error;
+pub mod fence_shape;
 pub mod fences;
 pub mod pages;
 pub mod session;
@@ -41,6 +42,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::resource("/brands/{brand}/fences")
                     .route(web::get().to(fences::page))
                     .route(web::post().to(fences::create)),
+            )
+            .service(
+                web::resource("/brands/{brand}/fences/{id}/shape")
+                    .route(web::post().to(fence_shape::save)),
             )
             .service(
                 web::resource("/brands/{brand}/fences/{id}/delete")

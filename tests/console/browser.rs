@@ -195,6 +195,33 @@ impl Browser {
         self.client.perform_actions(mouse).await.unwrap();
     }
 
+    /// Drags `element` by (dx, dy) pixels in small steps, as a hand would.
+    pub async fn drag(&self, element: &Element, dx: f64, dy: f64) {
+        let mut mouse = MouseActions::new("mouse".into())
+            .then(PointerAction::MoveToElement {
+                element: element.clone(),
+                duration: Some(Duration::from_millis(50)),
+                x: 0.0,
+                y: 0.0,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        for _ in 0..5 {
+            mouse = mouse.then(PointerAction::MoveBy {
+                duration: Some(Duration::from_millis(40)),
+                x: dx / 5.0,
+                y: dy / 5.0,
+            });
+        }
+        let mouse = mouse
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .pause(Duration::from_millis(150));
+        self.client.perform_actions(mouse).await.unwrap();
+    }
+
     pub async fn path(&self) -> String {
         self.client.current_url().await.unwrap().path().to_string()
     }

@@ -7,4 +7,5 @@ mod browser;
 mod fences;
 mod helpers;
 mod http;
+mod reshape;
 mod sessions;

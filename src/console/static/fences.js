@@ -88,6 +88,48 @@
   }
   map.on("pm:create", function (e) { show(e.layer, e.shape); });
 
+  // Reshape an existing fence: geoman's edit mode on that one layer; the shape form sends
+  // the new geometry, the rest of the fence stays as it is.
+  var shapeForm = document.getElementById("shape-form");
+  var editing = null;
+  function editable(id) {
+    var layer = byId[id];
+    if (layer && layer.getLayers) layer = layer.getLayers()[0];
+    return layer;
+  }
+  function reshape(id) {
+    if (editing) editing.pm.disable();
+    var layer = editable(id);
+    if (!layer) return;
+    select(id);
+    layer.options.pmIgnore = false;
+    L.PM.reInitLayer(layer);
+    layer.pm.enable({ allowSelfIntersection: false });
+    editing = layer;
+    shapeForm.action = shapeForm.getAttribute("data-base") + id + "/shape";
+    var f = features.filter(function (x) { return x.id === id; })[0];
+    document.getElementById("shape-name").textContent = f ? f.properties.name : "";
+    shapeForm.classList.remove("hidden");
+  }
+  var reshapes = document.querySelectorAll("#fence-list button.reshape");
+  for (var r = 0; r < reshapes.length; r++) {
+    reshapes[r].addEventListener("click", function (e) { reshape(e.currentTarget.getAttribute("data-id")); });
+  }
+  shapeForm.addEventListener("submit", function () {
+    if (!editing) return;
+    if (editing instanceof L.Circle) {
+      var c = editing.getLatLng().wrap();
+      shapeForm.elements.geometry.value = JSON.stringify({ type: "Point", coordinates: [c.lng, c.lat] });
+      shapeForm.elements.radius_m.value = String(Math.round(editing.getRadius()));
+    } else {
+      shapeForm.elements.geometry.value = JSON.stringify(editing.toGeoJSON(12).geometry);
+      shapeForm.elements.radius_m.value = "";
+    }
+  });
+  document.getElementById("cancel-shape").addEventListener("click", function () {
+    window.location.reload();
+  });
+
   // After a refused save the page comes back with the shape: draw it again.
   if (geometry.value) {
     try {
