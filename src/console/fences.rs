@@ -36,6 +36,9 @@ pub struct Filter {
     /// Set after a delete.
     #[serde(default)]
     deleted: String,
+    /// Set after an import: how many fences were new and how many replaced.
+    #[serde(default)]
+    imported: String,
 }
 
 /// The new-fence form, as posted (the map fills `geometry` and `radius_m`).
@@ -107,6 +110,8 @@ pub(super) struct FormState {
     pub errors: BTreeMap<&'static str, Vec<String>>,
     /// Why a reshaped fence was not saved.
     pub shape_error: Option<String>,
+    /// Why an import was refused, one line per problem.
+    pub import_errors: Vec<String>,
     /// The answer's status (200 when unset).
     pub status: Option<StatusCode>,
 }
@@ -168,9 +173,11 @@ pub(super) async fn render(
         tags,
         filter => context! { tag => &filter.tag, q => &filter.q },
         notice => if !filter.saved.is_empty() {
-            Some("The fence is saved; check-ins find it within a second.")
+            Some("The fence is saved; check-ins find it within a second.".to_string())
         } else if !filter.deleted.is_empty() {
-            Some("The fence is deleted.")
+            Some("The fence is deleted.".to_string())
+        } else if let Some((new, replaced)) = filter.imported.split_once(',') {
+            Some(format!("Imported: {new} new, {replaced} replaced (matched by your id for the place)."))
         } else {
             None
         },
@@ -180,6 +187,7 @@ pub(super) async fn render(
         form => Value::from(Serde(form.values.unwrap_or_default())),
         errors => Value::from(Serde(&form.errors)),
         shape_error => form.shape_error,
+        import_errors => form.import_errors,
     };
     Ok(pages::render(
         form.status.unwrap_or(StatusCode::OK),
@@ -281,7 +289,7 @@ async fn refused(
         values,
         errors: by_field,
         status,
-        shape_error: None,
+        ..FormState::default()
     };
     render(state, who, brand, &Filter::default(), form).await
 }

@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod error;
+pub mod fence_import;
 pub mod fence_shape;
 pub mod fences;
 pub mod pages;
@@ -42,6 +43,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::resource("/brands/{brand}/fences")
                     .route(web::get().to(fences::page))
                     .route(web::post().to(fences::create)),
+            )
+            .service(
+                web::resource("/brands/{brand}/fences/import")
+                    // A FeatureCollection of thousands of fences, URL-encoded.
+                    .app_data(
+                        web::FormConfig::default()
+                            .limit(64 << 20)
+                            .error_handler(|e, _| ConsoleError::BadForm(e.to_string()).into()),
+                    )
+                    .route(web::post().to(fence_import::import)),
             )
             .service(
                 web::resource("/brands/{brand}/fences/{id}/shape")

@@ -7,5 +7,6 @@ mod browser;
 mod fences;
 mod helpers;
 mod http;
+mod import;
 mod reshape;
 mod sessions;

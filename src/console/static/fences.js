@@ -50,6 +50,25 @@
     names[i].addEventListener("click", function (e) { select(e.currentTarget.getAttribute("data-id")); });
   }
 
+  // Import: the chosen file's text goes into the form (read here, posted as one field).
+  var importFile = document.getElementById("import-file");
+  if (importFile) {
+    var importForm = document.getElementById("import-form");
+    var collection = document.getElementById("collection");
+    var reading = null;
+    importFile.addEventListener("change", function () {
+      var file = importFile.files[0];
+      collection.value = "";
+      if (!file) return;
+      reading = file.text().then(function (text) { collection.value = text; reading = null; });
+    });
+    importForm.addEventListener("submit", function (e) {
+      if (!reading) return;
+      e.preventDefault();
+      reading.then(function () { importForm.submit(); });
+    });
+  }
+
   if (!cfg.can_write || !map.pm) return;
   var form = document.getElementById("fence-form");
   var geometry = document.getElementById("geometry");
