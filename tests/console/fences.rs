@@ -13,6 +13,16 @@ async fn a_brand_signs_in_and_sees_its_fences_on_the_map_and_in_the_list() {
     app.seed_fences("chillco", &key).await;
     for width in WIDTHS {
         b.resize(width).await;
+        b.client.delete_all_cookies().await.ok();
+        b.goto(&app.base, "/console").await;
+        assert_eq!(
+            b.path().await,
+            "/console/sign-in",
+            "signed out: sign in first"
+        );
+        b.find("#sign-in").await;
+        b.assert_no_sideways_scroll("sign-in page").await;
+        b.screenshot("sign-in", width).await;
         b.sign_in(&app.base, &key).await;
         assert_eq!(b.path().await, "/console/brands/chillco/fences");
         b.find("#map .leaflet-pane").await;
@@ -177,6 +187,37 @@ async fn a_circle_with_an_unknown_time_zone_is_refused_at_the_field_and_saves_on
             .clone();
         assert_eq!(saved["geometry"]["type"], "Point");
         assert!(saved["properties"]["radius_m"].as_f64().unwrap() >= 10.0);
+    }
+    b.close().await;
+}
+
+#[tokio::test]
+async fn an_admin_picks_a_brand_from_the_list_and_can_draw_there() {
+    let Some(b) = browser().await else { return };
+    let app = spawn_app().await;
+    let key = app.brand_with_key("chillco").await;
+    app.brand_with_key("beanline").await;
+    app.seed_fences("chillco", &key).await;
+    for width in WIDTHS {
+        b.resize(width).await;
+        b.sign_in(&app.base, &app.admin_key).await;
+        assert_eq!(b.path().await, "/console/brands");
+        let list = b.text("main").await;
+        assert!(
+            list.contains("beanline Co") && list.contains("chillco Co"),
+            "{list}"
+        );
+        b.assert_no_sideways_scroll("brand list").await;
+        b.screenshot("brands", width).await;
+        b.find("a[href='/console/brands/chillco/fences']")
+            .await
+            .click()
+            .await
+            .unwrap();
+        assert_eq!(b.text("#fence-count").await, "2 fences");
+        b.find(".leaflet-pm-icon-polygon").await;
+        b.assert_no_sideways_scroll("an admin on a brand's fences")
+            .await;
     }
     b.close().await;
 }
