@@ -38,9 +38,12 @@ pub struct CsrfForm {
     pub csrf: String,
 }
 
-/// `GET /console/sign-in`.
-pub async fn form(req: HttpRequest) -> HttpResponse {
-    sign_in_page(&req, StatusCode::OK, None)
+/// `GET /console/sign-in`; someone already signed in goes on to the console.
+pub async fn form(req: HttpRequest, signed: Option<Signed>) -> HttpResponse {
+    match signed {
+        Some(_) => pages::see_other("/console"),
+        None => sign_in_page(&req, StatusCode::OK, None),
+    }
 }
 
 fn sign_in_page(req: &HttpRequest, status: StatusCode, error: Option<String>) -> HttpResponse {

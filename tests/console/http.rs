@@ -122,6 +122,14 @@ async fn signing_out_or_expiry_ends_the_session() {
     };
     // Sign-out (with the page's CSRF token) ends it.
     let (session, _) = sign_in(&app.base, &key, false).await;
+    let again = client()
+        .get(format!("{}/console/sign-in", app.base))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 303, "signed in: no second sign-in form");
+    assert_eq!(again.headers()[LOCATION], "/console");
     let html = get(session.clone()).await.text().await.unwrap();
     let csrf = csrf_of(&html);
     let out = client()
