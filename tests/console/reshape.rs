@@ -30,6 +30,8 @@ async fn a_dragged_corner_reshapes_the_fence_and_keeps_its_hole_and_properties()
             .await
             .unwrap();
         b.find("#shape-form:not(.hidden)").await;
+        // Let the map settle before grabbing a marker (a busy machine draws late).
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         // geoman's vertex markers: the shell's corners come first.
         let corner = b
             .client

@@ -37,13 +37,13 @@
     map.fitBounds(fences.getBounds(), { padding: [24, 24], maxZoom: 17 });
   }
 
-  function select(id) {
+  function select(id, still) {
     var items = document.querySelectorAll("#fence-list li");
     for (var i = 0; i < items.length; i++) {
       items[i].classList.toggle("selected", items[i].getAttribute("data-id") === id);
     }
     var layer = byId[id];
-    if (layer) map.fitBounds(layer.getBounds(), { padding: [24, 24], maxZoom: 17 });
+    if (layer) map.fitBounds(layer.getBounds(), { padding: [24, 24], maxZoom: 17, animate: !still });
   }
   var names = document.querySelectorAll("#fence-list .fence-name");
   for (var i = 0; i < names.length; i++) {
@@ -120,7 +120,8 @@
     if (editing) editing.pm.disable();
     var layer = editable(id);
     if (!layer) return;
-    select(id);
+    // No animation: the edit markers are placed where the fence ends up.
+    select(id, true);
     layer.options.pmIgnore = false;
     L.PM.reInitLayer(layer);
     layer.pm.enable({ allowSelfIntersection: false });
