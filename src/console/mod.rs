@@ -5,6 +5,7 @@
 pub mod assets;
 pub mod error;
 pub mod fence_import;
+pub mod fence_new;
 pub mod fence_shape;
 pub mod fences;
 pub mod pages;
@@ -42,7 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/brands/{brand}/fences")
                     .route(web::get().to(fences::page))
-                    .route(web::post().to(fences::create)),
+                    .route(web::post().to(fence_new::create)),
             )
             .service(
                 web::resource("/brands/{brand}/fences/import")
