@@ -166,7 +166,7 @@
     } catch (e) { geometry.value = ""; }
   }
   // A refused save: bring the first message into view.
-  var firstError = form.querySelector(".error");
+  var firstError = document.querySelector("#error-map, #error-shape, #fence-form .error, #import-errors");
   if (firstError) firstError.scrollIntoView({ block: "center" });
 
   document.getElementById("cancel-fence").addEventListener("click", function () {
