@@ -275,3 +275,62 @@ async fn support_reads_every_brands_fences_but_cannot_delete_one() {
     let (_, fences) = app.get("/v1/brands/chillco/geofences", &key).await;
     assert_eq!(fences["features"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_crossing_reshape_is_refused_in_words_and_changes_nothing() {
+    let app = spawn_app().await;
+    let key = app.brand_with_key("chillco").await;
+    app.seed_fences("chillco", &key).await;
+    let (_, before) = app.get("/v1/brands/chillco/geofences", &key).await;
+    let plaza = before["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["properties"]["external_id"] == "plaza-1")
+        .unwrap()
+        .clone();
+    let (session, _) = sign_in(&app.base, &key, false).await;
+    let page = client()
+        .get(format!("{}/console/brands/chillco/fences", app.base))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // A bow tie: its edges cross.
+    let bow_tie = serde_json::json!({"type": "Polygon", "coordinates": [[
+        [-73.99, 40.75], [-73.98, 40.756], [-73.98, 40.75], [-73.99, 40.756], [-73.99, 40.75]]]});
+    let res = client()
+        .post(format!(
+            "{}/console/brands/chillco/fences/{}/shape",
+            app.base,
+            plaza["id"].as_str().unwrap()
+        ))
+        .header("cookie", &session)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(
+            serde_urlencoded::to_string([
+                ("csrf", csrf_of(&page).as_str()),
+                ("geometry", bow_tie.to_string().as_str()),
+                ("radius_m", ""),
+            ])
+            .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    let error = html
+        .split("id=\"error-shape\"")
+        .nth(1)
+        .expect("the reason is shown under the map");
+    assert!(
+        error.contains("The new shape of “Plaza with a courtyard” was not saved"),
+        "{error}"
+    );
+    let (_, after) = app.get("/v1/brands/chillco/geofences", &key).await;
+    assert_eq!(before, after, "nothing changed");
+}
