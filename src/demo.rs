@@ -123,6 +123,8 @@ pub fn print_instructions(w: &DemoWorld, port: u16) {
     }
     println!("  app      {}", w.app_key);
     println!("  support  {}\n", w.support_key);
+    println!("# 0. the console: open it in a browser and sign in with the {brand} brand key above");
+    println!("{base}/console\n");
     println!("# 1. a brand lists its fences");
     println!(
         "curl -s -H 'Authorization: Bearer {brand_key}' '{base}/v1/brands/{brand}/geofences?limit=2'\n"

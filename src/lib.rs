@@ -10,6 +10,7 @@ pub mod changes;
 pub mod checkins;
 pub mod cli;
 pub mod clock;
+pub mod console;
 pub mod decisions;
 pub mod demo;
 pub mod domain;

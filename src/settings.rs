@@ -100,6 +100,13 @@ pub struct Settings {
     /// With a shared database: the oldest the in-memory catalog may be (ms since it last
     /// caught up with the change log) before `/readyz` fails and check-ins answer 503.
     pub catalog_max_lag_ms: u64,
+    /// How long a console session lasts after sign-in (hours).
+    pub console_session_hours: u32,
+    /// The console map's basemap: a tile URL template (`https://tile.example/{z}/{x}/{y}.png`);
+    /// `None` draws fences on a plain background and contacts no tile server.
+    pub console_tile_url: Option<String>,
+    /// The attribution the tile provider asks for (HTML allowed, e.g. a link).
+    pub console_tile_attribution: Option<String>,
 }
 
 impl Default for Settings {
@@ -132,6 +139,9 @@ impl Default for Settings {
             pg_acquire_timeout_ms: 3_000,
             catalog_max_lag_ms: 5_000,
             client_request_timeout_ms: 5_000,
+            console_session_hours: 12,
+            console_tile_url: None,
+            console_tile_attribution: None,
         }
     }
 }
@@ -167,6 +177,9 @@ pub struct FileSettings {
     pg_acquire_timeout_ms: Option<u64>,
     catalog_max_lag_ms: Option<u64>,
     client_request_timeout_ms: Option<u64>,
+    console_session_hours: Option<u32>,
+    console_tile_url: Option<String>,
+    console_tile_attribution: Option<String>,
 }
 
 /// Values from flags or their environment twins (already merged by clap).
@@ -234,6 +247,18 @@ impl Settings {
         }
     }
 
+    /// How long a console session lasts; at least an hour, at most 30 days.
+    pub fn console_session_ttl(&self) -> anyhow::Result<chrono::Duration> {
+        anyhow::ensure!(
+            (1..=720).contains(&self.console_session_hours),
+            "console_session_hours must be 1-720, got {}",
+            self.console_session_hours
+        );
+        Ok(chrono::Duration::hours(i64::from(
+            self.console_session_hours,
+        )))
+    }
+
     /// Layers defaults, the file (if any) and the overrides.
     pub fn load(file: Option<&Path>, o: Overrides) -> anyhow::Result<Self> {
         let mut s = Settings::default();
@@ -277,8 +302,15 @@ impl Settings {
             pg_pool_min,
             pg_acquire_timeout_ms,
             catalog_max_lag_ms,
-            client_request_timeout_ms
+            client_request_timeout_ms,
+            console_session_hours
         );
+        if f.console_tile_url.is_some() {
+            self.console_tile_url = f.console_tile_url;
+        }
+        if f.console_tile_attribution.is_some() {
+            self.console_tile_attribution = f.console_tile_attribution;
+        }
         if f.redis_url.is_some() {
             self.redis_url = f.redis_url;
         }

@@ -21,7 +21,7 @@ use crate::services::events::EventDeps;
 use crate::services::people::PeopleDeps;
 use crate::services::{
     AccessService, CatalogService, EventService, HealthService, PeopleService, Services,
-    SupportService,
+    SessionService, SupportService,
 };
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -182,8 +182,10 @@ fn services(
     feed: &ChangeFeed,
     admission: &Arc<Admission>,
     keys: &Arc<crate::auth::KeyCache>,
+    session_ttl: chrono::Duration,
 ) -> Services {
     let (store, clock) = (&engine.store, &engine.clock);
+    let access = Arc::new(AccessService::new(store.clone(), keys.clone()));
     let people = Arc::new(PeopleService::new(PeopleDeps {
         store: store.clone(),
         gate: engine.consents.clone(),
@@ -193,7 +195,13 @@ fn services(
         clock: clock.clone(),
     }));
     Services {
-        access: Arc::new(AccessService::new(store.clone(), keys.clone())),
+        sessions: Arc::new(SessionService::new(
+            store.clone(),
+            access.clone(),
+            clock.clone(),
+            session_ttl,
+        )),
+        access,
         catalog: Arc::new(CatalogService::new(
             store.clone(),
             feed.clone(),
@@ -298,7 +306,8 @@ impl Application {
             &metrics,
         ));
         let keys: Arc<crate::auth::KeyCache> = Arc::default();
-        let services = services(&parts, &feed, &admission, &keys);
+        let session_ttl = settings.console_session_ttl()?;
+        let services = services(&parts, &feed, &admission, &keys, session_ttl);
         let engine = Arc::new(Engine::new(parts));
         let draining = Arc::new(AtomicBool::new(false));
         let state = AppState {
@@ -333,6 +342,7 @@ impl Application {
                 .app_data(BodyLimit(body_limit))
                 .wrap(ErrorHandlers::new().default_handler(api::middleware::problemize))
                 .wrap(from_fn(api::middleware::observe))
+                .configure(crate::console::configure)
                 .configure(|cfg| api::configure(cfg, import_limit))
         })
         .on_connect(move |_, data| connections.track(data))

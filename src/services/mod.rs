@@ -1,6 +1,6 @@
 //! Use cases: the one layer that writes to the store and publishes on the change feed.
 //!
-//! Handlers (`api/`), the demo loader and the console (next issue) parse their input, call a
+//! Handlers (`api/`), the demo loader and the console (`console/`) parse their input, call a
 //! service here and turn its result into an answer, so the rules — validation, the consent
 //! protocol, event ingestion, the read log — exist once. Each service is a plain struct of
 //! the handles it needs, built in `startup.rs` and held in [`AppState`](crate::state::AppState).
@@ -14,6 +14,7 @@ pub mod health;
 pub mod paging;
 pub mod people;
 pub mod retention;
+pub mod sessions;
 pub mod support;
 
 use crate::auth::Principal;
@@ -27,6 +28,7 @@ pub use catalog::CatalogService;
 pub use events::EventService;
 pub use health::HealthService;
 pub use people::PeopleService;
+pub use sessions::SessionService;
 pub use support::SupportService;
 
 /// Every use case, cheap to clone.
@@ -44,6 +46,8 @@ pub struct Services {
     pub support: Arc<SupportService>,
     /// Readiness probes.
     pub health: Arc<HealthService>,
+    /// Console sign-in and sessions.
+    pub sessions: Arc<SessionService>,
 }
 
 impl From<StoreError> for ApiError {

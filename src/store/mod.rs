@@ -17,6 +17,7 @@ pub mod health;
 pub mod offers;
 pub mod people;
 pub mod postgres;
+pub mod sessions;
 pub mod shared;
 pub mod sqlite;
 pub mod support;
@@ -32,6 +33,7 @@ pub use fences::{FencePage, FenceStore, Upserted};
 pub use health::Health;
 pub use offers::OfferStore;
 pub use people::{Erase, PeopleStore};
+pub use sessions::SessionStore;
 pub use support::SupportStore;
 
 /// Every store trait, for `use crate::store::prelude::*;` where a store is called: a trait's
@@ -39,7 +41,7 @@ pub use support::SupportStore;
 pub mod prelude {
     pub use super::{
         AuditStore, BrandStore, ChangeLogStore, DecisionStore, EventStore, FenceStore, Health,
-        OfferStore, PeopleStore, Store, SupportStore,
+        OfferStore, PeopleStore, SessionStore, Store, SupportStore,
     };
 }
 
@@ -77,6 +79,7 @@ pub trait Store:
     + SupportStore
     + AuditStore
     + ChangeLogStore
+    + SessionStore
     + Send
     + Sync
     + 'static
@@ -94,6 +97,7 @@ impl<T> Store for T where
         + SupportStore
         + AuditStore
         + ChangeLogStore
+        + SessionStore
         + Send
         + Sync
         + 'static

@@ -79,8 +79,8 @@ const RULES: &[Rule] = &[
         patterns: &[],
     },
     Rule {
-        name: "(d) handlers and the demo call services, not the store or the change feed",
-        files: &["api/", "demo.rs"],
+        name: "(d) handlers (the API, the console) and the demo call services, not the store or the change feed",
+        files: &["api/", "console/", "demo.rs"],
         forbidden: &["store", "changes"],
         except: &["store::StoreError", "store::StoreResult"],
         patterns: &[".store.", ".feed.", "store::Store", "Change::"],

@@ -40,4 +40,5 @@ mod health;
 mod offers;
 mod people;
 mod pg;
+mod sessions;
 mod support;

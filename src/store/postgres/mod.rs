@@ -16,6 +16,7 @@ mod fences;
 mod health;
 mod offers;
 mod people;
+mod sessions;
 mod support;
 
 pub use changelog::CatalogChangeRow;

@@ -13,6 +13,7 @@ mod fences;
 mod health;
 mod offers;
 mod people;
+mod sessions;
 mod support;
 
 use super::StoreError;

@@ -1,0 +1,157 @@
+//! A geoffer on a free port (temporary SQLite file, in-process hot state, a test clock) with
+//! an admin key, and the few API calls the browser tests arrange or check with.
+
+use chrono::{DateTime, Utc};
+use geoffer::auth::{Role, generate_key};
+use geoffer::clock::{Clock, ManualClock};
+use geoffer::settings::{Overrides, Settings};
+use geoffer::startup::Application;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+pub struct TestApp {
+    pub base: String,
+    pub admin_key: String,
+    pub client: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let overrides = Overrides {
+        bind: Some("127.0.0.1:0".into()),
+        database_url: Some(format!(
+            "sqlite://{}",
+            dir.path().join("console.db").display()
+        )),
+        // A closed port: weather is unknown, and no test contacts a public host.
+        weather_url: Some("http://127.0.0.1:9".into()),
+        ..Default::default()
+    };
+    let settings = Settings::load(None, overrides).unwrap();
+    // Tuesday 2026-07-14, 15:00 in New York: outside the default quiet hours.
+    let now: DateTime<Utc> = "2026-07-14T19:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(now));
+    let app = Application::build_with_clock(settings, clock.clone())
+        .await
+        .expect("app builds");
+    let port = app.port();
+    let admin = generate_key(Role::Admin, None, now);
+    app.state()
+        .store
+        .create_key(None, &admin.record)
+        .await
+        .unwrap();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    TestApp {
+        base: format!("http://127.0.0.1:{port}"),
+        admin_key: admin.plaintext,
+        client: reqwest::Client::new(),
+        clock,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(key);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request sent");
+        let status = res.status();
+        let text = res.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub async fn post(&self, path: &str, key: &str, body: Value) -> (StatusCode, Value) {
+        self.call(reqwest::Method::POST, path, key, Some(body))
+            .await
+    }
+
+    pub async fn get(&self, path: &str, key: &str) -> (StatusCode, Value) {
+        self.call(reqwest::Method::GET, path, key, None).await
+    }
+
+    /// Creates a brand and returns a brand key for it.
+    pub async fn brand_with_key(&self, id: &str) -> String {
+        let (s, b) = self
+            .post(
+                "/v1/brands",
+                &self.admin_key,
+                json!({"id": id, "name": format!("{} Co", id)}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        self.key("brand", Some(id)).await
+    }
+
+    pub async fn key(&self, role: &str, brand: Option<&str>) -> String {
+        let (s, b) = self
+            .post(
+                "/v1/keys",
+                &self.admin_key,
+                json!({"role": role, "brand": brand}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        b["key"].as_str().unwrap().to_string()
+    }
+
+    /// A circle and a polygon with a hole, so the map has something of each to draw.
+    pub async fn seed_fences(&self, brand: &str, key: &str) {
+        let circle = json!({"type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [-73.9857, 40.7484]},
+            "properties": {"name": "Corner Store 5th Ave", "radius_m": 120,
+                "timezone": "America/New_York", "tags": ["corner-store"], "external_id": "store-0042"}});
+        let plaza = json!({"type": "Feature",
+            "geometry": {"type": "Polygon", "coordinates": [
+                [[-73.99, 40.75], [-73.98, 40.75], [-73.98, 40.756], [-73.99, 40.756], [-73.99, 40.75]],
+                [[-73.987, 40.752], [-73.983, 40.752], [-73.983, 40.754], [-73.987, 40.754], [-73.987, 40.752]]]},
+            "properties": {"name": "Plaza with a courtyard", "timezone": "America/New_York",
+                "tags": ["plaza"], "external_id": "plaza-1"}});
+        for f in [circle, plaza] {
+            let (s, b) = self
+                .post(&format!("/v1/brands/{brand}/geofences"), key, f)
+                .await;
+            assert_eq!(s, 201, "{b}");
+        }
+    }
+
+    /// A check-in by a consenting user at (lat, lon), recorded now by the test clock.
+    pub async fn checkin(&self, app_key: &str, id: &str, user: &str, lat: f64, lon: f64) -> Value {
+        let (s, b) = self
+            .call(
+                reqwest::Method::PUT,
+                &format!("/v1/users/{user}/consent"),
+                app_key,
+                Some(json!({"location": true, "personalization": false})),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        let (s, b) = self
+            .post(
+                "/v1/checkins",
+                app_key,
+                json!({"checkin_id": id, "user_id": user, "lat": lat, "lon": lon,
+                       "accuracy_m": 15, "recorded_at": self.clock.now().to_rfc3339()}),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        b
+    }
+}

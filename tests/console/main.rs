@@ -1,0 +1,12 @@
+//! The console in a real browser: headless Chromium driven over WebDriver (chromedriver),
+//! each test at 1280 px and at 390 px wide, each saving screenshots under
+//! `target/console-screenshots/`. Skipped, with a message, only when
+//! `/usr/bin/chromedriver` is missing (`bash .ci/test` installs it).
+
+mod browser;
+mod fences;
+mod helpers;
+mod http;
+mod import;
+mod reshape;
+mod sessions;
