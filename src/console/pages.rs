@@ -16,6 +16,9 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("brands.html", include_str!("templates/brands.html")),
         ("fences.html", include_str!("templates/fences.html")),
         ("error.html", include_str!("templates/error.html")),
+        ("deliveries.html", include_str!("templates/deliveries.html")),
+        ("decision.html", include_str!("templates/decision.html")),
+        ("timeline.html", include_str!("templates/timeline.html")),
     ] {
         // A template that does not parse is a build defect; the unit test below finds it.
         if let Err(e) = env.add_template(name, source) {
@@ -85,6 +88,9 @@ mod tests {
             "brands.html",
             "fences.html",
             "error.html",
+            "deliveries.html",
+            "decision.html",
+            "timeline.html",
         ] {
             TEMPLATES.get_template(name).expect(name);
         }
