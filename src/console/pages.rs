@@ -26,8 +26,17 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         }
     }
     env.add_function("asset", |name: String| assets::url(&name));
+    env.add_filter("urlencode", |s: String| urlencode(&s));
     env
 });
+
+/// `s` percent-encoded as one URL path segment or query value (spaces as `%20`).
+pub fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("x", s)])
+        .unwrap_or_default()
+        .trim_start_matches("x=")
+        .replace('+', "%20")
+}
 
 /// Renders `name` with `ctx` as an HTML answer with `status`.
 pub fn render(status: StatusCode, name: &str, ctx: minijinja::Value) -> HttpResponse {
@@ -78,6 +87,11 @@ mod tests {
             v.to_string(),
             r#"{"name":"\u003c/script\u003e\u003cb\u003e\u0026"}"#
         );
+    }
+
+    #[test]
+    fn a_value_is_encoded_for_a_path_or_a_query() {
+        assert_eq!(urlencode("u 1/&?=é"), "u%201%2F%26%3F%3D%C3%A9");
     }
 
     #[test]

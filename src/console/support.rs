@@ -374,13 +374,13 @@ pub async fn timeline(
             }
         })
         .collect();
-    let here = format!("/console/users/{}/timeline", urlencoding(&user_id));
+    let here = format!("/console/users/{}/timeline", pages::urlencode(&user_id));
     let ctx = context! {
         who => role(&who),
         csrf => &who.csrf,
         user_id => user_id.as_str(),
         app => &app,
-        app_q => urlencoding(&app),
+        app_q => pages::urlencode(&app),
         items,
         next => page.next_cursor.map(|c| format!("{here}?{}",
             serde_urlencoded::to_string([("app", app.as_str()), ("cursor", c.as_str())]).unwrap_or_default())),
@@ -388,12 +388,4 @@ pub async fn timeline(
             serde_urlencoded::to_string([("user_id", user_id.as_str()), ("app", app.as_str())]).unwrap_or_default()),
     };
     Ok(pages::ok("timeline.html", ctx))
-}
-
-/// `s` as one URL path segment or query value.
-fn urlencoding(s: &str) -> String {
-    serde_urlencoded::to_string([("x", s)])
-        .unwrap_or_default()
-        .trim_start_matches("x=")
-        .replace('+', "%20")
 }

@@ -10,14 +10,18 @@
     L.tileLayer(config.tile_url, { attribution: config.attribution || "", maxZoom: 19 }).addTo(map);
   }
   var style = { color: "#1f5fbf", weight: 2, fillOpacity: 0.2 };
-  var layer;
+  var layer, bounds;
   if (fence.geometry.type === "Point") {
-    var c = fence.geometry.coordinates;
-    layer = L.circle([c[1], c[0]], Object.assign({ radius: fence.properties.radius_m || 0 }, style));
+    var c = L.latLng(fence.geometry.coordinates[1], fence.geometry.coordinates[0]);
+    var r = fence.properties.radius_m || 0;
+    layer = L.circle(c, Object.assign({ radius: r }, style));
+    // A circle knows its bounds only once drawn; the map has no view yet.
+    bounds = c.toBounds(2 * r);
   } else {
     layer = L.geoJSON(fence, { style: function () { return style; } });
+    bounds = layer.getBounds();
   }
+  map.fitBounds(bounds, { padding: [20, 20], animate: false });
   layer.addTo(map);
-  map.fitBounds(layer.getBounds(), { padding: [20, 20], animate: false });
   el.setAttribute("data-ready", "1");
 })();
