@@ -75,6 +75,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("static/fences.js"),
         mime: JS,
     },
+    Asset {
+        name: "decision.js",
+        body: include_bytes!("static/decision.js"),
+        mime: JS,
+    },
 ];
 
 /// Name → (asset, the first 12 hex digits of its SHA-256).

@@ -172,7 +172,7 @@ pub(super) async fn render(
     ))
 }
 
-fn role(who: &Signed) -> minijinja::Value {
+pub(super) fn role(who: &Signed) -> minijinja::Value {
     context! {
         role => who.who.role.as_str(),
         brand => who.who.brand.as_ref().map(ToString::to_string),

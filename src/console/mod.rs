@@ -11,6 +11,7 @@ pub mod fences;
 pub mod pages;
 pub mod session;
 pub mod sign_in;
+pub mod support;
 
 use crate::state::AppState;
 use actix_web::body::MessageBody;
@@ -62,6 +63,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/brands/{brand}/fences/{id}/delete")
                     .route(web::post().to(fences::delete)),
+            )
+            .service(web::resource("/deliveries").route(web::get().to(support::deliveries)))
+            .service(
+                web::resource("/deliveries/export.{format}").route(web::get().to(support::export)),
+            )
+            .service(
+                web::resource("/decisions/{checkin_id}").route(web::get().to(support::decision)),
+            )
+            .service(
+                web::resource("/users/{user_id}/timeline").route(web::get().to(support::timeline)),
             )
             .default_service(web::to(not_found)),
     );

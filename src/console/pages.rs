@@ -16,6 +16,9 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("brands.html", include_str!("templates/brands.html")),
         ("fences.html", include_str!("templates/fences.html")),
         ("error.html", include_str!("templates/error.html")),
+        ("deliveries.html", include_str!("templates/deliveries.html")),
+        ("decision.html", include_str!("templates/decision.html")),
+        ("timeline.html", include_str!("templates/timeline.html")),
     ] {
         // A template that does not parse is a build defect; the unit test below finds it.
         if let Err(e) = env.add_template(name, source) {
@@ -23,8 +26,17 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         }
     }
     env.add_function("asset", |name: String| assets::url(&name));
+    env.add_filter("urlencode", |s: String| urlencode(&s));
     env
 });
+
+/// `s` percent-encoded as one URL path segment or query value (spaces as `%20`).
+pub fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("x", s)])
+        .unwrap_or_default()
+        .trim_start_matches("x=")
+        .replace('+', "%20")
+}
 
 /// Renders `name` with `ctx` as an HTML answer with `status`.
 pub fn render(status: StatusCode, name: &str, ctx: minijinja::Value) -> HttpResponse {
@@ -78,6 +90,11 @@ mod tests {
     }
 
     #[test]
+    fn a_value_is_encoded_for_a_path_or_a_query() {
+        assert_eq!(urlencode("u 1/&?=é"), "u%201%2F%26%3F%3D%C3%A9");
+    }
+
+    #[test]
     fn every_template_parses() {
         for name in [
             "base.html",
@@ -85,6 +102,9 @@ mod tests {
             "brands.html",
             "fences.html",
             "error.html",
+            "deliveries.html",
+            "decision.html",
+            "timeline.html",
         ] {
             TEMPLATES.get_template(name).expect(name);
         }

@@ -28,6 +28,8 @@ pub async fn spawn_app() -> TestApp {
         )),
         // A closed port: weather is unknown, and no test contacts a public host.
         weather_url: Some("http://127.0.0.1:9".into()),
+        // Offers go out at any local hour, so a delivery never depends on the test clock.
+        quiet_hours: Some("off".into()),
         ..Default::default()
     };
     let settings = Settings::load(None, overrides).unwrap();
@@ -153,5 +155,43 @@ impl TestApp {
             .await;
         assert_eq!(s, 200, "{b}");
         b
+    }
+
+    /// A delivered offer of `brand` (a new brand with the two seeded fences and an offer
+    /// every check-in is eligible for): `user` consents and checks in at (lat, lon) inside
+    /// the circle, as `checkin_id` or, while the catalog has not caught up with the new
+    /// offer yet, `checkin_id-1`, `-2`, .... Returns the brand key and the delivering id.
+    pub async fn delivered_offer(
+        &self,
+        brand: &str,
+        checkin_id: &str,
+        user: &str,
+        (lat, lon): (f64, f64),
+    ) -> (String, String) {
+        let key = self.brand_with_key(brand).await;
+        self.seed_fences(brand, &key).await;
+        let (s, b) = self
+            .post(
+                &format!("/v1/brands/{brand}/offers"),
+                &key,
+                json!({"name": "Always", "title": "Hello", "body": "At {{ fence.name }}", "value": 1.0}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        let app_key = self.key("app", None).await;
+        let mut last = Value::Null;
+        for n in 0..60 {
+            let id = if n == 0 {
+                checkin_id.to_string()
+            } else {
+                format!("{checkin_id}-{n}")
+            };
+            last = self.checkin(&app_key, &id, user, lat, lon).await;
+            if last["decision"] == "offer" {
+                return (key, id);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no offer delivered: {last}");
     }
 }

@@ -10,3 +10,4 @@ mod http;
 mod import;
 mod reshape;
 mod sessions;
+mod support;
