@@ -55,7 +55,7 @@ ADMIN_KEY=$("$TARGET/release/geoffer" keys create --role admin --database-url "$
 
 PORT=$(free_port)
 LIMITER=(--redis-url "redis://127.0.0.1:$REDIS_PORT" --redis-key-prefix loadtest:)
-REDIS_ARGS=(--redis-pid "$REDIS_PID")
+REDIS_ARGS=(--redis-pid "$REDIS_PID" --redis-port "$REDIS_PORT")
 if [[ $TWIN == 1 ]]; then LIMITER=(); REDIS_ARGS=(); fi
 # Quiet hours off: the run must not depend on the hour it is started at.
 "$TARGET/release/geoffer" serve --bind "127.0.0.1:$PORT" --database-url "$DB" \
@@ -81,6 +81,7 @@ for ((i = 0; i < ${#ARGS[@]}; i++)); do [[ ${ARGS[i]} == --report ]] && REPORT=$
 {
   echo
   echo "Redis after the run: $(redis-cli -p "$REDIS_PORT" dbsize) keys, used_memory $(redis-cli -p "$REDIS_PORT" info memory | sed -n 's/^used_memory_human://p' | tr -d '\r'), $(redis-cli -p "$REDIS_PORT" info memory | sed -n 's/^number_of_cached_scripts://p' | tr -d '\r') cached scripts."
+  echo "geoffer's log: $(wc -l <"$WORK/geoffer.log") lines, $(du -k "$WORK/geoffer.log" | cut -f1) KiB."
   echo "SQLite after the run: database $(du -m "$WORK/geoffer.db" | cut -f1) MiB, WAL $(du -m "$WORK/geoffer.db-wal" 2>/dev/null | cut -f1 || echo 0) MiB."
   echo "Sample of key names: $(redis-cli -p "$REDIS_PORT" --scan | head -2000 | sed -E 's/\{u:[^}]*\}/{u:*}/; s/:[0-9a-f-]{20,}$/:<id>/' | sort | uniq -c | sort -rn | head -8 | awk '{printf "%s x%s; ", $2, $1}')"
 } | tee -a "${REPORT:-/dev/null}"

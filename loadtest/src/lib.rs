@@ -8,6 +8,7 @@ pub mod caps;
 pub mod driver;
 pub mod people;
 pub mod procstat;
+pub mod redisstats;
 pub mod report;
 pub mod setup;
 pub mod world;

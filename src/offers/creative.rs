@@ -129,7 +129,7 @@ pub fn check(source: &str, part: Part) -> Result<(), String> {
 /// render empty; a template that breaks the rules (stored before they existed), runs out
 /// of fuel or renders too much is an error, and the offer is not sent.
 pub fn render(source: &str, ctx: &minijinja::Value, part: Part) -> Result<String, String> {
-    allowed(source)?;
+    allowed_cached(source)?;
     let tmpl = LENIENT
         .template_from_str(source)
         .map_err(|e| format!("template does not parse: {e}"))?;
@@ -178,6 +178,33 @@ impl std::io::Write for Capped {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// Templates whose whitelist verdict this thread knows; emptied when it holds more than
+/// [`ALLOWED_CACHE`] (offers change seldom, so it rarely is).
+const ALLOWED_CACHE: usize = 512;
+
+thread_local! {
+    static ALLOWED: std::cell::RefCell<std::collections::HashMap<String, Result<(), String>>> =
+        std::cell::RefCell::default();
+}
+
+/// [`allowed`], remembered per template text: copy is rendered for every offer a decision
+/// claims, and parsing its template again each time to check the whitelist was a third of
+/// the rendering (issue 18).
+fn allowed_cached(source: &str) -> Result<(), String> {
+    if let Some(known) = ALLOWED.with(|c| c.borrow().get(source).cloned()) {
+        return known;
+    }
+    let verdict = allowed(source);
+    ALLOWED.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= ALLOWED_CACHE {
+            c.clear();
+        }
+        c.insert(source.to_string(), verdict.clone());
+    });
+    verdict
 }
 
 /// Refuses every construct outside the copy whitelist, naming the first one found.
@@ -358,7 +385,12 @@ mod tests {
     #[test]
     fn rendering_a_template_stored_before_the_rules_fails_instead_of_growing() {
         let doubling = "{% set a = 'xxxxxxxx' %}{% for i in range(60) %}{% set a = a ~ a %}{% endfor %}{{ a }}";
-        assert!(render(doubling, &sample_context(), Part::Body).is_err());
+        let first = render(doubling, &sample_context(), Part::Body).unwrap_err();
+        // The second time the verdict comes from the thread's cache, and is the same.
+        assert_eq!(
+            render(doubling, &sample_context(), Part::Body).unwrap_err(),
+            first
+        );
         // A name of 200 four-byte characters is 800 bytes: over the title's bound.
         let ctx = context! { fence => context! { name => "\u{1F9CA}".repeat(200) } };
         let err = render("{{ fence.name }}", &ctx, Part::Title).unwrap_err();

@@ -12,6 +12,7 @@ use loadtest::caps;
 use loadtest::driver::{self, Ctx, Kind, Stats};
 use loadtest::people::Person;
 use loadtest::procstat::{self, Sample};
+use loadtest::redisstats::{self, Calls};
 use loadtest::report::percentiles_ms_cells;
 use loadtest::setup;
 use loadtest::world::{self, World};
@@ -79,6 +80,9 @@ struct Args {
     /// The PostgreSQL server's postmaster pid: its CPU and RSS with every backend's.
     #[arg(long)]
     postgres_pid: Option<u32>,
+    /// redis-server's port on 127.0.0.1, for its commands per request (`INFO commandstats`).
+    #[arg(long)]
+    redis_port: Option<u16>,
     /// Clock ticks per second (`getconf CLK_TCK`).
     #[arg(long, default_value_t = 100)]
     clk_tck: u64,
@@ -90,10 +94,12 @@ struct Args {
     report: std::path::PathBuf,
 }
 
-/// CPU and RSS of the processes over one phase.
+/// CPU and RSS of the processes, and Redis's command calls, over one phase.
 struct Procs {
     pids: Vec<(&'static str, u32)>,
     start: Vec<Option<Sample>>,
+    redis_port: Option<u16>,
+    redis_start: Option<Calls>,
 }
 
 /// A process's sample; `postgres` is the postmaster with its backends.
@@ -106,11 +112,19 @@ fn sample(name: &str, pid: u32) -> Option<Sample> {
 }
 
 impl Procs {
-    fn begin(pids: &[(&'static str, u32)]) -> Self {
+    fn begin(pids: &[(&'static str, u32)], redis_port: Option<u16>) -> Self {
         Self {
             pids: pids.to_vec(),
             start: pids.iter().map(|(n, p)| sample(n, *p)).collect(),
+            redis_port,
+            redis_start: redis_port.and_then(redisstats::read),
         }
+    }
+
+    /// Redis's command calls since `begin` (`None` without a Redis or when unreadable).
+    fn redis_calls(&self) -> Option<Calls> {
+        let later = redisstats::read(self.redis_port?)?;
+        Some(self.redis_start.as_ref()?.since(&later))
     }
 
     /// Each process's CPU and RSS since `begin`.
@@ -134,6 +148,8 @@ struct Phase {
     stats: Stats,
     secs: f64,
     procs: Usage,
+    redis_calls: Option<Calls>,
+    round_trips: Option<Calls>,
 }
 
 impl Phase {
@@ -201,12 +217,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
     pids.extend(args.geoffer_pid.iter().map(|&p| ("geoffer", p)));
     pids.extend(args.redis_pid.iter().map(|&p| ("redis", p)));
     pids.extend(args.postgres_pid.map(|p| ("postgres", p)));
-    let run_start = Procs::begin(&pids);
+    let run_start = Procs::begin(&pids, args.redis_port);
     let conns = args.connections.max(1);
     let mut phases = Vec::new();
     let phase = async |name: &str, kind: Kind, open_rate: Option<f64>, secs: f64, max: u64| {
         eprintln!("phase {name}: {secs:.0} s");
-        let procs = Procs::begin(&pids);
+        let procs = Procs::begin(&pids, args.redis_port);
+        let trips = redisstats::read_round_trips(&ctx.client, &ctx.bases).await;
         let (stats, secs) = match open_rate {
             Some(rate) => driver::open(&ctx, kind, conns, rate, secs).await,
             None => driver::closed(&ctx, kind, conns, secs, max).await,
@@ -216,6 +233,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
             stats,
             secs,
             procs: procs.end(args.clk_tck),
+            redis_calls: procs.redis_calls(),
+            round_trips: match (
+                trips,
+                redisstats::read_round_trips(&ctx.client, &ctx.bases).await,
+            ) {
+                (Some(a), Some(b)) => Some(a.since(&b)),
+                _ => None,
+            },
         };
         eprintln!(
             "  {} requests, {:.0}/s, errors {}; {}",
@@ -538,24 +563,61 @@ fn cpu_budget(r: &mut String, phases: &[Phase]) {
     );
     let _ = writeln!(
         r,
-        "| phase | per | geoffer µs | redis µs | loadgen µs | all µs | cores busy |"
+        "| phase | per | geoffer µs | redis µs | loadgen µs | all µs | cores busy | Redis round trips per request (geoffer's calls) | Redis commands per request (scripts' own included) |"
     );
-    let _ = writeln!(r, "| --- | --- | --- | --- | --- | --- | --- |");
-    for (p, per) in [(ceiling, "GET /healthz"), (closed, "check-in")] {
+    let _ = writeln!(r, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let rows = std::iter::once((ceiling, "GET /healthz")).chain(
+        phases
+            .iter()
+            .filter(|p| p.name.contains("closed loop") || p.name.contains("open loop"))
+            .map(|p| (p, "check-in")),
+    );
+    for (p, per) in rows.clone() {
         let n = p.stats.main.len();
         let us = |name: &str| p.procs.get(name).map(|x| x.us_per(n));
         let cell = |v: Option<f64>| v.map_or("n/a".into(), |v| format!("{v:.1}"));
         let all: f64 = p.procs.0.iter().flatten().map(|x| x.us_per(n)).sum();
         let busy: f64 = p.procs.0.iter().flatten().map(|x| x.percent()).sum();
+        let per_request = |c: &Option<Calls>| c.as_ref().map_or("n/a".into(), |c| c.per_request(n));
+        let (trips, commands) = (per_request(&p.round_trips), per_request(&p.redis_calls));
         let _ = writeln!(
             r,
-            "| {} | {per} | {} | {} | {} | {all:.1} | {:.0} % |",
+            "| {} | {per} | {} | {} | {} | {all:.1} | {:.0} % | {trips} | {commands} |",
             p.name,
             cell(us("geoffer")),
             cell(us("redis")),
             cell(us("loadgen")),
             busy / cores
         );
+    }
+    // Issue 18 states its targets against geoffer's CPU per `GET /healthz` in the same run,
+    // as this VM's speed drifts between runs.
+    if let Some(healthz) = ceiling
+        .procs
+        .get("geoffer")
+        .map(|g| g.us_per(ceiling.stats.main.len()))
+    {
+        let _ = writeln!(
+            r,
+            "\nCPU per check-in as a multiple of geoffer's CPU per `GET /healthz` in this run ({healthz:.1} µs):\n"
+        );
+        let _ = writeln!(r, "| phase | geoffer + redis | geoffer | redis | loadgen |");
+        let _ = writeln!(r, "| --- | --- | --- | --- | --- |");
+        for (p, _) in rows.skip(1) {
+            let n = p.stats.main.len();
+            let x = |name: &str| p.procs.get(name).map(|u| u.us_per(n) / healthz);
+            let cell = |v: Option<f64>| v.map_or("n/a".into(), |v| format!("{v:.2}×"));
+            let both = x("geoffer").map(|g| g + x("redis").unwrap_or(0.0));
+            let _ = writeln!(
+                r,
+                "| {} | **{}** | {} | {} | {} |",
+                p.name,
+                cell(both),
+                cell(x("geoffer")),
+                cell(x("redis")),
+                cell(x("loadgen"))
+            );
+        }
     }
     let n = closed.stats.main.len();
     if let Some(pg) = closed.procs.get("postgres") {
