@@ -15,6 +15,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("sign_in.html", include_str!("templates/sign_in.html")),
         ("brands.html", include_str!("templates/brands.html")),
         ("fences.html", include_str!("templates/fences.html")),
+        ("offers.html", include_str!("templates/offers.html")),
+        ("offer_form.html", include_str!("templates/offer_form.html")),
         ("error.html", include_str!("templates/error.html")),
     ] {
         // A template that does not parse is a build defect; the unit test below finds it.
@@ -84,6 +86,8 @@ mod tests {
             "sign_in.html",
             "brands.html",
             "fences.html",
+            "offers.html",
+            "offer_form.html",
             "error.html",
         ] {
             TEMPLATES.get_template(name).expect(name);
