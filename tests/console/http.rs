@@ -6,7 +6,7 @@ use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
 use std::time::Duration;
 
-fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(Policy::none())
         .build()
@@ -34,7 +34,7 @@ fn pair(set: &[String], name: &str) -> String {
 
 /// Signs in over HTTP; returns the session cookie as sent back (`name=value`) and every
 /// Set-Cookie of the answer.
-async fn sign_in(base: &str, key: &str, https: bool) -> (String, Vec<String>) {
+pub(crate) async fn sign_in(base: &str, key: &str, https: bool) -> (String, Vec<String>) {
     let c = client();
     let form = c
         .get(format!("{base}/console/sign-in"))
@@ -222,7 +222,7 @@ async fn assets_are_embedded_and_cached_for_a_year() {
 }
 
 /// The CSRF token rendered into a page.
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     html.split("name=\"csrf\" value=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())

@@ -8,5 +8,6 @@ mod fences;
 mod helpers;
 mod http;
 mod import;
+mod offers;
 mod reshape;
 mod sessions;
