@@ -298,7 +298,7 @@ impl OfferForm {
             })
             .collect();
         let fence_tags = words(&self.fence_tags);
-        let fences = (!fence_ids.is_empty() || !fence_tags.is_empty()).then(|| FenceTargeting {
+        let fences = (!fence_ids.is_empty() || !fence_tags.is_empty()).then_some(FenceTargeting {
             ids: fence_ids,
             tags: fence_tags,
         });
@@ -435,7 +435,7 @@ impl OfferForm {
         let skus = words(&self.product_skus);
         let categories = words(&self.product_categories);
         let product =
-            (!skus.is_empty() || !categories.is_empty()).then(|| Product { skus, categories });
+            (!skus.is_empty() || !categories.is_empty()).then_some(Product { skus, categories });
         let value = r.float(&self.value, "/value").unwrap_or(1.0);
         let holdout_pct = r.float(&self.holdout_pct, "/holdout_pct").unwrap_or(0.0);
         let valid_from = r.time(&self.valid_from, "/valid_from");
