@@ -283,3 +283,36 @@ async fn another_brands_offers_are_not_found_and_forms_need_the_csrf_token() {
     let (_, theirs_now) = app.get("/v1/brands/beanline/offers", &other).await;
     assert_eq!(theirs_now["items"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn support_reads_a_brands_offers_but_cannot_save_or_retire_one() {
+    let app = spawn_app().await;
+    let key = app.brand_with_key("chillco").await;
+    let ours = api_offer(&app, "chillco", &key).await;
+    let support = app.key("support", None).await;
+    let (session, _) = sign_in(&app.base, &support, false).await;
+    let page = client()
+        .get(format!("{}/console/brands/chillco/offers/{ours}", app.base))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("value=\"Beans\""), "the offer is shown");
+    assert!(!html.contains("id=\"save-offer\"") && !html.contains("id=\"retire-offer\""));
+    let res = client()
+        .post(format!(
+            "{}/console/brands/chillco/offers/{ours}/delete",
+            app.base
+        ))
+        .header("cookie", &session)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string([("csrf", csrf_of(&html).as_str())]).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let (_, list) = app.get("/v1/brands/chillco/offers", &key).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+}
