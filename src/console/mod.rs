@@ -8,6 +8,8 @@ pub mod fence_import;
 pub mod fence_new;
 pub mod fence_shape;
 pub mod fences;
+pub mod offer_form;
+pub mod offers;
 pub mod pages;
 pub mod session;
 pub mod sign_in;
@@ -73,6 +75,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(
                 web::resource("/users/{user_id}/timeline").route(web::get().to(support::timeline)),
+            )
+            .service(
+                web::resource("/brands/{brand}/offers")
+                    .route(web::get().to(offers::list))
+                    .route(web::post().to(offers::create)),
+            )
+            .service(web::resource("/brands/{brand}/offers/new").route(web::get().to(offers::new)))
+            .service(
+                web::resource("/brands/{brand}/offers/{id}")
+                    .route(web::get().to(offers::edit))
+                    .route(web::post().to(offers::update)),
+            )
+            .service(
+                web::resource("/brands/{brand}/offers/{id}/delete")
+                    .route(web::post().to(offers::delete)),
             )
             .default_service(web::to(not_found)),
     );

@@ -222,6 +222,18 @@ impl Browser {
         self.client.perform_actions(mouse).await.unwrap();
     }
 
+    /// Scrolls the page so that `css` is in the middle of the screen (for a screenshot).
+    pub async fn scroll_to(&self, css: &str) {
+        let el = self.find(css).await;
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'});",
+                vec![serde_json::to_value(el).unwrap()],
+            )
+            .await
+            .unwrap();
+    }
+
     pub async fn path(&self) -> String {
         self.client.current_url().await.unwrap().path().to_string()
     }

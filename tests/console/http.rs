@@ -222,7 +222,7 @@ async fn assets_are_embedded_and_cached_for_a_year() {
 }
 
 /// The CSRF token rendered into a page.
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     html.split("name=\"csrf\" value=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())

@@ -8,6 +8,7 @@ mod fences;
 mod helpers;
 mod http;
 mod import;
+mod offers;
 mod reshape;
 mod sessions;
 mod support;
