@@ -1,7 +1,9 @@
 //! Builds the application from settings: store, catalog, limiter, habits, weather, engine,
 //! listener, server.
 //!
-//! About 350 lines: the composition root wires every part (store, catalog, hot state, weather, engine, services, server, background tasks) in one place on purpose.
+//! About 440 lines: the composition root wires every part (store, catalog and its change-log
+//! follower, hot state, weather, engine, services, server, background tasks and their
+//! metrics) in one place on purpose.
 
 use crate::api;
 use crate::api::extract::BodyLimit;
