@@ -17,6 +17,7 @@ pub mod health;
 pub mod offers;
 pub mod people;
 pub mod postgres;
+pub mod rows;
 pub mod sessions;
 pub mod shared;
 pub mod sqlite;

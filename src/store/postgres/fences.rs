@@ -1,18 +1,18 @@
 //! Fence rows. Imports write in multi-row statements: 100,000 fences in one transaction.
 //! Every change adds its fences to the catalog's change log in the same transaction.
 
-use super::{PgStore, Tx, audit, changelog, db_err, from_ms, ms};
+use super::{PgStore, Tx, audit, changelog, db_err, ms};
 use crate::auth::Principal;
-use crate::domain::{AccuracyM, BrandId, RadiusM, Timezone};
-use crate::fences::{Fence, FenceDraft, FenceGeometry};
+use crate::domain::{BrandId, RadiusM};
+use crate::fences::{Fence, FenceDraft};
 use crate::store::changelog::ChangedEntity;
+use crate::store::rows::FenceRow;
 use crate::store::shared::{self, Change};
 use crate::store::{FencePage, FenceStore, StoreError, StoreResult, Upserted};
-use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::{FromRow, Postgres, QueryBuilder};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -235,36 +235,6 @@ async fn insert_rows(tx: &mut Tx<'_>, fences: &[&Fence]) -> StoreResult<()> {
 }
 
 fn fence_from_row(r: &PgRow) -> StoreResult<Fence> {
-    let parse = || -> anyhow::Result<Fence> {
-        let id: String = r.get("id");
-        let brand: String = r.get("brand_id");
-        let geometry: String = r.get("geometry");
-        let tz: String = r.get("timezone");
-        let tags: String = r.get("tags");
-        let radius: Option<f64> = r.get("radius_m");
-        let max_acc: f64 = r.get("max_accuracy_m");
-        Ok(Fence {
-            id: Uuid::parse_str(&id)?,
-            brand: BrandId::parse(&brand).map_err(anyhow::Error::msg)?,
-            draft: FenceDraft {
-                name: r.get("name"),
-                geometry: serde_json::from_str::<FenceGeometry>(&geometry)
-                    .context("stored geometry")?,
-                radius: radius
-                    .map(RadiusM::parse)
-                    .transpose()
-                    .map_err(anyhow::Error::msg)?,
-                timezone: Timezone::parse(&tz).map_err(anyhow::Error::msg)?,
-                tags: serde_json::from_str(&tags)?,
-                external_id: r.get("external_id"),
-                max_accuracy: AccuracyM::parse(max_acc).map_err(anyhow::Error::msg)?,
-            },
-            created_at: from_ms(r.get("created_at")),
-            updated_at: from_ms(r.get("updated_at")),
-            version: r.get("version"),
-        })
-    };
-    parse().map_err(|e| {
-        StoreError::Other(e.context(format!("reading geofence row {}", r.get::<String, _>("id"))))
-    })
+    let row = FenceRow::from_row(r).map_err(db_err)?;
+    Fence::try_from(row).map_err(StoreError::Other)
 }

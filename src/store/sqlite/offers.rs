@@ -1,16 +1,16 @@
 //! Offer rows: the versioned spec document plus bookkeeping columns.
 
-use super::{SqliteStore, audit, db_err, from_ms, ms};
+use super::{SqliteStore, audit, db_err, ms};
 use crate::auth::Principal;
 use crate::domain::BrandId;
 use crate::offers::{Offer, OfferSpec, SPEC_VERSION};
+use crate::store::rows::OfferRow;
 use crate::store::shared::{self, Change};
 use crate::store::{OfferStore, StoreError, StoreResult};
-use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{FromRow, QueryBuilder, Sqlite};
 use uuid::Uuid;
 
 const COLUMNS: &str = "id, brand_id, spec_version, spec, created_at, updated_at, version";
@@ -143,23 +143,6 @@ fn spec_json(spec: &OfferSpec) -> String {
 }
 
 fn offer_from_row(r: &SqliteRow) -> StoreResult<Offer> {
-    let parse = || -> anyhow::Result<Offer> {
-        let id: String = r.get("id");
-        let brand: String = r.get("brand_id");
-        let version: i64 = r.get("spec_version");
-        let spec: String = r.get("spec");
-        anyhow::ensure!(
-            version == SPEC_VERSION,
-            "offer spec version {version} is newer than this build understands"
-        );
-        Ok(Offer {
-            id: Uuid::parse_str(&id)?,
-            brand: BrandId::parse(&brand).map_err(anyhow::Error::msg)?,
-            spec: serde_json::from_str(&spec).context("stored offer spec")?,
-            created_at: from_ms(r.get("created_at")),
-            updated_at: from_ms(r.get("updated_at")),
-            version: r.get("version"),
-        })
-    };
-    parse().map_err(StoreError::Other)
+    let row = OfferRow::from_row(r).map_err(db_err)?;
+    Offer::try_from(row).map_err(StoreError::Other)
 }
