@@ -88,3 +88,34 @@ impl TryFrom<OfferRow> for Offer {
         })
     }
 }
+
+/// A `console_sessions` row.
+#[derive(sqlx::FromRow)]
+pub struct SessionRow {
+    token_hash: Vec<u8>,
+    key_id: String,
+    role: String,
+    brand_id: Option<String>,
+    created_at: i64,
+    expires_at: i64,
+}
+
+impl TryFrom<SessionRow> for crate::auth::SessionRecord {
+    type Error = anyhow::Error;
+
+    fn try_from(r: SessionRow) -> anyhow::Result<Self> {
+        Ok(Self {
+            role: crate::auth::Role::parse(&r.role)
+                .ok_or_else(|| anyhow::anyhow!("unknown role `{}`", r.role))?,
+            brand: r
+                .brand_id
+                .map(|b| BrandId::parse(&b))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("stored brand: {e}"))?,
+            token_hash: r.token_hash,
+            key_id: r.key_id,
+            created_at: DateTime::from_timestamp_millis(r.created_at).unwrap_or_default(),
+            expires_at: DateTime::from_timestamp_millis(r.expires_at).unwrap_or_default(),
+        })
+    }
+}

@@ -1,12 +1,13 @@
 //! Console session rows.
 
-use super::{PgStore, db_err, from_ms, ms};
-use crate::auth::{Role, SessionRecord};
+use super::{PgStore, db_err, ms};
+use crate::auth::SessionRecord;
 use crate::domain::BrandId;
+use crate::store::rows::SessionRow;
 use crate::store::{SessionStore, StoreError, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::FromRow;
 
 #[async_trait]
 impl SessionStore for PgStore {
@@ -42,20 +43,8 @@ impl SessionStore for PgStore {
         .await
         .map_err(db_err)?;
         row.map(|r| {
-            let role: String = r.get("role");
-            let brand: Option<String> = r.get("brand_id");
-            Ok(SessionRecord {
-                token_hash: r.get("token_hash"),
-                key_id: r.get("key_id"),
-                role: Role::parse(&role)
-                    .ok_or_else(|| StoreError::Other(anyhow::anyhow!("unknown role `{role}`")))?,
-                brand: brand
-                    .map(|b| BrandId::parse(&b))
-                    .transpose()
-                    .map_err(|e| StoreError::Other(anyhow::anyhow!("stored brand: {e}")))?,
-                created_at: from_ms(r.get("created_at")),
-                expires_at: from_ms(r.get("expires_at")),
-            })
+            let row = SessionRow::from_row(&r).map_err(db_err)?;
+            SessionRecord::try_from(row).map_err(StoreError::Other)
         })
         .transpose()
     }
