@@ -76,6 +76,11 @@ const ASSETS: &[Asset] = &[
         mime: JS,
     },
     Asset {
+        name: "offer_form.js",
+        body: include_bytes!("static/offer_form.js"),
+        mime: JS,
+    },
+    Asset {
         name: "decision.js",
         body: include_bytes!("static/decision.js"),
         mime: JS,

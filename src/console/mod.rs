@@ -82,6 +82,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(offers::create)),
             )
             .service(web::resource("/brands/{brand}/offers/new").route(web::get().to(offers::new)))
+            // Before `/offers/{id}`, which would take "preview" for an id.
+            .service(
+                web::resource("/brands/{brand}/offers/preview")
+                    .route(web::post().to(offers::live_preview)),
+            )
             .service(
                 web::resource("/brands/{brand}/offers/{id}")
                     .route(web::get().to(offers::edit))

@@ -362,6 +362,44 @@ async fn refused(
     render_form(state, who, brand, page).await
 }
 
+/// `POST /console/brands/{brand}/offers/preview`: the copy preview as JSON, for the form's
+/// script to show while the user types (`offer_form.js`). The same form and the same
+/// `preview` as the **Preview** button, which stays for browsers without script; nothing is
+/// written, so read-only keys may call it too.
+pub async fn live_preview(
+    state: web::Data<AppState>,
+    who: Signed,
+    brand: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, ConsoleError> {
+    let (form, csrf, _) = OfferForm::from_pairs(form.into_inner());
+    who.check_csrf(&csrf)?;
+    let b = state.services.catalog.brand(&who.who, &brand).await?;
+    let (preview, errors) = preview(&form, &b.name);
+    let mut by_field: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+    for e in &errors {
+        by_field
+            .entry(field_of(&e.pointer))
+            .or_default()
+            .push(e.reason.clone());
+    }
+    // A 200 either way: the preview was made, and a template's problems are its answer (an
+    // error status would be turned into problem+json by the API's error handler).
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(LivePreview {
+            preview,
+            errors: by_field,
+        }))
+}
+
+/// The live preview's answer: the copy, or the reasons by form field.
+#[derive(Serialize)]
+struct LivePreview {
+    preview: Option<Preview>,
+    errors: BTreeMap<&'static str, Vec<String>>,
+}
+
 /// The title and body rendered for the form's sample moment, through the check-in's own
 /// template code (`offers::creative`): checked as a save would check them, then rendered.
 fn preview(form: &OfferForm, brand: &str) -> (Option<Preview>, Vec<FieldError>) {

@@ -7,7 +7,7 @@
 use super::pages;
 use super::session::Signed;
 use super::{ConsoleError, fences::role};
-use crate::auth::Role;
+use crate::auth::{DEFAULT_APP, Role};
 use crate::decisions::trace::Trace;
 use crate::error::ApiError;
 use crate::services::support::{DeliveryAsk, PageAsk, Reader, Window};
@@ -51,6 +51,9 @@ pub struct Search {
     offer_id: String,
     #[serde(default)]
     fence_id: String,
+    /// One of `decisions::deliveries::STATUSES`; the service names anything else.
+    #[serde(default)]
+    status: String,
     #[serde(default)]
     from: String,
     #[serde(default)]
@@ -102,7 +105,7 @@ impl Search {
             brand: some(&self.brand),
             offer_id: id("Offer", &self.offer_id, &mut errors),
             fence_id: id("Fence", &self.fence_id, &mut errors),
-            status: None,
+            status: some(&self.status),
             from: time("From", &self.from, &mut errors),
             to: time("To", &self.to, &mut errors),
         };
@@ -171,6 +174,7 @@ pub async fn deliveries(
         csrf => &who.csrf,
         staff => who.who.role != Role::Brand,
         search => Value::from(Serde(&search.0)),
+        statuses => crate::decisions::deliveries::STATUSES.to_vec(),
         rows => Value::from(Serde(&rows)),
         errors,
         first_page => search.cursor.is_empty(),
@@ -224,11 +228,23 @@ pub async fn export(
         .streaming(chunks))
 }
 
-/// `?app=` of the decision and timeline pages.
+/// `?app=` of the decision page.
 #[derive(Debug, Default, Deserialize)]
 pub struct AppParam {
     #[serde(default)]
     app: String,
+}
+
+/// The timeline's query: the app, a time window (`from` included, `to` not; UTC, as the
+/// deliveries search reads them) and the page.
+#[derive(Debug, Default, Deserialize)]
+pub struct TimelineParams {
+    #[serde(default)]
+    app: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
     #[serde(default)]
     cursor: String,
 }
@@ -337,30 +353,50 @@ pub async fn timeline(
     who: Signed,
     req: HttpRequest,
     user_id: web::Path<String>,
-    q: web::Query<AppParam>,
+    q: web::Query<TimelineParams>,
 ) -> Result<HttpResponse, ConsoleError> {
     let r = reader(&who, &req);
     let cursor = some(&q.cursor);
-    let (app, page) = state
-        .services
-        .support
-        .timeline(
-            &r,
-            &user_id,
-            some(&q.app),
-            Window {
-                from: None,
-                to: None,
-            },
-            PageAsk {
-                cursor: cursor.as_deref(),
-                limit: Some(100),
-            },
-        )
-        .await?;
+    let mut errors = Vec::new();
+    let window = Window {
+        from: time("From", &q.from, &mut errors),
+        to: time("To", &q.to, &mut errors),
+    };
+    let asked = if errors.is_empty() {
+        let asked = state
+            .services
+            .support
+            .timeline(
+                &r,
+                &user_id,
+                some(&q.app),
+                window,
+                PageAsk {
+                    cursor: cursor.as_deref(),
+                    limit: Some(100),
+                },
+            )
+            .await;
+        match asked {
+            Ok(found) => Some(found),
+            Err(e) => {
+                errors = refusal(e)?;
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let (app, page) = match asked {
+        Some((app, page)) => (app, Some(page)),
+        None => (
+            some(&q.app).unwrap_or_else(|| DEFAULT_APP.to_string()),
+            None,
+        ),
+    };
     let items: Vec<_> = page
-        .items
         .iter()
+        .flat_map(|p| &p.items)
         .map(|e| {
             let checkin = match e.kind.as_str() {
                 "decision" => Some(e.id.clone()),
@@ -375,17 +411,37 @@ pub async fn timeline(
         })
         .collect();
     let here = format!("/console/users/{}/timeline", pages::urlencode(&user_id));
+    let next = page.and_then(|p| p.next_cursor).map(|c| {
+        let query = [
+            ("app", app.as_str()),
+            ("from", q.from.trim()),
+            ("to", q.to.trim()),
+            ("cursor", c.as_str()),
+        ];
+        format!(
+            "{here}?{}",
+            serde_urlencoded::to_string(query).unwrap_or_default()
+        )
+    });
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
     let ctx = context! {
         who => role(&who),
         csrf => &who.csrf,
         user_id => user_id.as_str(),
         app => &app,
         app_q => pages::urlencode(&app),
+        here,
+        from => q.from.trim(),
+        to => q.to.trim(),
+        errors,
         items,
-        next => page.next_cursor.map(|c| format!("{here}?{}",
-            serde_urlencoded::to_string([("app", app.as_str()), ("cursor", c.as_str())]).unwrap_or_default())),
+        next,
         deliveries => format!("/console/deliveries?{}",
             serde_urlencoded::to_string([("user_id", user_id.as_str()), ("app", app.as_str())]).unwrap_or_default()),
     };
-    Ok(pages::ok("timeline.html", ctx))
+    Ok(pages::render(status, "timeline.html", ctx))
 }

@@ -152,6 +152,31 @@ impl Browser {
         self.find(css).await.text().await.unwrap()
     }
 
+    /// Waits (up to 10 s) until the element's visible text is `expected`; what it was last
+    /// in the panic otherwise. For text a page's script changes without a page load.
+    pub async fn wait_for_text(&self, css: &str, expected: &str) {
+        self.wait_for_text_that(css, expected, |t| t == expected)
+            .await
+    }
+
+    /// Waits (up to 10 s) until the element's visible text contains `part`.
+    pub async fn wait_for_text_containing(&self, css: &str, part: &str) {
+        self.wait_for_text_that(css, part, |t| t.contains(part))
+            .await
+    }
+
+    async fn wait_for_text_that(&self, css: &str, what: &str, ok: impl Fn(&str) -> bool) {
+        let mut last = String::new();
+        for _ in 0..100 {
+            last = self.text(css).await;
+            if ok(&last) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("`{css}` says {last:?}, not {what:?}");
+    }
+
     pub async fn count(&self, css: &str) -> usize {
         self.client.find_all(Locator::Css(css)).await.unwrap().len()
     }

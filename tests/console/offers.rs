@@ -61,13 +61,23 @@ async fn a_refused_offer_shows_the_reason_at_the_field_and_saves_once_fixed() {
                 .as_deref(),
             Some("true")
         );
-        assert_eq!(b.count("#offer-form p.error").await, 1, "one error only");
+        assert_eq!(
+            b.count("#offer-form p.error:not([hidden])").await,
+            1,
+            "one error only"
+        );
         b.scroll_to("#min_temp_c").await;
         b.assert_no_sideways_scroll("the refused offer form").await;
         b.screenshot("offer-field-error", width).await;
 
-        // An unknown template variable is named at the body, by the preview too.
+        // An unknown template variable is named while typing (the live preview)...
         b.fill("#body", "Hi {{ user.first_name }}").await;
+        b.wait_for_text_containing(
+            "#preview-problems",
+            "Body: unknown template variable(s) user.first_name",
+        )
+        .await;
+        // ...and at the body by the Preview button (the path without script).
         b.find("#preview-button").await.click().await.unwrap();
         let error = b.text("#error-body").await;
         assert!(error.contains("user.first_name"), "{error}");
@@ -78,6 +88,12 @@ async fn a_refused_offer_shows_the_reason_at_the_field_and_saves_once_fixed() {
         .await;
         b.fill("#sample_fence", "Corner Store 5th Ave").await;
         b.fill("#sample_temp_c", "31").await;
+        // The copy follows the typing, rendered by the server's template code.
+        b.wait_for_text(
+            "#preview-body",
+            "It's 31°C. Your usual cola-330 is 80 m away.",
+        )
+        .await;
         b.find("#preview-button").await.click().await.unwrap();
         assert_eq!(
             b.text("#preview-title").await,

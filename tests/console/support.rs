@@ -5,6 +5,7 @@
 use crate::browser::{WIDTHS, browser};
 use crate::helpers::spawn_app;
 use crate::http::{client, sign_in};
+use geoffer::clock::Clock;
 
 /// Inside the seeded circle (Corner Store 5th Ave, 120 m around 40.7484, -73.9857), and
 /// written so neither number appears in the fence's own coordinates.
@@ -46,7 +47,7 @@ async fn support_finds_a_delivery_and_reads_its_decision_with_the_fence_on_a_map
         assert_eq!(
             csv.as_deref(),
             Some(
-                "/console/deliveries/export.csv?user_id=u-support&app=&brand=&offer_id=&fence_id=&from=&to="
+                "/console/deliveries/export.csv?user_id=u-support&app=&brand=&offer_id=&fence_id=&status=&from=&to="
             )
         );
         b.assert_no_sideways_scroll("deliveries page").await;
@@ -123,6 +124,67 @@ async fn a_brand_cannot_open_another_brands_decision() {
     assert!(html.contains("No deliveries match."), "{html}");
     let (status, _) = page(&app.base, &theirs, "/console/deliveries?brand=chillco").await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn the_deliveries_search_filters_by_status_and_names_an_unknown_one() {
+    let app = spawn_app().await;
+    let (own, _) = app.delivered_offer("chillco", "c-st", "u-st", AT).await;
+    let (cookie, _) = sign_in(&app.base, &own, false).await;
+    let (status, html) = page(&app.base, &cookie, "/console/deliveries?status=delivered").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("1 delivery on this page"), "{html}");
+    assert!(
+        html.contains(r#"<option value="delivered" selected>"#),
+        "{html}"
+    );
+    let (status, html) = page(&app.base, &cookie, "/console/deliveries?status=redeemed").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("No deliveries match."), "{html}");
+    let (status, html) = page(&app.base, &cookie, "/console/deliveries?status=lost").await;
+    assert_eq!(status, 400, "{html}");
+    assert!(html.contains("`lost` is not a status"), "{html}");
+}
+
+#[tokio::test]
+async fn a_timeline_shows_a_time_window_and_names_a_bad_one() {
+    let app = spawn_app().await;
+    let (own, _) = app.delivered_offer("chillco", "c-tw", "u-tw", AT).await;
+    let (cookie, _) = sign_in(&app.base, &own, false).await;
+    let at = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let now = app.clock.now();
+    let base = "/console/users/u-tw/timeline?app=default";
+    let path = format!(
+        "{base}&from={}&to={}",
+        at(now - chrono::Duration::hours(1)),
+        at(now + chrono::Duration::hours(1))
+    );
+    let (status, html) = page(&app.base, &cookie, &path).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("delivery: “Hello”"), "{html}");
+    let (status, html) = page(
+        &app.base,
+        &cookie,
+        &format!("{base}&from=2000-01-01T00:00&to=2000-01-02T00:00"),
+    )
+    .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(!html.contains("delivery: “Hello”"), "{html}");
+    assert!(
+        html.contains("Nothing recorded for this person in this window."),
+        "{html}"
+    );
+    let (status, html) = page(
+        &app.base,
+        &cookie,
+        &format!("{base}&from=2000-01-02T00:00&to=2000-01-01T00:00"),
+    )
+    .await;
+    assert_eq!(status, 400, "{html}");
+    assert!(html.contains("must not be before"), "{html}");
+    let (status, html) = page(&app.base, &cookie, &format!("{base}&from=yesterday")).await;
+    assert_eq!(status, 400, "{html}");
+    assert!(html.contains("is not a time"), "{html}");
 }
 
 #[tokio::test]
