@@ -74,8 +74,9 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 /// With a pooled store (PostgreSQL): gauges of its connections in use, idle and the most it
-/// opens, refreshed every second until `stop` fires. In use at the most with none idle
-/// means callers are waiting for a connection.
+/// opens, and counters of the check-in and event paths' acquisitions and their wait,
+/// refreshed every second until `stop` fires. In use at the most with none idle means
+/// callers are waiting for a connection; the wait counter says for how long.
 fn pool_metrics(
     store: Arc<dyn Store>,
     metrics: &Metrics,
@@ -92,8 +93,19 @@ fn pool_metrics(
         &["state"],
     )?;
     metrics.register(Box::new(gauge.clone()));
+    let acquires = prometheus::IntCounter::new(
+        "store_pool_acquires_total",
+        "Connections the check-in and event paths took from the pool",
+    )?;
+    let waited = prometheus::Counter::new(
+        "store_pool_acquire_wait_seconds_total",
+        "Time the check-in and event paths spent waiting for a pooled connection",
+    )?;
+    metrics.register(Box::new(acquires.clone()));
+    metrics.register(Box::new(waited.clone()));
     Ok(Some(tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let (mut seen, mut seen_us) = (0u64, 0u64);
         loop {
             if let Some(p) = store.pool_stats() {
                 gauge
@@ -101,6 +113,10 @@ fn pool_metrics(
                     .set(i64::from(p.open.saturating_sub(p.idle)));
                 gauge.with_label_values(&["idle"]).set(i64::from(p.idle));
                 gauge.with_label_values(&["max"]).set(i64::from(p.max));
+                // The store counts since start; the counters move by what is new.
+                acquires.inc_by(p.acquires.saturating_sub(seen));
+                waited.inc_by(p.acquire_wait_us.saturating_sub(seen_us) as f64 / 1e6);
+                (seen, seen_us) = (p.acquires, p.acquire_wait_us);
             }
             tokio::select! {
                 _ = tick.tick() => {}

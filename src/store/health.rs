@@ -12,6 +12,10 @@ pub struct PoolStats {
     pub idle: u32,
     /// The most the pool opens; `open == max` with none idle means callers wait.
     pub max: u32,
+    /// Connections the check-in and event paths acquired since start.
+    pub acquires: u64,
+    /// Microseconds those acquisitions spent waiting for a connection, in total.
+    pub acquire_wait_us: u64,
 }
 
 /// Readiness checks.

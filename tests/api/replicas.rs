@@ -109,6 +109,27 @@ async fn a_replica_started_after_changes_were_made_elsewhere_decides_on_them_fro
         "{}",
         first.body
     );
+    // The check-in's connections were counted, and reach /metrics (refreshed every second).
+    let stats = later.state.store.pool_stats().expect("a pooled store");
+    assert!(stats.acquires >= 1, "{stats:?}");
+    let mut exposition = String::new();
+    for _ in 0..50 {
+        exposition = later.state.metrics.render();
+        let acquired = exposition
+            .lines()
+            .find_map(|l| l.strip_prefix("geoffer_store_pool_acquires_total "))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0);
+        if acquired >= 1.0 {
+            assert!(
+                exposition.contains("geoffer_store_pool_acquire_wait_seconds_total "),
+                "{exposition}"
+            );
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no acquisitions in /metrics:\n{exposition}");
 }
 
 #[tokio::test]

@@ -8,8 +8,8 @@ use crate::store::shared;
 use crate::store::{DecisionStore, Prior, StoreResult, StoredDecision};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 use sqlx::postgres::PgRow;
+use sqlx::{Connection, Row};
 use std::collections::HashSet;
 
 /// Traces purged per statement: each batch is a short write.
@@ -58,7 +58,7 @@ impl DecisionStore for PgStore {
         )
         .bind(app)
         .bind(checkin_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.acquire().await.map_err(db_err)?)
         .await
         .map_err(db_err)?;
         row.map(|r| prior_of(&r)).transpose()
@@ -82,7 +82,8 @@ impl DecisionStore for PgStore {
         let col = |f: &dyn Fn(&DecisionRecord) -> Option<String>| -> Vec<Option<String>> {
             fresh.iter().map(|d| f(d)).collect()
         };
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut conn = self.acquire().await.map_err(db_err)?;
+        let mut tx = conn.begin().await.map_err(db_err)?;
         let inserted: Vec<(String, String)> = sqlx::query_as(
             "INSERT INTO decisions (app_id, checkin_id, person, user_id, at, decision, reason,
                  offer_id, delivery_id, response, trace, latency_us, fingerprint)

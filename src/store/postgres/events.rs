@@ -8,7 +8,7 @@ use crate::people::PersonId;
 use crate::store::{Applied, EventStore, ResultCounts, StoreError, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use sqlx::Row;
+use sqlx::{Connection, Row};
 use uuid::Uuid;
 
 #[async_trait]
@@ -21,7 +21,8 @@ impl EventStore for PgStore {
         body: &serde_json::Value,
         received_at: DateTime<Utc>,
     ) -> StoreResult<Applied> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut conn = self.acquire().await.map_err(db_err)?;
+        let mut tx = conn.begin().await.map_err(db_err)?;
         let brand = match &ev.kind {
             EventKind::Opened { delivery_id }
             | EventKind::Dismissed { delivery_id }

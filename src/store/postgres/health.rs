@@ -31,6 +31,8 @@ impl Health for PgStore {
             open: self.pool.size(),
             idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
             max: self.pool.options().get_max_connections(),
+            acquires: self.acquire_waits().0,
+            acquire_wait_us: self.acquire_waits().1,
         })
     }
 }

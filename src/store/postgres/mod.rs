@@ -24,10 +24,13 @@ pub use changelog::CatalogChangeRow;
 use super::StoreError;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 /// How the store's connection pool is sized (settings `pg_pool_*`).
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +58,15 @@ impl Default for PoolSettings {
 pub struct PgStore {
     pool: PgPool,
     url: String,
+    waits: Arc<AcquireWaits>,
+}
+
+/// How long the check-in and event paths (decision batches, prior-record reads, events)
+/// waited for a pooled connection: the pool metrics' `acquire_*` counters.
+#[derive(Debug, Default)]
+struct AcquireWaits {
+    count: AtomicU64,
+    micros: AtomicU64,
 }
 
 impl PgStore {
@@ -73,6 +85,7 @@ impl PgStore {
         let store = Self {
             pool: pg,
             url: url.to_string(),
+            waits: Arc::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -90,6 +103,25 @@ impl PgStore {
     /// The underlying pool (pool metrics, tests).
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// A pooled connection for the check-in and event paths, the wait for it counted.
+    async fn acquire(&self) -> Result<PoolConnection<Postgres>, sqlx::Error> {
+        let started = Instant::now();
+        let conn = self.pool.acquire().await;
+        let waited = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.waits.count.fetch_add(1, Ordering::Relaxed);
+        self.waits.micros.fetch_add(waited, Ordering::Relaxed);
+        conn
+    }
+
+    /// Connections handed out through [`Self::acquire`], and the microseconds spent waiting
+    /// for them, since start.
+    fn acquire_waits(&self) -> (u64, u64) {
+        (
+            self.waits.count.load(Ordering::Relaxed),
+            self.waits.micros.load(Ordering::Relaxed),
+        )
     }
 
     /// Closes every connection: after the decision writer has drained, at shutdown.
