@@ -105,7 +105,7 @@ async fn a_regular_on_a_hot_afternoon_at_the_store_would_get_the_chilled_drink_o
     assert_eq!(offer["offer_name"], "Chilled drink on hot days");
     assert_eq!(offer["fence"]["name"], "Corner Store 5th Ave");
     let body = offer["body"].as_str().unwrap();
-    assert!(body.starts_with("It's 31°C. Your usual cola-330"), "{body}");
+    assert!(body.starts_with("It's 31.0°C. Your usual cola-330"), "{body}");
     assert_eq!(
         a.body["summary"],
         "Would send “Chilled drink on hot days” at Corner Store 5th Ave."
