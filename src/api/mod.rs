@@ -92,7 +92,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, import_limit: usize) {
                 )
                 // Before `{id}`: a resource that matches the path answers 405 for other methods.
                 .service(
-                    web::resource("/brands/{brand}/offers/try").route(web::post().to(offers::try_it)),
+                    web::resource("/brands/{brand}/offers/try")
+                        .route(web::post().to(offers::try_it)),
                 )
                 .service(
                     web::resource("/brands/{brand}/offers/{id}")

@@ -5,8 +5,8 @@
 //! (free at the default INFO level; no span carries the location).
 
 use super::Engine;
-use super::engine::Subjects;
 use super::answer::{CheckinAnswer, CheckinResponse, replay};
+use super::engine::Subjects;
 use super::input::{CheckinInput, validate};
 use super::model::{Scene, Subject};
 use super::place::early_stop;

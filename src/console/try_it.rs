@@ -3,10 +3,10 @@
 //! why. The form goes to `TrialService::try_it`, the call behind
 //! `POST /v1/brands/{brand}/offers/try`: the real engine, nothing recorded.
 
+use super::ConsoleError;
 use super::fences::{all_fences, role};
 use super::pages;
 use super::session::Signed;
-use super::ConsoleError;
 use crate::error::ApiError;
 use crate::services::trial::{Persona, TestPersonInput, TrialInput, TrialView, TrialWeather};
 use crate::state::AppState;
@@ -89,7 +89,10 @@ pub async fn submit(
                 },
                 Err(ApiError::Validation { errors: found, .. }) => {
                     for e in found {
-                        errors.entry(field_of(&e.pointer)).or_default().push(e.reason);
+                        errors
+                            .entry(field_of(&e.pointer))
+                            .or_default()
+                            .push(e.reason);
                     }
                     Shown {
                         errors,
@@ -111,7 +114,12 @@ pub async fn submit(
 
 /// The form's field a service pointer names.
 fn field_of(pointer: &str) -> &'static str {
-    match pointer.trim_start_matches('/').split('/').collect::<Vec<_>>().as_slice() {
+    match pointer
+        .trim_start_matches('/')
+        .split('/')
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["lat" | "lon" | "accuracy_m", ..] => "map",
         ["at", ..] => "at",
         ["weather", "temp_c", ..] => "temp_c",
@@ -124,7 +132,8 @@ fn field_of(pointer: &str) -> &'static str {
 
 /// The form read into the service's question; what cannot be read is named by field.
 fn read(f: &TryForm, errors: &mut BTreeMap<&'static str, Vec<String>>) -> Option<TrialInput> {
-    let mut bad = |field: &'static str, why: &str| errors.entry(field).or_default().push(why.into());
+    let mut bad =
+        |field: &'static str, why: &str| errors.entry(field).or_default().push(why.into());
     let point = match (f.lat.trim().parse::<f64>(), f.lon.trim().parse::<f64>()) {
         (Ok(lat), Ok(lon)) => Some((lat, lon)),
         _ => {

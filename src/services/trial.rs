@@ -18,8 +18,7 @@ use super::grant;
 use crate::catalog::{Catalog, FenceInfo};
 use crate::checkins::writer::{DecisionRecord, DecisionWriter, unpack_trace};
 use crate::checkins::{
-    CheckinInput, Engine, EngineConfig, EngineMetrics, EngineParts, FenceRef, Subjects,
-    TestPerson,
+    CheckinInput, Engine, EngineConfig, EngineMetrics, EngineParts, FenceRef, Subjects, TestPerson,
 };
 use crate::clock::{Clock, ManualClock};
 use crate::decisions::StoredDecision;
@@ -220,7 +219,10 @@ impl TrialService {
         brand: &str,
         input: TrialInput,
     ) -> Result<TrialView, ApiError> {
-        let brand = grant(self.store.as_ref(), who, brand, true).await?.id().clone();
+        let brand = grant(self.store.as_ref(), who, brand, true)
+            .await?
+            .id()
+            .clone();
         let scope = Scope::of(who)?;
         let q = self.check(&input)?;
         let person_in = &input.person;
@@ -317,10 +319,7 @@ impl TrialService {
             .as_ref()
             .is_some_and(|x| !(1..=64).contains(&x.trim().chars().count()))
         {
-            bad(
-                "/person/usual_item",
-                "usual_item is 1-64 characters".into(),
-            );
+            bad("/person/usual_item", "usual_item is 1-64 characters".into());
         }
         match (lat, lon, accuracy) {
             (Ok(lat), Ok(lon), Ok(accuracy)) if errors.is_empty() => {

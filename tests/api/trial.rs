@@ -79,9 +79,7 @@ fn hot_regular() -> Value {
 }
 
 async fn try_it(w: &World, key: &str, body: &Value) -> Answer {
-    w.app
-        .post("/v1/brands/chillco/offers/try", key, body)
-        .await
+    w.app.post("/v1/brands/chillco/offers/try", key, body).await
 }
 
 fn candidate<'a>(body: &'a Value, offer_id: &str) -> &'a Value {
@@ -105,7 +103,10 @@ async fn a_regular_on_a_hot_afternoon_at_the_store_would_get_the_chilled_drink_o
     assert_eq!(offer["offer_name"], "Chilled drink on hot days");
     assert_eq!(offer["fence"]["name"], "Corner Store 5th Ave");
     let body = offer["body"].as_str().unwrap();
-    assert!(body.starts_with("It's 31.0°C. Your usual cola-330"), "{body}");
+    assert!(
+        body.starts_with("It's 31.0°C. Your usual cola-330"),
+        "{body}"
+    );
     assert_eq!(
         a.body["summary"],
         "Would send “Chilled drink on hot days” at Corner Store 5th Ave."
@@ -132,12 +133,15 @@ async fn the_same_try_in_the_rain_would_send_nothing_and_names_the_weather_rule(
         .map(|l| l.as_str().unwrap())
         .collect();
     assert!(
-        lines.iter().any(|l| l.contains("weather") && l.contains("rain")),
+        lines
+            .iter()
+            .any(|l| l.contains("weather") && l.contains("rain")),
         "{lines:?}"
     );
     // A first visit on the hot day fails the habit rule, and says so.
     let mut first = hot_regular();
-    first["person"] = json!({"persona": "first-visit", "follows_brand": true, "interests": ["cold-drinks"]});
+    first["person"] =
+        json!({"persona": "first-visit", "follows_brand": true, "interests": ["cold-drinks"]});
     let a = try_it(&w, &w.brand_key, &first).await;
     assert_eq!(a.body["decision"], "none", "{}", a.body);
     let lines = candidate(&a.body, &w.chilled)["lines"].to_string();
@@ -187,7 +191,10 @@ async fn another_brands_fences_and_offers_never_appear() {
     let w = world(true).await;
     let a = try_it(&w, &w.brand_key, &hot_regular()).await;
     let text = a.body.to_string();
-    assert!(!text.contains("beanline") && !text.contains("BeanLine"), "{text}");
+    assert!(
+        !text.contains("beanline") && !text.contains("BeanLine"),
+        "{text}"
+    );
     assert!(!text.contains("Bean deal"), "{text}");
     // BeanLine's key cannot try ChillCo's offers: ChillCo is not there for it.
     let bean_key = w.app.key("brand", Some("beanline")).await;

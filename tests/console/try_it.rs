@@ -15,9 +15,7 @@ async fn a_brand_clicks_its_store_on_the_map_and_sees_the_offer_a_regular_would_
         "geometry": {"type": "Point", "coordinates": [-73.9857, 40.7484]},
         "properties": {"name": "Corner Store 5th Ave", "radius_m": 120,
             "timezone": "America/New_York", "tags": ["corner-store"]}});
-    let (s, body) = app
-        .post("/v1/brands/chillco/geofences", &key, store)
-        .await;
+    let (s, body) = app.post("/v1/brands/chillco/geofences", &key, store).await;
     assert_eq!(s, 201, "{body}");
     let offer = json!({"name": "Cold one for regulars", "title": "Ice-cold and waiting",
         "body": "{{ weather.temp_c | int }}°C out: your usual {{ habit.usual_item }} is at {{ fence.name }}.",
@@ -54,7 +52,10 @@ async fn a_brand_clicks_its_store_on_the_map_and_sees_the_offer_a_regular_would_
         assert!(candidates.contains("would send"), "{candidates}");
         b.find("#map[data-ready][data-point]").await;
         b.assert_no_sideways_scroll("the answer").await;
-        b.scroll_to("#try-result").await;
+        if width < 800 {
+            // On a phone the answer is under the map.
+            b.scroll_to("#verdict").await;
+        }
         b.screenshot("try-it", width).await;
         // The same person in the rain: nothing, and the weather rule says why.
         b.find("#condition option[value=rain]")
@@ -72,7 +73,10 @@ async fn a_brand_clicks_its_store_on_the_map_and_sees_the_offer_a_regular_would_
         assert!(candidates.contains("weather"), "{candidates}");
         b.find("#map[data-ready][data-point]").await;
         b.assert_no_sideways_scroll("the answer in the rain").await;
-        b.scroll_to("#try-result").await;
+        if width < 800 {
+            // On a phone the answer is under the map.
+            b.scroll_to("#verdict").await;
+        }
         b.screenshot("try-it-rain", width).await;
     }
     // Nothing was recorded: no delivery for anyone.
