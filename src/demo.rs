@@ -124,7 +124,11 @@ pub fn print_instructions(w: &DemoWorld, port: u16) {
     println!("  app      {}", w.app_key);
     println!("  support  {}\n", w.support_key);
     println!("# 0. the console: open it in a browser and sign in with the {brand} brand key above");
-    println!("{base}/console\n");
+    println!("{base}/console");
+    println!(
+        "#    Try it: click a point on the map to see what a test person would get there (nothing is recorded)"
+    );
+    println!("{base}/console/brands/{brand}/try\n");
     println!("# 1. a brand lists its fences");
     println!(
         "curl -s -H 'Authorization: Bearer {brand_key}' '{base}/v1/brands/{brand}/geofences?limit=2'\n"

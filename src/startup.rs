@@ -11,7 +11,7 @@ use crate::catalog::Catalog;
 use crate::changes::ChangeFeed;
 use crate::checkins::admission::Admission;
 use crate::checkins::writer::DecisionWriter;
-use crate::checkins::{Engine, EngineConfig, EngineMetrics, EngineParts};
+use crate::checkins::{Engine, EngineConfig, EngineMetrics, EngineParts, Subjects};
 use crate::clock::{Clock, SystemClock};
 use crate::drain::{Connections, Drain};
 use crate::habits::{Habits, InProcessHabits, RedisHabits};
@@ -23,7 +23,7 @@ use crate::services::events::EventDeps;
 use crate::services::people::PeopleDeps;
 use crate::services::{
     AccessService, CatalogService, EventService, HealthService, PeopleService, Services,
-    SessionService, SupportService,
+    SessionService, SupportService, TrialService,
 };
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -239,6 +239,12 @@ fn services(
             clock.clone(),
             engine.config.attribution_days,
         )),
+        trial: Arc::new(TrialService::new(
+            store.clone(),
+            engine.catalog.clone(),
+            engine.config.clone(),
+            clock.clone(),
+        )),
         health: Arc::new(HealthService::new(
             store.clone(),
             engine.limiter.clone(),
@@ -317,6 +323,7 @@ impl Application {
             clock,
             config,
             metrics: EngineMetrics::new(&metrics),
+            subjects: Subjects::People,
         };
         let admission = Arc::new(Admission::new(
             settings.max_concurrent_checkins,

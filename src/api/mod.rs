@@ -90,6 +90,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, import_limit: usize) {
                         .route(web::post().to(offers::create))
                         .route(web::get().to(offers::list)),
                 )
+                // Before `{id}`: a resource that matches the path answers 405 for other methods.
+                .service(
+                    web::resource("/brands/{brand}/offers/try")
+                        .route(web::post().to(offers::try_it)),
+                )
                 .service(
                     web::resource("/brands/{brand}/offers/{id}")
                         .route(web::get().to(offers::get))

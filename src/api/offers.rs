@@ -5,6 +5,7 @@ use super::{BrandItemPath, BrandPath};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::offers::{OfferSpec, OfferView};
+use crate::services::trial::{TrialInput, TrialView};
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -118,4 +119,24 @@ pub async fn delete(
         .delete_offer(&who, &path.brand, &path.id)
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Try it: the decision a test person would get at a point, at a moment, in given weather —
+/// through the real engine, limited to this brand's fences and offers. Nothing is recorded:
+/// no decision, no delivery, no cap or budget used, nothing in results.
+#[utoipa::path(post, path = "/v1/brands/{brand}/offers/try", tag = "offers", security(("bearer" = [])),
+    params(BrandPath), request_body = TrialInput,
+    responses((status = 200, description = "The decision geoffer would make, explained", body = TrialView)))]
+pub async fn try_it(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<BrandPath>,
+    body: ValidJson<TrialInput>,
+) -> Result<HttpResponse, ApiError> {
+    let view = state
+        .services
+        .trial
+        .try_it(&who, &path.brand, body.0)
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
 }

@@ -3,6 +3,7 @@
 //! uses it.
 
 use super::Engine;
+use super::engine::Subjects;
 use super::model::{Candidate, Matched};
 use crate::error::ApiError;
 use crate::people::gate::Allowed;
@@ -48,6 +49,9 @@ impl Engine {
     ) -> Result<Option<Profile>, ApiError> {
         if !consent.personalization || !candidates.iter().any(|x| x.offer.reads_profile()) {
             return Ok(None);
+        }
+        if let Subjects::Test(t) = &self.subjects {
+            return Ok(Some(t.profile.clone()));
         }
         let since = now - Duration::days(self.config.profile_days);
         Ok(Some(self.store.profile(person, since).await?))

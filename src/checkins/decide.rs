@@ -6,6 +6,7 @@
 
 use super::Engine;
 use super::answer::{CheckinAnswer, CheckinResponse, replay};
+use super::engine::Subjects;
 use super::input::{CheckinInput, validate};
 use super::model::{Scene, Subject};
 use super::place::early_stop;
@@ -54,7 +55,10 @@ impl Engine {
         // 3a. A check-in decided before is answered from its record before anything about
         // this one is observed or claimed: retries never count twice, however long ago the
         // hot state forgot them. (Concurrent attempts meet in the limiter and the writer.)
-        if let Some(prior) = self.store.prior_decision(app, &c.checkin_id).await? {
+        // A test decision has no record to look up.
+        if let Subjects::People = self.subjects
+            && let Some(prior) = self.store.prior_decision(app, &c.checkin_id).await?
+        {
             self.metrics.count("replay", "prior-record");
             return replay(&c, &fingerprint, prior);
         }

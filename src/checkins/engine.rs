@@ -7,8 +7,10 @@ pub use super::config::EngineConfig;
 use super::writer::DecisionWriter;
 use crate::catalog::Catalog;
 use crate::clock::Clock;
+use crate::domain::BrandId;
 use crate::habits::Habits;
 use crate::limits::Limiter;
+use crate::people::Profile;
 use crate::people::gate::ConsentGate;
 use crate::store::Store;
 use crate::weather::WeatherProvider;
@@ -26,6 +28,40 @@ pub struct Engine {
     pub(super) clock: Arc<dyn Clock>,
     pub(super) config: EngineConfig,
     pub(super) metrics: EngineMetrics,
+    pub(super) subjects: Subjects,
+}
+
+/// Whose decisions an engine makes.
+#[derive(Debug, Default)]
+pub enum Subjects {
+    /// Real people (the engine of `POST /v1/checkins`): what was decided before and their
+    /// profile are read from the store.
+    #[default]
+    People,
+    /// A test person of one brand ("Try it", `services::trial`): only that brand's fences
+    /// match, no earlier decision is looked up, and the profile is the test person's own, so
+    /// no real person's record is read. The caller gives such an engine in-memory twins
+    /// for the hot state and a writer that keeps its record in memory.
+    Test(TestPerson),
+}
+
+/// A synthetic person for a test decision: never anyone's data.
+#[derive(Debug, Clone)]
+pub struct TestPerson {
+    /// The brand whose fences and offers are tried.
+    pub brand: BrandId,
+    /// Follows, interests and purchases the audience rules and the copy read.
+    pub profile: Profile,
+}
+
+impl Subjects {
+    /// The brand a test decision is limited to; `None` for real people.
+    pub(super) fn only_brand(&self) -> Option<&BrandId> {
+        match self {
+            Subjects::People => None,
+            Subjects::Test(t) => Some(&t.brand),
+        }
+    }
 }
 
 /// What an [`Engine`] is built from.
@@ -50,6 +86,8 @@ pub struct EngineParts {
     pub config: EngineConfig,
     /// Counters.
     pub metrics: EngineMetrics,
+    /// Real people, or one test person.
+    pub subjects: Subjects,
 }
 
 impl Engine {
@@ -66,6 +104,7 @@ impl Engine {
             clock: p.clock,
             config: p.config,
             metrics: p.metrics,
+            subjects: p.subjects,
         }
     }
 

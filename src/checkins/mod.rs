@@ -26,7 +26,7 @@ mod weather;
 pub mod writer;
 
 pub use answer::{CheckinAnswer, CheckinResponse, DeliveredOffer, FenceRef};
-pub use engine::{Engine, EngineConfig, EngineParts};
+pub use engine::{Engine, EngineConfig, EngineParts, Subjects, TestPerson};
 pub use input::{Checkin, CheckinInput};
 pub use model::{Outcome, RuleId};
 

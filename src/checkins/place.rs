@@ -18,8 +18,11 @@ impl Engine {
             c.accuracy_m.metres(),
             &mut hits,
         );
+        let only = self.subjects.only_brand();
         hits.into_iter()
             .filter_map(|hit| self.catalog.fence(&hit.id).map(|info| (hit, info)))
+            // A test decision sees its own brand's fences only.
+            .filter(|(_, info)| only.is_none_or(|b| info.brand == *b))
             .map(|(hit, info)| {
                 let local = c.recorded_at.with_timezone(&info.timezone);
                 let minute = local.hour() * 60 + local.minute();

@@ -33,6 +33,22 @@ impl From<WriteError> for crate::error::ApiError {
     }
 }
 
+/// The records an in-memory writer was given ([`DecisionWriter::in_memory`]).
+#[derive(Clone, Default)]
+pub struct Kept(Arc<std::sync::Mutex<Vec<DecisionRecord>>>);
+
+impl Kept {
+    /// Takes the records kept so far.
+    pub fn take(&self) -> Vec<DecisionRecord> {
+        std::mem::take(
+            &mut *self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+}
+
 type Job = (DecisionRecord, oneshot::Sender<Result<Saved, WriteError>>);
 
 /// What the writer does with a batch: the store's `save_decisions` (tests pass their own).
@@ -66,6 +82,25 @@ impl DecisionWriter {
             Box::pin(async move { store.save_decisions(records).await })
         });
         Self::start_with(save, metrics, capacity)
+    }
+
+    /// A writer that keeps what it is given in memory and writes nothing to the store: for
+    /// test decisions ("Try it"), whose record is read back with [`Kept::take`] and never
+    /// saved. Its counters go to `metrics` (give it a registry of its own).
+    pub fn in_memory(metrics: &crate::metrics::Metrics) -> (Self, Kept) {
+        let kept = Kept::default();
+        let into = kept.clone();
+        let save: Save = Box::new(move |records| {
+            let n = records.len();
+            into.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .extend(records);
+            Box::pin(async move { Ok(vec![None; n]) })
+        });
+        // The task ends when the writer (and the engine holding it) is dropped.
+        let (writer, _task) = Self::start_with(save, metrics, 1);
+        (writer, kept)
     }
 
     fn start_with(

@@ -85,6 +85,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("static/decision.js"),
         mime: JS,
     },
+    Asset {
+        name: "try.js",
+        body: include_bytes!("static/try.js"),
+        mime: JS,
+    },
 ];
 
 /// Name → (asset, the first 12 hex digits of its SHA-256).

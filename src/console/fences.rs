@@ -100,21 +100,8 @@ pub(super) async fn render(
     filter: &Filter,
     form: FormState,
 ) -> Result<HttpResponse, ConsoleError> {
-    let catalog = &state.services.catalog;
-    let brand = catalog.brand(&who.who, raw).await?;
-    let mut all: Vec<FenceFeature> = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = catalog
-            .list_fences(&who.who, raw, None, cursor.as_deref(), Some(1000))
-            .await?;
-        all.extend(page.items);
-        cursor = page.next_cursor;
-        if cursor.is_none() || all.len() >= MAX_SHOWN {
-            break;
-        }
-    }
-    let truncated = cursor.is_some();
+    let brand = state.services.catalog.brand(&who.who, raw).await?;
+    let (all, truncated) = all_fences(state, who, raw).await?;
     let tags: BTreeSet<String> = all
         .iter()
         .flat_map(|f| f.properties.tags.iter().cloned())
@@ -170,6 +157,28 @@ pub(super) async fn render(
         "fences.html",
         ctx,
     ))
+}
+
+/// The brand's fences, up to [`MAX_SHOWN`], and whether there are more.
+pub(super) async fn all_fences(
+    state: &AppState,
+    who: &Signed,
+    raw: &str,
+) -> Result<(Vec<FenceFeature>, bool), ConsoleError> {
+    let mut all: Vec<FenceFeature> = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = state
+            .services
+            .catalog
+            .list_fences(&who.who, raw, None, cursor.as_deref(), Some(1000))
+            .await?;
+        all.extend(page.items);
+        cursor = page.next_cursor;
+        if cursor.is_none() || all.len() >= MAX_SHOWN {
+            return Ok((all, cursor.is_some()));
+        }
+    }
 }
 
 pub(super) fn role(who: &Signed) -> minijinja::Value {

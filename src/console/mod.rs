@@ -14,6 +14,7 @@ pub mod pages;
 pub mod session;
 pub mod sign_in;
 pub mod support;
+pub mod try_it;
 
 use crate::state::AppState;
 use actix_web::body::MessageBody;
@@ -65,6 +66,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/brands/{brand}/fences/{id}/delete")
                     .route(web::post().to(fences::delete)),
+            )
+            .service(
+                web::resource("/brands/{brand}/try")
+                    .route(web::get().to(try_it::page))
+                    .route(web::post().to(try_it::submit)),
             )
             .service(web::resource("/deliveries").route(web::get().to(support::deliveries)))
             .service(

@@ -16,6 +16,7 @@ pub mod people;
 pub mod retention;
 pub mod sessions;
 pub mod support;
+pub mod trial;
 
 use crate::auth::Principal;
 use crate::domain::BrandId;
@@ -30,6 +31,7 @@ pub use health::HealthService;
 pub use people::PeopleService;
 pub use sessions::SessionService;
 pub use support::SupportService;
+pub use trial::TrialService;
 
 /// Every use case, cheap to clone.
 #[derive(Clone)]
@@ -48,6 +50,8 @@ pub struct Services {
     pub health: Arc<HealthService>,
     /// Console sign-in and sessions.
     pub sessions: Arc<SessionService>,
+    /// Test decisions ("Try it") through the real engine.
+    pub trial: Arc<TrialService>,
 }
 
 impl From<StoreError> for ApiError {

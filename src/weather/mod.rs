@@ -11,11 +11,13 @@
 //! - [`OpenMeteo`]: live Open-Meteo API behind a per-cell cache, single-flight,
 //!   a per-call time budget and a circuit breaker.
 //! - [`RecordedWeather`]: recorded Open-Meteo answers for offline demo runs.
+//! - [`FixedWeather`]: one given answer, for test decisions ("Try it").
 
 mod breaker;
 mod cache;
 mod condition;
 mod config;
+mod fixed;
 mod grid;
 mod open_meteo;
 mod recorded;
@@ -30,6 +32,7 @@ pub use condition::Condition;
 pub use config::{
     DEFAULT_BASE_URL, ENV_BASE_URL, ENV_BUDGET_MS, ENV_TTL_SECS, OpenMeteoConfig, OpenMeteoError,
 };
+pub use fixed::FixedWeather;
 pub use grid::GridCell;
 pub use open_meteo::OpenMeteo;
 pub use recorded::{RecordedError, RecordedWeather};

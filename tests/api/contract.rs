@@ -48,6 +48,11 @@ fn validator(doc: &Value, schema: &Value) -> jsonschema::Validator {
         .unwrap_or_else(|e| panic!("schema {schema} does not compile: {e}"))
 }
 
+/// Asserts that `answer` is one of the answers the published document gives `method path`.
+pub(crate) async fn conforms_to_document(app: &TestApp, path: &str, method: &str, answer: &Answer) {
+    conforms(&document(app).await, path, method, answer);
+}
+
 /// Asserts that `answer` is one of the answers documented for `method path`.
 fn conforms(doc: &Value, path: &str, method: &str, answer: &Answer) {
     let op = &doc["paths"][path][method];

@@ -16,4 +16,5 @@ mod replicas;
 mod services;
 mod strict_caps;
 mod support;
+mod trial;
 mod weather;

@@ -12,3 +12,4 @@ mod offers;
 mod reshape;
 mod sessions;
 mod support;
+mod try_it;
