@@ -1,4 +1,4 @@
-//! The console's static files, embedded in the binary: the vendored map libraries
+//! The console's static files, embedded in the binary: the vendored map and chart libraries
 //! (`vendor/dist/`, refreshed by `vendor/vendor.sh`) and the console's own CSS and scripts.
 //! URLs carry a hash of the content, so they are cached for a year and never go stale.
 
@@ -64,6 +64,16 @@ const ASSETS: &[Asset] = &[
         name: "images/layers-2x.png",
         body: include_bytes!("vendor/dist/images/layers-2x.png"),
         mime: PNG,
+    },
+    Asset {
+        name: "uPlot.iife.min.js",
+        body: include_bytes!("vendor/dist/uPlot.iife.min.js"),
+        mime: JS,
+    },
+    Asset {
+        name: "uPlot.min.css",
+        body: include_bytes!("vendor/dist/uPlot.min.css"),
+        mime: CSS,
     },
     Asset {
         name: "console.css",
