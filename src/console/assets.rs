@@ -86,6 +86,11 @@ const ASSETS: &[Asset] = &[
         mime: JS,
     },
     Asset {
+        name: "results.js",
+        body: include_bytes!("static/results.js"),
+        mime: JS,
+    },
+    Asset {
         name: "decision.js",
         body: include_bytes!("static/decision.js"),
         mime: JS,

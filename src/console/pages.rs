@@ -21,6 +21,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("deliveries.html", include_str!("templates/deliveries.html")),
         ("decision.html", include_str!("templates/decision.html")),
         ("timeline.html", include_str!("templates/timeline.html")),
+        ("results.html", include_str!("templates/results.html")),
     ] {
         // A template that does not parse is a build defect; the unit test below finds it.
         if let Err(e) = env.add_template(name, source) {
@@ -109,6 +110,7 @@ mod tests {
             "deliveries.html",
             "decision.html",
             "timeline.html",
+            "results.html",
         ] {
             TEMPLATES.get_template(name).expect(name);
         }

@@ -10,5 +10,6 @@ mod http;
 mod import;
 mod offers;
 mod reshape;
+mod results;
 mod sessions;
 mod support;
