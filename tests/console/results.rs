@@ -65,9 +65,19 @@ async fn events(app: &TestApp, app_key: &str, user: &str, delivery: &str, redeem
     }
 }
 
-/// ChillCo's offer delivered to three people on 14 July (two open, one redeems) and to two
-/// on the 15th (both open, one redeems; one of the 14th's opens on the 15th too). Returns
-/// the brand key and the offer id.
+/// Per day from 14 July: people the offer reached, how many of them opened it, and how many
+/// of those redeemed it.
+const DAYS: [(usize, usize, usize); 6] = [
+    (3, 2, 1),
+    (2, 2, 1),
+    (4, 3, 2),
+    (5, 4, 2),
+    (3, 2, 1),
+    (4, 3, 1),
+];
+
+/// ChillCo's offer delivered, opened and redeemed through the API as [`DAYS`] says, day by
+/// day from 14 July to the 19th. Returns the brand key and the offer id.
 async fn a_week_of_results(app: &TestApp) -> (String, String) {
     let key = app.brand_with_key("chillco").await;
     app.seed_fences("chillco", &key).await;
@@ -80,19 +90,18 @@ async fn a_week_of_results(app: &TestApp) -> (String, String) {
         .await;
     assert_eq!(s, 201, "{offer}");
     let app_key = app.key("app", None).await;
-    let mut sent = Vec::new();
-    for u in ["u-1", "u-2", "u-3"] {
-        sent.push((u, deliver(app, &app_key, u).await));
+    for (day, (sent, opened, redeemed)) in DAYS.into_iter().enumerate() {
+        if day > 0 {
+            app.clock.advance(std::time::Duration::from_secs(24 * 3600));
+        }
+        for n in 0..sent {
+            let user = format!("u-{day}-{n}");
+            let delivery = deliver(app, &app_key, &user).await;
+            if n < opened {
+                events(app, &app_key, &user, &delivery, n < redeemed).await;
+            }
+        }
     }
-    events(app, &app_key, "u-1", &sent[0].1, true).await;
-    events(app, &app_key, "u-2", &sent[1].1, false).await;
-    app.clock.advance(std::time::Duration::from_secs(24 * 3600));
-    for u in ["u-4", "u-5"] {
-        sent.push((u, deliver(app, &app_key, u).await));
-    }
-    events(app, &app_key, "u-3", &sent[2].1, false).await;
-    events(app, &app_key, "u-4", &sent[3].1, true).await;
-    events(app, &app_key, "u-5", &sent[4].1, false).await;
     (key, offer["id"].as_str().unwrap().to_string())
 }
 
@@ -143,18 +152,20 @@ async fn a_brand_reads_its_offers_results_as_a_sentence_a_chart_and_a_table() {
         assert_eq!(summary, api["summary"].as_str().unwrap());
         assert_eq!(
             summary,
-            "Not enough data yet: 5 people got this offer but nobody was held out, so there \
+            "Not enough data yet: 21 people got this offer but nobody was held out, so there \
              is no one to compare them with (give the offer a holdout percentage)."
         );
-        assert_eq!(b.text("#total-deliveries").await, "5");
-        assert_eq!(b.text("#total-opens").await, "5");
-        assert_eq!(b.text("#total-redemptions").await, "2");
-        assert_eq!(b.text("#total-conversions").await, "2");
-        // Day by day, newest first: the last 30 days up to the 15th.
+        assert_eq!(b.text("#total-deliveries").await, "21");
+        assert_eq!(b.text("#total-opens").await, "16");
+        assert_eq!(b.text("#total-redemptions").await, "8");
+        assert_eq!(b.text("#total-conversions").await, "8");
+        // Day by day, newest first: the last 30 days up to the 19th.
         assert_eq!(b.count("#daily tbody tr").await, 30);
+        let first = b.find("#daily tbody tr").await.attr("data-date").await;
+        assert_eq!(first.unwrap().as_deref(), Some("2026-07-19"));
         assert_eq!(
-            row(&b, "2026-07-15").await,
-            ["2026-07-15", "2", "3", "1", "1", "0"]
+            row(&b, "2026-07-19").await,
+            ["2026-07-19", "4", "3", "1", "1", "0"]
         );
         assert_eq!(
             row(&b, "2026-07-14").await,
@@ -164,20 +175,10 @@ async fn a_brand_reads_its_offers_results_as_a_sentence_a_chart_and_a_table() {
             row(&b, "2026-07-13").await,
             ["2026-07-13", "0", "0", "0", "0", "0"]
         );
-        let first = b.find("#daily tbody tr").await.attr("data-date").await;
-        assert_eq!(first.unwrap().as_deref(), Some("2026-07-15"));
         b.assert_no_sideways_scroll("results page").await;
         b.screenshot("results", width).await;
-        b.client
-            .execute(
-                "document.querySelector('.period-head').scrollIntoView({block: 'start'});",
-                vec![],
-            )
-            .await
-            .unwrap();
-        b.screenshot("results-chart", width).await;
 
-        // A shorter period, chosen in the form.
+        // The week alone, chosen in the form.
         b.client
             .execute(
                 "document.querySelector('#period-form input[name=from]').value = '2026-07-14';
@@ -187,12 +188,24 @@ async fn a_brand_reads_its_offers_results_as_a_sentence_a_chart_and_a_table() {
             .await
             .unwrap();
         b.find("#results-chart[data-ready] canvas").await;
-        assert_eq!(b.count("#daily tbody tr").await, 2);
+        assert_eq!(b.count("#daily tbody tr").await, 6);
+        assert_eq!(
+            row(&b, "2026-07-17").await,
+            ["2026-07-17", "5", "4", "2", "2", "0"]
+        );
         assert_eq!(
             cells(&b, "#daily-total").await,
-            ["Total", "5", "5", "2", "2", "0"]
+            ["Total", "21", "16", "8", "8", "0"]
         );
-        b.assert_no_sideways_scroll("results page, two days").await;
+        b.assert_no_sideways_scroll("results page, one week").await;
+        b.client
+            .execute(
+                "document.querySelector('.period-head').scrollIntoView({block: 'start'});",
+                vec![],
+            )
+            .await
+            .unwrap();
+        b.screenshot("results-chart", width).await;
 
         // Support reads the same page, read-only.
         b.sign_in(&app.base, &support).await;
@@ -203,7 +216,7 @@ async fn a_brand_reads_its_offers_results_as_a_sentence_a_chart_and_a_table() {
         .await;
         b.find("#results-chart[data-ready] canvas").await;
         assert_eq!(b.text("#offer-link").await, "View this offer");
-        assert_eq!(b.text("#total-deliveries").await, "5");
+        assert_eq!(b.text("#total-deliveries").await, "21");
         b.assert_no_sideways_scroll("results page as support").await;
     }
     b.close().await;

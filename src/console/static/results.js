@@ -11,6 +11,13 @@
     var p = d.split("-");
     return Date.UTC(+p[0], +p[1] - 1, +p[2]) / 1000;
   });
+  var DAY = 86400;
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  // "Jul 14" for a UTC midnight in seconds.
+  function day(ts) {
+    var d = new Date(ts * 1000);
+    return MONTHS[d.getUTCMonth()] + " " + d.getUTCDate();
+  }
   var most = Math.max.apply(null, [1].concat(data.deliveries, data.opens, data.redemptions, data.conversions));
 
   function size() {
@@ -32,7 +39,12 @@
       y: { range: function () { return [0, Math.ceil(most * 1.15)]; } }
     },
     axes: [
-      { stroke: "#69717d", grid: { stroke: "#eceef1" }, ticks: { stroke: "#eceef1" } },
+      {
+        stroke: "#69717d", grid: { stroke: "#eceef1" }, ticks: { stroke: "#eceef1" },
+        // Whole days only: a tick per day, two, a week, a fortnight or four weeks apart.
+        incrs: [1, 2, 7, 14, 28, 91].map(function (d) { return d * DAY; }),
+        values: function (u, splits) { return splits.map(day); }
+      },
       {
         stroke: "#69717d", grid: { stroke: "#eceef1" }, ticks: { stroke: "#eceef1" },
         incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000],
@@ -41,7 +53,7 @@
       }
     ],
     series: [
-      { label: "Day", value: "{YYYY}-{MM}-{DD}" },
+      { label: "Day", value: function (u, ts) { return ts == null ? "--" : day(ts); } },
       line("Delivered", "#1f5fbf", { fill: "rgba(31, 95, 191, 0.08)" }),
       line("Opened", "#0f8a8a"),
       line("Redeemed", "#d9822b"),
