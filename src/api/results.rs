@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-/// The days of the daily series (UTC, both included; at most 366).
+/// The days of the daily series (UTC, both included; at most 366, from 1970 to 9999).
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]

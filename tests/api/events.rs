@@ -527,6 +527,8 @@ async fn results_and_lift_equal_a_hand_computation() {
         ("to=yesterday", "/query/to"),
         ("from=2026-07-10&to=2026-07-01", "/query/to"),
         ("from=2025-01-01&to=2026-07-01", "/query/from"),
+        ("to=-262000-01-01", "/query/to"),
+        ("to=+262142-12-31", "/query/to"),
     ] {
         let bad = c.app.get(&format!("{path}?{query}"), &c.brands[2]).await;
         assert_problem(&bad, 400);

@@ -52,10 +52,21 @@ impl SupportService {
 
     /// The period asked for, with its defaults, or a 400 naming the parameter.
     fn period(&self, days: DaysAsk) -> Result<Period, ApiError> {
+        // Days are counted from 1970 to 9999: the times the store keeps, written as dates.
+        let first = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+        let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default();
+        for (name, day) in [("from", days.from), ("to", days.to)] {
+            if let Some(d) = day.filter(|d| *d < first || *d > last) {
+                return Err(bad(
+                    name,
+                    format!("`{d}` is not a day from 1970-01-01 to 9999-12-31"),
+                ));
+            }
+        }
         let to = days.to.unwrap_or_else(|| self.now().date_naive());
         let from = days
             .from
-            .unwrap_or_else(|| to - Duration::days(DEFAULT_DAYS - 1));
+            .unwrap_or_else(|| (to - Duration::days(DEFAULT_DAYS - 1)).max(first));
         if from > to {
             return Err(bad("to", "`to` must not be before `from`".into()));
         }
@@ -65,10 +76,6 @@ impl SupportService {
                 "from",
                 format!("the period is {span} days; it may span at most {MAX_DAYS} days"),
             ));
-        }
-        // The day after `to` is where the period ends; the last day chrono knows has none.
-        if to.succ_opt().is_none() {
-            return Err(bad("to", format!("`{to}` is too far in the future")));
         }
         Ok(Period {
             from,
