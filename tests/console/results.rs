@@ -10,9 +10,10 @@ use serde_json::{Value, json};
 /// Inside the seeded circle (Corner Store 5th Ave).
 const AT: (f64, f64) = (40.7489, -73.9851);
 
-/// A consenting user checks in at the corner store until the offer reaches them (the
-/// catalog picks a new offer up within a second); returns the delivery id.
-async fn deliver(app: &TestApp, app_key: &str, user: &str) -> String {
+/// A consenting user checks in at the corner store until the offer's decision is made for
+/// them (the catalog picks a new offer up within a second): `Some(delivery id)` when it was
+/// delivered, `None` when they were held out.
+async fn decide(app: &TestApp, app_key: &str, user: &str) -> Option<String> {
     let (s, b) = app
         .call(
             reqwest::Method::PUT,
@@ -35,12 +36,22 @@ async fn deliver(app: &TestApp, app_key: &str, user: &str) -> String {
             .await;
         assert_eq!(s, 200, "{b}");
         if b["decision"] == "offer" {
-            return b["offer"]["delivery_id"].as_str().unwrap().to_string();
+            return Some(b["offer"]["delivery_id"].as_str().unwrap().to_string());
+        }
+        if b["reason"] == "held-out" {
+            return None;
         }
         last = b;
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    panic!("no offer delivered to {user}: {last}");
+    panic!("no decision on the offer for {user}: {last}");
+}
+
+/// The offer delivered to `user`; returns the delivery id.
+async fn deliver(app: &TestApp, app_key: &str, user: &str) -> String {
+    decide(app, app_key, user)
+        .await
+        .unwrap_or_else(|| panic!("{user} was held out of an offer without a holdout"))
 }
 
 /// `user` opens (and, with `redeem`, redeems) `delivery` now.
@@ -287,4 +298,95 @@ async fn another_brands_results_are_not_found_and_a_bad_period_is_said_in_words(
             + html.matches("<tr class=\"quiet\" data-date=").count(),
         30
     );
+}
+
+#[tokio::test]
+async fn an_offer_that_works_says_so_in_words() {
+    let Some(b) = browser().await else { return };
+    let app = spawn_app().await;
+    let key = app.brand_with_key("chillco").await;
+    app.seed_fences("chillco", &key).await;
+    let (s, offer) = app
+        .post(
+            "/v1/brands/chillco/offers",
+            &key,
+            json!({"name": "Iced tea at the corner", "title": "Iced tea", "body": "At {{ fence.name }}",
+                   "value": 1.0, "holdout_pct": 50}),
+        )
+        .await;
+    assert_eq!(s, 201, "{offer}");
+    let id = offer["id"].as_str().unwrap();
+    let app_key = app.key("app", None).await;
+    // 100 people, about half held out: 3 in 4 who get the offer open it and 3 in 5 redeem
+    // it; 1 in 10 of the holdout buy anyway.
+    let (mut treated, mut held) = (0, 0);
+    let mut evs = Vec::new();
+    let now = app.clock.now().to_rfc3339();
+    for n in 0..100 {
+        let user = format!("u-{n}");
+        match decide(&app, &app_key, &user).await {
+            Some(delivery) => {
+                if treated % 4 != 3 {
+                    evs.push(
+                        json!({"event_id": format!("o-{n}"), "user_id": user, "occurred_at": now,
+                                    "type": "offer_opened", "delivery_id": delivery}),
+                    );
+                }
+                if treated % 5 < 3 {
+                    evs.push(
+                        json!({"event_id": format!("r-{n}"), "user_id": user, "occurred_at": now,
+                                    "type": "offer_redeemed", "delivery_id": delivery}),
+                    );
+                }
+                treated += 1;
+            }
+            None => {
+                if held % 10 == 0 {
+                    evs.push(
+                        json!({"event_id": format!("p-{n}"), "user_id": user, "occurred_at": now,
+                                    "type": "purchase", "brand": "chillco", "category": "drinks", "channel": "in_store"}),
+                    );
+                }
+                held += 1;
+            }
+        }
+    }
+    assert!(
+        treated >= 30 && held >= 30,
+        "{treated} treated, {held} held out"
+    );
+    let (s, r) = app
+        .post("/v1/events", &app_key, json!({ "events": evs }))
+        .await;
+    assert_eq!(s, 200, "{r}");
+    for e in r["results"].as_array().unwrap() {
+        assert_eq!(e["status"], "accepted", "{r}");
+    }
+    let (s, api) = app
+        .get(&format!("/v1/brands/chillco/offers/{id}/results"), &key)
+        .await;
+    assert_eq!(s, 200, "{api}");
+    assert_eq!(api["verdict"], "works", "{api}");
+    for width in WIDTHS {
+        b.resize(width).await;
+        b.sign_in(&app.base, &key).await;
+        b.goto(
+            &app.base,
+            &format!("/console/brands/chillco/offers/{id}/results"),
+        )
+        .await;
+        b.find("#results-chart[data-ready] canvas").await;
+        let summary = b.text("#summary.verdict-works").await;
+        assert_eq!(summary, api["summary"].as_str().unwrap());
+        assert!(
+            summary.starts_with("People who got this offer bought or redeemed "),
+            "{summary}"
+        );
+        assert!(summary.ends_with(": the offer likely works."), "{summary}");
+        assert_eq!(b.text("#total-deliveries").await, treated.to_string());
+        assert_eq!(b.text("#total-held-out").await, held.to_string());
+        b.assert_no_sideways_scroll("results that work").await;
+        b.screenshot("results-works", width).await;
+    }
+    b.close().await;
 }
