@@ -1,4 +1,4 @@
-//! The console's static files, embedded in the binary: the vendored map libraries
+//! The console's static files, embedded in the binary: the vendored map and chart libraries
 //! (`vendor/dist/`, refreshed by `vendor/vendor.sh`) and the console's own CSS and scripts.
 //! URLs carry a hash of the content, so they are cached for a year and never go stale.
 
@@ -66,6 +66,16 @@ const ASSETS: &[Asset] = &[
         mime: PNG,
     },
     Asset {
+        name: "uPlot.iife.min.js",
+        body: include_bytes!("vendor/dist/uPlot.iife.min.js"),
+        mime: JS,
+    },
+    Asset {
+        name: "uPlot.min.css",
+        body: include_bytes!("vendor/dist/uPlot.min.css"),
+        mime: CSS,
+    },
+    Asset {
         name: "console.css",
         body: include_bytes!("static/console.css"),
         mime: CSS,
@@ -78,6 +88,11 @@ const ASSETS: &[Asset] = &[
     Asset {
         name: "offer_form.js",
         body: include_bytes!("static/offer_form.js"),
+        mime: JS,
+    },
+    Asset {
+        name: "results.js",
+        body: include_bytes!("static/results.js"),
         mime: JS,
     },
     Asset {

@@ -11,6 +11,7 @@ pub mod fences;
 pub mod offer_form;
 pub mod offers;
 pub mod pages;
+pub mod results;
 pub mod session;
 pub mod sign_in;
 pub mod support;
@@ -97,6 +98,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::resource("/brands/{brand}/offers/{id}")
                     .route(web::get().to(offers::edit))
                     .route(web::post().to(offers::update)),
+            )
+            .service(
+                web::resource("/brands/{brand}/offers/{id}/results")
+                    .route(web::get().to(results::page)),
             )
             .service(
                 web::resource("/brands/{brand}/offers/{id}/delete")

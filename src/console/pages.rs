@@ -22,6 +22,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("decision.html", include_str!("templates/decision.html")),
         ("timeline.html", include_str!("templates/timeline.html")),
         ("try.html", include_str!("templates/try.html")),
+        ("results.html", include_str!("templates/results.html")),
     ] {
         // A template that does not parse is a build defect; the unit test below finds it.
         if let Err(e) = env.add_template(name, source) {
@@ -111,6 +112,7 @@ mod tests {
             "decision.html",
             "timeline.html",
             "try.html",
+            "results.html",
         ] {
             TEMPLATES.get_template(name).expect(name);
         }

@@ -3,6 +3,7 @@
 pub mod creative;
 mod model;
 pub mod results;
+pub mod summary;
 mod targeting;
 pub mod validate;
 

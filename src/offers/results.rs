@@ -1,6 +1,10 @@
 //! An offer's results: what the treated group did, what the holdout (control) did, and the
-//! lift between them with a 95% confidence interval (two-proportion, normal approximation).
+//! lift between them with a 95% confidence interval (two-proportion, normal approximation);
+//! the same counts day by day over a period, and the lift told in one sentence
+//! ([`super::summary`]).
 
+use super::summary::{Verdict, summarize};
+use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -64,6 +68,47 @@ pub struct Lift {
     pub relative_ci95: Option<[f64; 2]>,
 }
 
+/// One day of an offer's life: what happened on it (UTC day), each counted on the day it
+/// happened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, ToSchema)]
+pub struct DayResults {
+    /// The day (UTC), `YYYY-MM-DD`.
+    pub date: NaiveDate,
+    /// Offers delivered that day.
+    pub deliveries: u64,
+    /// Deliveries opened that day.
+    pub opens: u64,
+    /// Deliveries dismissed that day.
+    pub dismissals: u64,
+    /// Deliveries redeemed that day.
+    pub redemptions: u64,
+    /// Deliveries that converted that day: the earlier of their redemption and the first
+    /// purchase at the brand within the attribution window after the delivery.
+    pub conversions: u64,
+}
+
+impl DayResults {
+    /// A day with nothing on it.
+    pub fn empty(date: NaiveDate) -> Self {
+        Self {
+            date,
+            ..Default::default()
+        }
+    }
+}
+
+/// The days `daily` covers: `from` to `to`, both included, as UTC days.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Period {
+    /// The first day.
+    pub from: NaiveDate,
+    /// The last day (included).
+    pub to: NaiveDate,
+    /// The time zone the days are counted in: always `UTC`.
+    #[schema(example = "UTC")]
+    pub time_zone: String,
+}
+
 /// Everything `GET …/offers/{id}/results` answers.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct OfferResults {
@@ -71,12 +116,20 @@ pub struct OfferResults {
     pub offer_id: uuid::Uuid,
     /// Attribution window in days.
     pub attribution_window_days: i64,
-    /// Treated group.
+    /// Treated group (over the offer's whole life).
     pub treated: Treated,
-    /// Control group.
+    /// Control group (over the offer's whole life).
     pub control: Control,
     /// Lift, when both groups have people.
     pub lift: Option<Lift>,
+    /// What the lift means, in one sentence for a marketer.
+    pub summary: String,
+    /// The sentence's conclusion, for a program.
+    pub verdict: Verdict,
+    /// The days `daily` covers.
+    pub period: Period,
+    /// One entry per day of `period`, oldest first, days without activity included (zeros).
+    pub daily: Vec<DayResults>,
 }
 
 /// z for a two-sided 95% interval.
@@ -86,8 +139,30 @@ fn rate(k: u64, n: u64) -> Option<f64> {
     (n > 0).then(|| k as f64 / n as f64)
 }
 
-/// Builds the results from raw counts.
-pub fn results(offer_id: uuid::Uuid, window_days: i64, c: ResultCounts) -> OfferResults {
+/// Every day of `period`, oldest first: the counted days as they are, the others zeros.
+pub fn every_day(period: &Period, counted: &[DayResults]) -> Vec<DayResults> {
+    period
+        .from
+        .iter_days()
+        .take_while(|d| *d <= period.to)
+        .map(|d| {
+            counted
+                .iter()
+                .find(|c| c.date == d)
+                .copied()
+                .unwrap_or_else(|| DayResults::empty(d))
+        })
+        .collect()
+}
+
+/// Builds the results from raw counts and the counted days of `period`.
+pub fn results(
+    offer_id: uuid::Uuid,
+    window_days: i64,
+    c: ResultCounts,
+    period: Period,
+    counted: &[DayResults],
+) -> OfferResults {
     let pt = rate(c.conversions, c.deliveries);
     let pc = rate(c.holdout_conversions, c.holdout);
     let lift = pt.zip(pc).map(|(pt, pc)| {
@@ -102,9 +177,14 @@ pub fn results(offer_id: uuid::Uuid, window_days: i64, c: ResultCounts) -> Offer
             relative_ci95: (pc > 0.0).then(|| [ci[0] / pc, ci[1] / pc]),
         }
     });
+    let (verdict, summary) = summarize(&c, lift.as_ref(), window_days);
     OfferResults {
         offer_id,
         attribution_window_days: window_days,
+        summary,
+        verdict,
+        daily: every_day(&period, counted),
+        period,
         treated: Treated {
             deliveries: c.deliveries,
             opens: c.opened,
@@ -126,6 +206,36 @@ pub fn results(offer_id: uuid::Uuid, window_days: i64, c: ResultCounts) -> Offer
 mod tests {
     use super::*;
 
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 7, d).unwrap()
+    }
+
+    fn july() -> Period {
+        Period {
+            from: day(1),
+            to: day(3),
+            time_zone: "UTC".into(),
+        }
+    }
+
+    #[test]
+    fn every_day_of_the_period_is_listed_with_zeros_between_the_counted_ones() {
+        let counted = [DayResults {
+            deliveries: 4,
+            opens: 2,
+            ..DayResults::empty(day(2))
+        }];
+        let days = every_day(&july(), &counted);
+        assert_eq!(
+            days,
+            [
+                DayResults::empty(day(1)),
+                counted[0],
+                DayResults::empty(day(3))
+            ]
+        );
+    }
+
     #[test]
     fn lift_matches_a_hand_computation() {
         // 30/100 treated vs 10/100 control: diff 0.2, se = sqrt(.3*.7/100 + .1*.9/100) = sqrt(.003)
@@ -136,7 +246,7 @@ mod tests {
             holdout_conversions: 10,
             ..Default::default()
         };
-        let r = results(uuid::Uuid::nil(), 7, c);
+        let r = results(uuid::Uuid::nil(), 7, c, july(), &[]);
         let l = r.lift.unwrap();
         let se = 0.003f64.sqrt();
         assert!((l.absolute - 0.2).abs() < 1e-12);
@@ -151,6 +261,6 @@ mod tests {
             conversions: 3,
             ..Default::default()
         };
-        assert!(results(uuid::Uuid::nil(), 7, c).lift.is_none());
+        assert!(results(uuid::Uuid::nil(), 7, c, july(), &[]).lift.is_none());
     }
 }

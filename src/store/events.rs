@@ -2,6 +2,7 @@
 
 use super::{ResultCounts, StoreResult};
 use crate::events::Event;
+use crate::offers::results::DayResults;
 use crate::people::PersonId;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -39,4 +40,14 @@ pub trait EventStore: Send + Sync {
         offer: Uuid,
         window: chrono::Duration,
     ) -> StoreResult<ResultCounts>;
+    /// The offer's deliveries, opens, dismissals, redemptions and conversions (purchases
+    /// attributed within `window`) per UTC day, each counted on the day it happened, at or
+    /// after `from` and before `to`: only the days with something on them, oldest first.
+    async fn offer_daily(
+        &self,
+        offer: Uuid,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        window: chrono::Duration,
+    ) -> StoreResult<Vec<DayResults>>;
 }

@@ -1,7 +1,8 @@
 //! Rules every backend shares, with no database in them: minting ids from the time passed
 //! in, the audit entry (and its before/after snapshots) of each kind of change, how a fence
 //! import or an edit makes the next version, the dedupe of retries within one decision
-//! batch, and what each level of erasure removes. A backend only runs the statements.
+//! batch, what each level of erasure removes, and the day a time counts on. A backend only
+//! runs the statements.
 //!
 //! Long (about 350 lines with its tests) because it is the one home of these rules; each is short.
 
@@ -10,6 +11,7 @@ use crate::auth::{ApiKeyRecord, Principal};
 use crate::decisions::DecisionRecord;
 use crate::domain::BrandId;
 use crate::fences::{Fence, FenceDraft};
+use crate::offers::results::DayResults;
 use crate::offers::{Offer, OfferSpec};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -29,6 +31,25 @@ static SEQUENCE: std::sync::LazyLock<AtomicU64> = std::sync::LazyLock::new(|| {
 
 /// Bits of [`SEQUENCE`] in an id; the other 32 random bits keep ids unguessable.
 const SEQUENCE_BITS: u8 = 42;
+
+/// Milliseconds in a UTC day: stores count `at / DAY_MS` as the day of a time in ms.
+pub const DAY_MS: i64 = 86_400_000;
+
+/// One day's counts as a store reads them: the day (days since 1970-01-01, UTC) and the
+/// deliveries, opens, dismissals, redemptions and conversions on it.
+pub fn day_results(day: i64, counts: [i64; 5]) -> DayResults {
+    let n = |i: usize| counts[i].max(0) as u64;
+    DayResults {
+        date: DateTime::from_timestamp(day * (DAY_MS / 1000), 0)
+            .unwrap_or_default()
+            .date_naive(),
+        deliveries: n(0),
+        opens: n(1),
+        dismissals: n(2),
+        redemptions: n(3),
+        conversions: n(4),
+    }
+}
 
 /// A new id (UUIDv7) whose timestamp is `at`, the caller's time, not the machine's.
 pub fn mint_id(at: DateTime<Utc>) -> Uuid {

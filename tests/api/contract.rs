@@ -255,6 +255,31 @@ async fn real_answers_match_what_the_document_promises() {
     assert_eq!(reused.status, 409, "{}", reused.body);
     conforms(&doc, "/v1/checkins", "post", &reused);
 
+    // Results: totals, the sentence and the daily series; a backwards period is a 400.
+    let results_path = format!("/v1/brands/chillco/offers/{id}/results");
+    let results = app.get(&results_path, &key).await;
+    assert_eq!(results.status, 200, "{}", results.body);
+    assert_eq!(results.body["daily"].as_array().map(Vec::len), Some(30));
+    conforms(
+        &doc,
+        "/v1/brands/{brand}/offers/{id}/results",
+        "get",
+        &results,
+    );
+    let backwards = app
+        .get(
+            &format!("{results_path}?from=2026-07-14&to=2026-07-01"),
+            &key,
+        )
+        .await;
+    assert_eq!(backwards.status, 400, "{}", backwards.body);
+    conforms(
+        &doc,
+        "/v1/brands/{brand}/offers/{id}/results",
+        "get",
+        &backwards,
+    );
+
     // Problems: a rule broken, nothing there, no key, a malformed query.
     let invalid = app
         .post(

@@ -469,6 +469,75 @@ async fn results_and_lift_equal_a_hand_computation() {
         pt - pc + 1.959_963_984_540_054 * se,
     );
     close(&r["lift"]["relative"], (pt - pc) / pc);
+    // Fewer than 30 in a group: the sentence says it is too early to tell.
+    assert_eq!(r["verdict"], "not-enough-data", "{r}");
+    assert!(
+        r["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("Not enough data yet: "),
+        "{r}"
+    );
+    // The daily series: the last 30 days up to today (UTC), adding up to the totals, each
+    // thing on the day it happened (the purchases two days after the deliveries).
+    let today = c.app.clock.now().date_naive();
+    assert_eq!(r["period"]["to"], today.to_string(), "{r}");
+    assert_eq!(r["period"]["time_zone"], "UTC");
+    let daily = r["daily"].as_array().unwrap();
+    assert_eq!(daily.len(), 30);
+    assert_eq!(daily[29]["date"], today.to_string());
+    let sum = |k: &str| daily.iter().map(|d| d[k].as_u64().unwrap()).sum::<u64>() as f64;
+    assert_eq!(
+        (sum("deliveries"), sum("opens"), sum("conversions")),
+        (nt, nt, kt)
+    );
+    let on = |date: chrono::NaiveDate| {
+        daily
+            .iter()
+            .find(|d| d["date"] == date.to_string())
+            .unwrap()
+            .clone()
+    };
+    let sent = now.date_naive();
+    assert_eq!(on(sent)["deliveries"].as_f64(), Some(nt));
+    assert_eq!(
+        on(sent + Duration::days(2))["conversions"].as_u64(),
+        Some(
+            (0..treated.len())
+                .filter(|i| i % 3 != 0 && i % 2 == 0)
+                .count() as u64
+        )
+    );
+    // A period asked for: its days only.
+    let path = format!("/v1/brands/lumen/offers/{id}/results");
+    let asked = c
+        .app
+        .get(
+            &format!("{path}?from={sent}&to={}", sent + Duration::days(2)),
+            &c.brands[2],
+        )
+        .await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    assert_eq!(asked.body["daily"].as_array().unwrap().len(), 3);
+    assert_eq!(asked.body["daily"][0]["deliveries"].as_f64(), Some(nt));
+    // Periods that cannot be read, or that are backwards or too long, are 400s naming the
+    // parameter.
+    for (query, pointer) in [
+        ("from=2026-13-01", "/query/from"),
+        ("to=yesterday", "/query/to"),
+        ("from=2026-07-10&to=2026-07-01", "/query/to"),
+        ("from=2025-01-01&to=2026-07-01", "/query/from"),
+        ("to=-262000-01-01", "/query/to"),
+        ("to=+262142-12-31", "/query/to"),
+    ] {
+        let bad = c.app.get(&format!("{path}?{query}"), &c.brands[2]).await;
+        assert_problem(&bad, 400);
+        assert_eq!(pointers(&bad.body), [pointer], "{query}: {}", bad.body);
+    }
+    assert_problem(
+        &c.app.get(&format!("{path}?days=7"), &c.brands[2]).await,
+        400,
+    );
     // Another brand cannot read them.
     assert_problem(
         &c.app

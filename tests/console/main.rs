@@ -10,6 +10,7 @@ mod http;
 mod import;
 mod offers;
 mod reshape;
+mod results;
 mod sessions;
 mod support;
 mod try_it;

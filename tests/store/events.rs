@@ -270,6 +270,118 @@ async fn offer_results_count_deliveries_their_fates_conversions_and_the_holdout(
     );
 }
 
+async fn offer_daily_counts_each_thing_on_the_utc_day_it_happened(s: &dyn Store) {
+    let acme = brand(s, "acme").await;
+    let offer = s
+        .create_offer(&admin(), &acme, spec("Drinks"), t0())
+        .await
+        .unwrap()
+        .id;
+    let other = s
+        .create_offer(&admin(), &acme, spec("Other"), t0())
+        .await
+        .unwrap()
+        .id;
+    // t0 is 2026-07-14T19:00Z: three deliveries on the 14th (the last at 23:30), one on the
+    // 15th, one before the period (the 12th), and one of another offer.
+    let day = |d: i64, mins: i64| at(d * 24 * 60 + mins);
+    let ds = [
+        delivered("c0", "u0", "acme", offer, day(0, 240)),
+        delivered("c1", "u1", "acme", offer, day(0, 10)),
+        delivered("c2", "u2", "acme", offer, day(0, 270)),
+        delivered("c3", "u3", "acme", offer, day(1, 0)),
+        delivered("c4", "u4", "acme", offer, day(-2, 0)),
+        delivered("c5", "u5", "acme", other, day(0, 0)),
+    ];
+    s.save_decisions(ds.to_vec()).await.unwrap();
+    let opened = |i: usize| EventKind::Opened {
+        delivery_id: delivery_id(&ds[i]),
+    };
+    let events = [
+        // u0 opens at 23:05 on the 14th and redeems at 00:20 on the 15th.
+        (0, event("o0", "u0", opened(0), day(0, 245))),
+        (0, event("r0", "u0", redeem(&ds[0], "CODE-c0"), day(0, 320))),
+        // u1 dismisses on the 14th; u2 opens at 02:00 on the 15th.
+        (
+            1,
+            event(
+                "x1",
+                "u1",
+                EventKind::Dismissed {
+                    delivery_id: delivery_id(&ds[1]),
+                },
+                day(0, 20),
+            ),
+        ),
+        (2, event("o2", "u2", opened(2), day(0, 420))),
+        // u4, delivered before the period, opens on the 14th: counted on the 14th.
+        (4, event("o4", "u4", opened(4), day(0, 30))),
+        // u3 buys 25 hours after the delivery: a conversion on the 16th (7-day window).
+        (3, event("p3", "u3", purchase("acme", "sku"), day(2, 60))),
+        // u5's delivery is another offer's.
+        (5, event("o5", "u5", opened(5), day(0, 5))),
+    ];
+    for (i, ev) in &events {
+        s.apply_event(
+            "default",
+            &person(&ds[*i].user_id),
+            ev,
+            &json!({}),
+            ev.occurred_at,
+        )
+        .await
+        .unwrap();
+    }
+    let from = "2026-07-13T00:00:00Z".parse().unwrap();
+    let to = "2026-07-17T00:00:00Z".parse().unwrap();
+    let days = s
+        .offer_daily(offer, from, to, chrono::Duration::days(7))
+        .await
+        .unwrap();
+    let got: Vec<_> = days
+        .iter()
+        .map(|d| {
+            (
+                d.date.to_string(),
+                [
+                    d.deliveries,
+                    d.opens,
+                    d.dismissals,
+                    d.redemptions,
+                    d.conversions,
+                ],
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("2026-07-14".to_string(), [3, 2, 1, 0, 0]),
+            ("2026-07-15".to_string(), [1, 1, 0, 1, 1]),
+            ("2026-07-16".to_string(), [0, 0, 0, 0, 1]),
+        ],
+        "only days with something on them, each thing on its own UTC day"
+    );
+    // Conversions need the window: a purchase 25 hours later is none within a day.
+    let narrow = s
+        .offer_daily(offer, from, to, chrono::Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(narrow.iter().map(|d| d.conversions).sum::<u64>(), 1);
+    // The period's ends: the 15th alone.
+    let one = s
+        .offer_daily(
+            offer,
+            "2026-07-15T00:00:00Z".parse().unwrap(),
+            "2026-07-16T00:00:00Z".parse().unwrap(),
+            chrono::Duration::days(7),
+        )
+        .await
+        .unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].date.to_string(), "2026-07-15");
+}
+
 store_tests!(
     an_event_is_applied_once_and_its_resend_is_a_duplicate,
     the_same_event_id_from_another_app_is_another_event,
@@ -280,4 +392,5 @@ store_tests!(
     a_delivery_moves_opened_then_redeemed_and_no_further,
     a_code_redeemed_after_it_expired_is_a_conflict,
     offer_results_count_deliveries_their_fates_conversions_and_the_holdout,
+    offer_daily_counts_each_thing_on_the_utc_day_it_happened,
 );

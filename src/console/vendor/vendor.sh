@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The console's map libraries, from the npm registry at the versions package-lock.json pins.
+# The console's map and chart libraries, from the npm registry at the versions package-lock.json pins.
 #
 #   bash src/console/vendor/vendor.sh          refresh dist/ (the files the binary embeds)
 #   bash src/console/vendor/vendor.sh --check  fail unless every file in dist/ is byte-identical
@@ -23,6 +23,9 @@ FILES=(
   "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js:leaflet-geoman.min.js"
   "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css:leaflet-geoman.css"
   "@geoman-io/leaflet-geoman-free/LICENSE:LICENSE-leaflet-geoman"
+  "uplot/dist/uPlot.iife.min.js:uPlot.iife.min.js"
+  "uplot/dist/uPlot.min.css:uPlot.min.css"
+  "uplot/LICENSE:LICENSE-uplot"
 )
 
 check=0

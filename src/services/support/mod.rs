@@ -4,17 +4,18 @@
 
 mod decisions;
 mod deliveries;
+mod results;
 
 pub use decisions::DecisionView;
 pub use deliveries::{DeliveryAsk, DeliveryRequest};
+pub use results::{DEFAULT_DAYS, DaysAsk, MAX_DAYS};
 
-use super::{Page, grant, id_path, paging};
+use super::{Page, paging};
 use crate::audit::{AuditEntry, AuditQuery};
 use crate::auth::{Principal, Role};
 use crate::catalog::Catalog;
 use crate::clock::Clock;
 use crate::error::{ApiError, FieldError};
-use crate::offers::results::{OfferResults, results};
 use crate::people::{PersonId, check_user_id};
 use crate::store::Store;
 use crate::support::TimelineQuery;
@@ -228,27 +229,5 @@ impl SupportService {
         };
         let items = self.store.list_reads(&query).await?;
         Ok(Page::cut(items, limit, |e| e.id))
-    }
-
-    /// An offer's deliveries, opens, dismissals, redemptions and conversions against the
-    /// holdout, with lift (brand for its own offers, admin, support).
-    pub async fn results(
-        &self,
-        who: &Principal,
-        raw: &str,
-        id: &str,
-    ) -> Result<OfferResults, ApiError> {
-        let brand = grant(self.store.as_ref(), who, raw, false).await?;
-        let id = id_path(id, "offer")?;
-        self.store
-            .get_offer(brand.id(), id)
-            .await?
-            .ok_or_else(|| ApiError::NotFound(format!("offer `{id}` not found")))?;
-        let days = self.attribution_days;
-        let counts = self
-            .store
-            .offer_results(id, chrono::Duration::days(days))
-            .await?;
-        Ok(results(id, days, counts))
     }
 }

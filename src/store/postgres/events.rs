@@ -4,7 +4,9 @@
 
 use super::{PgStore, Tx, db_err, from_ms, ms};
 use crate::events::{DeliveryState, Event, EventKind, Status, transition};
+use crate::offers::results::DayResults;
 use crate::people::PersonId;
+use crate::store::shared::{DAY_MS, day_results};
 use crate::store::{Applied, EventStore, ResultCounts, StoreError, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -204,6 +206,56 @@ impl EventStore for PgStore {
             holdout: get(&control, "n"),
             holdout_conversions: get(&control, "converted"),
         })
+    }
+
+    async fn offer_daily(
+        &self,
+        offer: Uuid,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        window: Duration,
+    ) -> StoreResult<Vec<DayResults>> {
+        // One row per thing that happened (its kind `k` and time), each from the offer's
+        // deliveries through their index; a conversion happens at the earlier of the
+        // redemption and the first purchase at the brand within the window (LEAST skips NULL).
+        let rows = sqlx::query(
+            "SELECT at / $5 AS day, COUNT(*) FILTER (WHERE k = 0) AS d,
+                    COUNT(*) FILTER (WHERE k = 1) AS o, COUNT(*) FILTER (WHERE k = 2) AS x,
+                    COUNT(*) FILTER (WHERE k = 3) AS r, COUNT(*) FILTER (WHERE k = 4) AS c
+             FROM (
+               SELECT 0 AS k, created_at AS at FROM deliveries
+                WHERE offer_id = $1 AND created_at >= $2 AND created_at < $3
+               UNION ALL SELECT 1, opened_at FROM deliveries
+                WHERE offer_id = $1 AND created_at < $3 AND opened_at >= $2 AND opened_at < $3
+               UNION ALL SELECT 2, dismissed_at FROM deliveries
+                WHERE offer_id = $1 AND created_at < $3 AND dismissed_at >= $2 AND dismissed_at < $3
+               UNION ALL SELECT 3, redeemed_at FROM deliveries
+                WHERE offer_id = $1 AND created_at < $3 AND redeemed_at >= $2 AND redeemed_at < $3
+               UNION ALL SELECT 4, conv.at FROM (
+                 SELECT LEAST(d.redeemed_at, (SELECT MIN(p.at) FROM purchases p
+                          WHERE p.person = d.person AND p.brand_id = d.brand_id
+                            AND p.at >= d.created_at AND p.at <= d.created_at + $4)) AS at
+                 FROM deliveries d
+                 WHERE d.offer_id = $1 AND d.created_at < $3
+                   AND (d.created_at >= $2 - $4 OR d.redeemed_at >= $2)) conv
+                WHERE conv.at >= $2 AND conv.at < $3
+             ) happened GROUP BY day ORDER BY day",
+        )
+        .bind(offer.to_string())
+        .bind(ms(from))
+        .bind(ms(to))
+        .bind(window.num_milliseconds())
+        .bind(DAY_MS)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let n = |c: &str| r.get::<i64, _>(c);
+                day_results(n("day"), [n("d"), n("o"), n("x"), n("r"), n("c")])
+            })
+            .collect())
     }
 }
 
