@@ -5,7 +5,7 @@
 use super::explain::{CandidateView, Moment, Names, zone};
 use super::scope::Scope;
 use super::text::{local, per, quoted};
-use crate::decisions::trace::{CapDenial, LimiterAnswer, Outcome, TraceCandidate};
+use crate::decisions::trace::{CapDenial, LimiterAnswer, Outcome, RuleId, Signal, TraceCandidate};
 use chrono::{DateTime, Utc};
 
 /// The candidates of a trace, best first as the engine ranked them.
@@ -84,6 +84,7 @@ fn first_pass(m: &Moment, c: &TraceCandidate, names: &Names, scope: &Scope) -> C
             Some(LimiterAnswer::Granted { replayed, .. }) => {
                 let replayed = if *replayed { " (replayed claim)" } else { "" };
                 lines.push(format!("delivered: every rule passed{replayed}"));
+                lines.extend(why_delivered(c));
                 "delivered"
             }
             Some(LimiterAnswer::Denied { denial }) => {
@@ -108,6 +109,32 @@ fn first_pass(m: &Moment, c: &TraceCandidate, names: &Names, scope: &Scope) -> C
         outcome: outcome.into(),
         lines,
     }
+}
+
+/// Why a delivered offer fitted the moment: the sentence of each passing rule that is a
+/// signal (weather, habit, audience, time of day), in evaluation order. The gates every offer
+/// passes (status, dates, motion, exclusions) and the "personalization allowed" and "weather
+/// known" preconditions are left out: they say nothing about this moment.
+fn why_delivered(c: &TraceCandidate) -> Vec<String> {
+    c.rules
+        .iter()
+        .filter(|r| r.passed && !r.text.is_empty())
+        .filter(|r| {
+            !matches!(
+                r.rule,
+                RuleId::WeatherKnown
+                    | RuleId::HabitPersonalization
+                    | RuleId::AudiencePersonalization
+            )
+        })
+        .filter(|r| {
+            matches!(
+                r.rule.signal(),
+                Some(Signal::Weather | Signal::Habit | Signal::Audience | Signal::Schedule)
+            )
+        })
+        .map(|r| r.text.clone())
+        .collect()
 }
 
 /// A cap refusal as (short phrase for the summary, full line): "cap: 1 per 24 h across all

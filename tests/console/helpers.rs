@@ -4,10 +4,12 @@
 use chrono::{DateTime, Utc};
 use geoffer::auth::{Role, generate_key};
 use geoffer::clock::{Clock, ManualClock};
+use geoffer::demo::DemoWorld;
 use geoffer::settings::{Overrides, Settings};
 use geoffer::startup::Application;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use std::path::Path;
 use std::sync::Arc;
 
 pub struct TestApp {
@@ -19,6 +21,17 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn(None).await.0
+}
+
+/// The demo (`geoffer serve --demo`): the fixtures' brands, fences and offers loaded through
+/// the services, one key per role, and the recorded weather of `fixtures/weather/`.
+pub async fn spawn_demo_app() -> (TestApp, DemoWorld) {
+    let (app, demo) = spawn(Some(Path::new("fixtures"))).await;
+    (app, demo.expect("the demo world is loaded"))
+}
+
+async fn spawn(demo: Option<&Path>) -> (TestApp, Option<DemoWorld>) {
     let dir = tempfile::tempdir().unwrap();
     let overrides = Overrides {
         bind: Some("127.0.0.1:0".into()),
@@ -28,12 +41,14 @@ pub async fn spawn_app() -> TestApp {
         )),
         // A closed port: weather is unknown, and no test contacts a public host.
         weather_url: Some("http://127.0.0.1:9".into()),
+        weather_dir: demo.map(|d| d.join("weather")),
         // Offers go out at any local hour, so a delivery never depends on the test clock.
         quiet_hours: Some("off".into()),
         ..Default::default()
     };
     let settings = Settings::load(None, overrides).unwrap();
-    // Tuesday 2026-07-14, 15:00 in New York: outside the default quiet hours.
+    // Tuesday 2026-07-14, 15:00 in New York: outside the default quiet hours, and the hour
+    // the demo's weather was recorded.
     let now: DateTime<Utc> = "2026-07-14T19:00:00Z".parse().unwrap();
     let clock = Arc::new(ManualClock::new(now));
     let app = Application::build_with_clock(settings, clock.clone())
@@ -46,14 +61,23 @@ pub async fn spawn_app() -> TestApp {
         .create_key(None, &admin.record)
         .await
         .unwrap();
+    let world = match demo {
+        Some(d) => Some(
+            geoffer::demo::load(app.state(), d)
+                .await
+                .expect("demo loads"),
+        ),
+        None => None,
+    };
     tokio::spawn(app.run_until_stopped(std::future::pending()));
-    TestApp {
+    let app = TestApp {
         base: format!("http://127.0.0.1:{port}"),
         admin_key: admin.plaintext,
         client: reqwest::Client::new(),
         clock,
         _dir: dir,
-    }
+    };
+    (app, world)
 }
 
 impl TestApp {

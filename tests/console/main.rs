@@ -14,3 +14,4 @@ mod results;
 mod sessions;
 mod support;
 mod try_it;
+mod walkthrough;

@@ -238,7 +238,16 @@ async fn a_delivered_offer_is_explained_with_its_copy_exactly_as_shown() {
     assert_eq!(delivery["status"], "delivered");
     let winner = candidate(&d, "Two-for-one");
     assert_eq!(winner["outcome"], "delivered");
-    assert_eq!(lines(winner), ["delivered: every rule passed"]);
+    // The first line says it went out; each further one is a passing signal of the moment.
+    let said = lines(winner);
+    assert_eq!(said[0], "delivered: every rule passed", "{winner}");
+    assert!(
+        said[1..].iter().all(|l| l.starts_with("schedule:")
+            || l.starts_with("weather:")
+            || l.starts_with("habit:")
+            || l.starts_with("audience:")),
+        "{winner}"
+    );
     let other = candidate(&d, "Small treat");
     assert_eq!(other["outcome"], "not-chosen");
     assert!(
