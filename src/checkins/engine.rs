@@ -3,7 +3,8 @@
 
 use super::EngineMetrics;
 pub use super::answer::claim_key;
-pub use super::config::EngineConfig;
+pub use super::config::{DEFAULT_MAX_PLAUSIBLE_SPEED_KMH, EngineConfig};
+use super::devices::{DEVICE_MEMORY, Devices};
 use super::writer::DecisionWriter;
 use crate::catalog::Catalog;
 use crate::clock::Clock;
@@ -26,6 +27,8 @@ pub struct Engine {
     pub(super) clock: Arc<dyn Clock>,
     pub(super) config: EngineConfig,
     pub(super) metrics: EngineMetrics,
+    /// Per replica: each device's last in-fence report (plausibility).
+    pub(super) devices: Devices,
 }
 
 /// What an [`Engine`] is built from.
@@ -66,6 +69,7 @@ impl Engine {
             clock: p.clock,
             config: p.config,
             metrics: p.metrics,
+            devices: Devices::new(DEVICE_MEMORY),
         }
     }
 

@@ -1,22 +1,45 @@
--- Records one check-in's visits for one person and returns each place's history.
+-- Records one check-in's visits for one person and returns each place's history, with the
+-- person's previous sighting (the fence and time of their last check-in inside a fence).
 --
 -- KEYS[1] = the person's habit hash: one field per place ('f:<fence>' or 'b:<brand>') holding
 -- '<last_ms> <start_ms>' and then ' <visit_start_ms>:<local_hour>' per visit, oldest first.
 -- Field 'hz' is when the hash expires. One hash per person (under the person's hash tag, so
 -- this runs on one Redis Cluster slot)
 -- means one read and one write per check-in, whatever the number of places.
--- ARGV = at_ms, now_ms, horizon_ms, gap_ms, max_visits, ttl_ms, then per place its field
--- and the local hour at it.
+-- KEYS[2] = the person's last sighting: '<fence> <at_ms> <until_ms>', expiring after
+-- sighting_ttl_ms ('until' is the same expiry by the caller's clock, so a caller's clock
+-- and Redis's agree on what is expired). Same hash tag as KEYS[1]: the same slot.
+-- ARGV = at_ms, now_ms, horizon_ms, gap_ms, max_visits, ttl_ms, the fence to record as the
+-- last sighting ('' for none), sighting_ttl_ms, then per place its field and the local hour
+-- at it (no places without personalization consent: only the sighting is read and kept).
+-- Returns { per place {start, members}, previous fence ('' for none), previous at_ms }.
 local at = tonumber(ARGV[1])
 local now = tonumber(ARGV[2])
 local horizon = tonumber(ARGV[3])
 local gap = tonumber(ARGV[4])
 local maxv = tonumber(ARGV[5])
 local ttl = tonumber(ARGV[6])
+local sighted = ARGV[7]
+local sight_ttl = tonumber(ARGV[8])
 local key = KEYS[1]
 
+-- The last sighting: read it, and replace it unless it is more recent than this report.
+local prev_fence, prev_at = '', 0
+local seen = redis.call('GET', KEYS[2])
+if seen then
+  local f, t, u = string.match(seen, '^(%S+) (%-?%d+) (%-?%d+)$')
+  if f and tonumber(u) > now then prev_fence, prev_at = f, tonumber(t) end
+end
+if sighted ~= '' and (prev_fence == '' or at >= prev_at) then
+  redis.call('SET', KEYS[2], string.format('%s %d %d', sighted, at, now + sight_ttl),
+    'PX', sight_ttl)
+end
+if #ARGV < 9 then
+  return { {}, prev_fence, prev_at }
+end
+
 local fields = {}
-for i = 7, #ARGV, 2 do fields[#fields + 1] = ARGV[i] end
+for i = 9, #ARGV, 2 do fields[#fields + 1] = ARGV[i] end
 fields[#fields + 1] = 'hz'
 local values = redis.call('HMGET', key, unpack(fields))
 local expires = tonumber(values[#fields] or '0')
@@ -24,7 +47,7 @@ fields[#fields] = nil
 
 local writes, out = {}, {}
 for n, field in ipairs(fields) do
-  local hour = ARGV[6 + 2 * n]
+  local hour = ARGV[8 + 2 * n]
   local value = values[n]
   local visits = {}
   local last, start, new_start
@@ -85,4 +108,4 @@ if now + ttl > expires then
 else
   redis.call('HSET', key, unpack(writes))
 end
-return out
+return { out, prev_fence, prev_at }
