@@ -25,7 +25,8 @@ pub struct CheckinInput {
     /// The app's user id (scoped to the app), 1–128 characters, no control characters.
     #[schema(pattern = r"^[^\x00-\x1f\x7f-\x9f]{1,128}$")]
     pub user_id: String,
-    /// The device, kept only as support context.
+    /// The device: support context, and compared (per replica, for 6 hours) with the users it
+    /// reported for before, so one device reporting for distant users is implausible.
     #[serde(default)]
     #[schema(min_length = 1, max_length = 128)]
     pub device_id: Option<String>,
