@@ -25,7 +25,7 @@ pub const VISIT_GAP_MS: i64 = 3 * 3_600_000;
 pub const HORIZON_MS: i64 = 56 * 86_400_000;
 /// Most visit starts kept per place (bounds memory for pathological reporters).
 pub const MAX_VISITS: usize = 512;
-/// How long a person's last sighting is kept after it was written (6 hours).
+/// How long a person's last sighting counts after it was written (6 hours).
 pub const SIGHTING_TTL_MS: i64 = 6 * 3_600_000;
 
 /// One place a check-in matched: a fence, or a brand (any of its fences).

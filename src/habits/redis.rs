@@ -13,8 +13,9 @@ use std::time::Duration;
 
 static VISITS: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("visits.lua")));
 
-/// Visit history in Redis: one hash per person, `{prefix}{u:<person>}:hab`, and the last
-/// sighting beside it, `{prefix}{u:<person>}:seen` (its own key: it expires after 6 hours).
+/// Visit history in Redis: one hash per person, `{prefix}{u:<person>}:hab`, which also holds
+/// the last sighting; without places (no personalization consent) the sighting is a key of its
+/// own beside it, `{prefix}{u:<person>}:seen`, which Redis expires after 6 hours.
 #[derive(Clone)]
 pub struct RedisHabits {
     conns: Arc<PerThread>,

@@ -6,9 +6,11 @@
 -- Field 'hz' is when the hash expires. One hash per person (under the person's hash tag, so
 -- this runs on one Redis Cluster slot)
 -- means one read and one write per check-in, whatever the number of places.
--- KEYS[2] = the person's last sighting: '<fence> <at_ms> <until_ms>', expiring after
--- sighting_ttl_ms ('until' is the same expiry by the caller's clock, so a caller's clock
--- and Redis's agree on what is expired). Same hash tag as KEYS[1]: the same slot.
+-- The person's last sighting is '<fence> <at_ms> <until_ms>' ('until' is its expiry by the
+-- caller's clock, so the caller's clock and Redis's agree on what is expired). With places
+-- (personalization consent) it is field 'p' of the habit hash, read and written with the
+-- visits at no extra command; the hash already holds when each fence was last seen. Without
+-- places it is KEYS[2], a string expiring after sighting_ttl_ms. Same hash tag: one slot.
 -- ARGV = at_ms, now_ms, horizon_ms, gap_ms, max_visits, ttl_ms, the fence to record as the
 -- last sighting ('' for none), sighting_ttl_ms, then per place its field and the local hour
 -- at it (no places without personalization consent: only the sighting is read and kept).
@@ -23,27 +25,41 @@ local sighted = ARGV[7]
 local sight_ttl = tonumber(ARGV[8])
 local key = KEYS[1]
 
--- The last sighting: read it, and replace it unless it is more recent than this report.
-local prev_fence, prev_at = '', 0
-local seen = redis.call('GET', KEYS[2])
-if seen then
-  local f, t, u = string.match(seen, '^(%S+) (%-?%d+) (%-?%d+)$')
-  if f and tonumber(u) > now then prev_fence, prev_at = f, tonumber(t) end
+-- A kept sighting, unless it expired: fence ('' for none) and time.
+local function parse(value)
+  if value then
+    local f, t, u = string.match(value, '^(%S+) (%-?%d+) (%-?%d+)$')
+    if f and tonumber(u) > now then return f, tonumber(t) end
+  end
+  return '', 0
 end
-if sighted ~= '' and (prev_fence == '' or at >= prev_at) then
-  redis.call('SET', KEYS[2], string.format('%s %d %d', sighted, at, now + sight_ttl),
-    'PX', sight_ttl)
+-- What to keep now: this report, unless the kept sighting is more recent (a late report).
+local function replacing(prev_fence, prev_at)
+  if sighted ~= '' and (prev_fence == '' or at >= prev_at) then
+    return string.format('%s %d %d', sighted, at, now + sight_ttl)
+  end
 end
+
 if #ARGV < 9 then
+  local prev_fence, prev_at = parse(redis.call('GET', KEYS[2]))
+  local value = replacing(prev_fence, prev_at)
+  if value then redis.call('SET', KEYS[2], value, 'PX', sight_ttl) end
   return { {}, prev_fence, prev_at }
 end
 
 local fields = {}
 for i = 9, #ARGV, 2 do fields[#fields + 1] = ARGV[i] end
 fields[#fields + 1] = 'hz'
+fields[#fields + 1] = 'p'
 local values = redis.call('HMGET', key, unpack(fields))
-local expires = tonumber(values[#fields] or '0')
+local sighting = values[#fields]
+local expires = tonumber(values[#fields - 1] or '0')
 fields[#fields] = nil
+fields[#fields] = nil
+-- Just given personalization consent: the sighting was kept without places until now.
+if not sighting then sighting = redis.call('GET', KEYS[2]) end
+local prev_fence, prev_at = parse(sighting)
+sighting = replacing(prev_fence, prev_at)
 
 local writes, out = {}, {}
 for n, field in ipairs(fields) do
@@ -97,6 +113,10 @@ for n, field in ipairs(fields) do
   writes[#writes + 1] = field
   writes[#writes + 1] = table.concat(parts, ' ')
   out[n] = { start, members }
+end
+if sighting then
+  writes[#writes + 1] = 'p'
+  writes[#writes + 1] = sighting
 end
 -- The hash outlives the last check-in by ttl, give or take a day ('hz'): renewing its
 -- expiry once a day rather than at every check-in spares a call on most of them.

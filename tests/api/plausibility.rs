@@ -154,14 +154,16 @@ async fn the_jump_is_caught_without_personalization_consent_too() {
 }
 
 #[tokio::test]
-async fn the_jump_is_caught_with_the_hot_state_in_redis() {
+async fn the_jump_is_caught_with_the_hot_state_in_redis_with_and_without_personalization() {
     let redis = RedisServer::start();
-    let o = Options {
-        redis_url: Some(redis.url()),
-        limiter_timeout_ms: 1_000,
-        ..generous()
-    };
-    a_jump_of_900_km_in_ten_minutes(o, true).await;
+    for personalization in [true, false] {
+        let o = Options {
+            redis_url: Some(redis.url()),
+            limiter_timeout_ms: 1_000,
+            ..generous()
+        };
+        a_jump_of_900_km_in_ten_minutes(o, personalization).await;
+    }
 }
 
 #[tokio::test]

@@ -168,22 +168,65 @@ async fn the_last_sighting_comes_back_with_or_without_habits_and_expires_after_s
     };
     let ten_min = 10 * 60_000;
     let answers = sightings_agree(&[
-        (true, Some("a"), T0, T0),
         // Without personalization consent: no visits, only the sighting.
-        (false, Some("b"), T0 + ten_min, T0 + ten_min),
+        (false, Some("a"), T0, T0),
+        // With it (consent given since), the sighting moves in with the habits.
+        (true, Some("b"), T0 + ten_min, T0 + ten_min),
         // A late report is compared with the newer sighting but does not replace it.
-        (false, Some("c"), T0 + 5 * 60_000, T0 + ten_min),
+        (true, Some("c"), T0 + 5 * 60_000, T0 + ten_min),
         // Nothing to record: nothing is asked.
         (false, None, T0 + ten_min, T0 + ten_min),
+        (true, Some("c"), T0 + 20 * 60_000, T0 + 20 * 60_000),
         // Six hours after it was written, the sighting is gone.
-        (true, Some("d"), T0 + H, T0 + ten_min + SIGHTING_TTL_MS),
+        (true, Some("d"), T0 + H, T0 + 20 * 60_000 + SIGHTING_TTL_MS),
     ])
     .await;
     let previous: Vec<_> = answers.iter().map(|a| a.previous.clone()).collect();
     assert_eq!(
         previous,
-        vec![None, seen("a", T0), seen("b", T0 + ten_min), None, None]
+        vec![
+            None,
+            seen("a", T0),
+            seen("b", T0 + ten_min),
+            None,
+            seen("b", T0 + ten_min),
+            None
+        ]
     );
-    assert_eq!(answers[0].places.len(), 2);
-    assert!(answers[1].places.is_empty(), "no habits without consent");
+    assert!(answers[0].places.is_empty(), "no habits without consent");
+    assert_eq!(answers[1].places.len(), 2);
+}
+
+#[tokio::test]
+async fn without_habits_the_sighting_is_one_key_that_redis_expires_after_six_hours() {
+    let server = RedisServer::start();
+    let redis = redis_habits(&server).await;
+    redis
+        .observe("p4", &[], Some("fence-0"), T0, T0)
+        .await
+        .expect("observe");
+    let client = ::redis::Client::open(server.url()).expect("url");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect");
+    let keys: Vec<String> = ::redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut conn)
+        .await
+        .expect("keys");
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(keys[0].ends_with("{u:p4}:seen"), "{keys:?}");
+    let value: String = ::redis::cmd("GET")
+        .arg(&keys[0])
+        .query_async(&mut conn)
+        .await
+        .expect("get");
+    assert_eq!(value, format!("fence-0 {T0} {}", T0 + SIGHTING_TTL_MS));
+    let ttl: i64 = ::redis::cmd("PTTL")
+        .arg(&keys[0])
+        .query_async(&mut conn)
+        .await
+        .expect("pttl");
+    assert!(ttl > 0 && ttl <= SIGHTING_TTL_MS, "{ttl}");
 }
