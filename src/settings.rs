@@ -412,6 +412,21 @@ mod tests {
     }
 
     #[test]
+    fn the_plausible_speed_comes_from_the_file_and_must_be_positive() {
+        assert_eq!(Settings::default().max_plausible_speed().unwrap(), 300.0);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("geoffer.toml");
+        std::fs::write(&path, "max_plausible_speed_kmh = 950.0\n").unwrap();
+        let s = Settings::load(Some(&path), Overrides::default()).unwrap();
+        assert_eq!(s.max_plausible_speed().unwrap(), 950.0);
+        let zero = Settings {
+            max_plausible_speed_kmh: 0.0,
+            ..Settings::default()
+        };
+        assert!(zero.max_plausible_speed().is_err());
+    }
+
+    #[test]
     fn unknown_file_keys_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("geoffer.toml");
