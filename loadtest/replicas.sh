@@ -77,9 +77,11 @@ ADMIN_KEY=$("$TARGET/release/geoffer" keys create --role admin --database-url "$
 
 URLS=()
 GEOFFER_PIDS=()
+# The simulated people live a week in minutes: the plausible speed is set out of reach (run.sh).
+echo "max_plausible_speed_kmh = 1e12" >"$WORK/geoffer.toml"
 for i in $(seq 1 "$REPLICAS"); do
   PORT=$(free_port)
-  "$TARGET/release/geoffer" serve --bind "127.0.0.1:$PORT" --database-url "$DB" \
+  "$TARGET/release/geoffer" serve --config "$WORK/geoffer.toml" --bind "127.0.0.1:$PORT" --database-url "$DB" \
     --redis-url "$REDIS_URL" --redis-key-prefix loadtest: \
     --weather-dir fixtures/weather --quiet-hours off --log-format json >"$WORK/geoffer-$i.log" 2>&1 &
   PIDS+=($!); GEOFFER_PIDS+=($!); URLS+=("http://127.0.0.1:$PORT")

@@ -4,7 +4,7 @@
 
 use crate::changes::{Change, ChangeFeed};
 use crate::domain::BrandId;
-use crate::fences::index::{FenceIndex, FenceMatch, IndexedFence, LiveIndex, Shape};
+use crate::fences::index::{FenceIndex, FenceMatch, IndexedFence, LiveIndex, Reach, Shape};
 use crate::fences::{Fence, FenceGeometry};
 use crate::offers::Offer;
 use crate::store::{CatalogChange, ChangedEntity, Store};
@@ -32,6 +32,8 @@ pub struct FenceInfo {
     pub timezone: Tz,
     /// Circle radius, for circles.
     pub radius_m: Option<f64>,
+    /// A circle covering the whole fence: how far apart two fences are at least.
+    pub reach: Reach,
 }
 
 /// The live catalog. Lookups go to the lock-free index; the maps behind `RwLock` are read for
@@ -68,6 +70,7 @@ pub fn indexed(f: &Fence) -> IndexedFence {
 
 fn info(f: &Fence) -> Arc<FenceInfo> {
     Arc::new(FenceInfo {
+        reach: Reach::of(&indexed(f).shape),
         id: f.id,
         brand: f.brand.clone(),
         name: f.draft.name.clone(),

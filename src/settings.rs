@@ -78,6 +78,8 @@ pub struct Settings {
     pub quiet_hours: String,
     /// Offers below this relevance do not qualify (1.0: place alone is enough).
     pub min_relevance: f64,
+    /// A jump between two check-ins inside fences faster than this (km/h) is implausible.
+    pub max_plausible_speed_kmh: f64,
     /// Decision traces older than this are purged (the decision and its delivery stay).
     pub trace_retention_days: u32,
     /// Offers per person per rolling 24 h, all brands together.
@@ -130,6 +132,7 @@ impl Default for Settings {
             log_format: LogFormat::Pretty,
             quiet_hours: "21:00-08:00".into(),
             min_relevance: 1.0,
+            max_plausible_speed_kmh: crate::checkins::engine::DEFAULT_MAX_PLAUSIBLE_SPEED_KMH,
             trace_retention_days: 90,
             cap_person_day: 1,
             cap_person_week: 3,
@@ -168,6 +171,7 @@ pub struct FileSettings {
     log_format: Option<LogFormat>,
     quiet_hours: Option<String>,
     min_relevance: Option<f64>,
+    max_plausible_speed_kmh: Option<f64>,
     trace_retention_days: Option<u32>,
     cap_person_day: Option<u32>,
     cap_person_week: Option<u32>,
@@ -205,6 +209,16 @@ pub struct Overrides {
 }
 
 impl Settings {
+    /// The plausible speed bound (km/h), once it is checked to be a positive number.
+    pub fn max_plausible_speed(&self) -> anyhow::Result<f64> {
+        let v = self.max_plausible_speed_kmh;
+        if v.is_finite() && v > 0.0 {
+            Ok(v)
+        } else {
+            anyhow::bail!("max_plausible_speed_kmh must be a positive number of km/h, got {v}")
+        }
+    }
+
     /// Quiet hours as minutes since local midnight, `None` when `off`.
     pub fn quiet_hours_minutes(&self) -> anyhow::Result<Option<(u32, u32)>> {
         if self.quiet_hours.eq_ignore_ascii_case("off") {
@@ -294,6 +308,7 @@ impl Settings {
             log_format,
             quiet_hours,
             min_relevance,
+            max_plausible_speed_kmh,
             trace_retention_days,
             cap_person_day,
             cap_person_week,
@@ -394,6 +409,21 @@ mod tests {
             ..Settings::default()
         };
         assert!(zero.trace_retention().is_err());
+    }
+
+    #[test]
+    fn the_plausible_speed_comes_from_the_file_and_must_be_positive() {
+        assert_eq!(Settings::default().max_plausible_speed().unwrap(), 300.0);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("geoffer.toml");
+        std::fs::write(&path, "max_plausible_speed_kmh = 950.0\n").unwrap();
+        let s = Settings::load(Some(&path), Overrides::default()).unwrap();
+        assert_eq!(s.max_plausible_speed().unwrap(), 950.0);
+        let zero = Settings {
+            max_plausible_speed_kmh: 0.0,
+            ..Settings::default()
+        };
+        assert!(zero.max_plausible_speed().is_err());
     }
 
     #[test]

@@ -302,6 +302,7 @@ impl Application {
         let config = EngineConfig {
             quiet_hours: settings.quiet_hours_minutes()?,
             min_relevance: settings.min_relevance,
+            max_plausible_speed_kmh: settings.max_plausible_speed()?,
             caps: settings.caps(),
             ..EngineConfig::default()
         };

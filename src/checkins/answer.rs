@@ -57,8 +57,8 @@ pub struct CheckinResponse {
     /// With `held-out`: the offer this person was held out of (the control group).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offer_id: Option<Uuid>,
-    /// Why none: no-fence, stale, in-motion, quiet-hours, no-eligible-offer, capped, held-out,
-    /// limiter-unavailable.
+    /// Why none: no-fence, implausible-location, stale, in-motion, quiet-hours,
+    /// no-eligible-offer, capped, held-out, limiter-unavailable.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }

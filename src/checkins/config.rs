@@ -2,6 +2,9 @@
 
 use crate::limits::Caps;
 
+/// Faster than any train; a flight's arrival may exceed it once (docs/decisions.md, 4a).
+pub const DEFAULT_MAX_PLAUSIBLE_SPEED_KMH: f64 = 300.0;
+
 /// Deployment-wide decision settings.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -21,6 +24,8 @@ pub struct EngineConfig {
     pub dismissal_cooldown_days: i64,
     /// A purchase at the brand this long after a delivery (or held-out decision) converts it.
     pub attribution_days: i64,
+    /// A jump between two check-ins inside fences faster than this (km/h) is implausible.
+    pub max_plausible_speed_kmh: f64,
 }
 
 impl Default for EngineConfig {
@@ -34,6 +39,7 @@ impl Default for EngineConfig {
             retargeting_days: 30,
             dismissal_cooldown_days: 14,
             attribution_days: 7,
+            max_plausible_speed_kmh: DEFAULT_MAX_PLAUSIBLE_SPEED_KMH,
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The check-in decision, step by step (docs/decisions.md): consent, validation, place,
-//! decided before?, visits and habits, early stops, candidates, weather, rules and scoring,
+//! decided before?, visits and habits, plausibility, early stops, candidates, weather, rules and scoring,
 //! holdout, copy and claim, record. Sending nothing is the default; an offer goes out only
 //! when every step agrees. Each step is one call into its own file, under a DEBUG span
 //! (free at the default INFO level; no span carries the location).
@@ -65,14 +65,27 @@ impl Engine {
         // Overload is answered here, before any visit is counted or any cap claimed.
         self.writer.admit()?;
         let mut trace = Trace::new(&c, now, consent.personalization);
-        // 4. Visits and habits, only with personalization consent.
-        if consent.personalization {
-            let span = debug_span!("habits", fences = matched.len());
-            self.observe_visits(&person, &c, now, &mut matched, &mut trace)
-                .instrument(span)
-                .await;
-        }
+        // 4. Visits and habits (personalization consent only); the person's last sighting.
+        let span = debug_span!("habits", fences = matched.len());
+        let previous = self
+            .observe_visits(
+                &person,
+                consent.personalization,
+                &c,
+                now,
+                &mut matched,
+                &mut trace,
+            )
+            .instrument(span)
+            .await;
         trace.fences(&matched);
+        // 4a. Plausibility: a mocked report, an impossible jump, a device shared at a distance.
+        if let Some(why) = self.implausible(&who, &matched, previous.as_ref()) {
+            self.metrics.implausible(why.check());
+            trace.implausible(&why);
+            let answer = CheckinResponse::none(&c.checkin_id, "implausible-location");
+            return self.record(who, started, answer, trace, None).await;
+        }
         // 5. Staleness, motion and quiet hours end the decision before any outside call.
         if let Some(reason) = early_stop(&c, now, &matched) {
             let answer = CheckinResponse::none(&c.checkin_id, reason);

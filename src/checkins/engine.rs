@@ -3,7 +3,8 @@
 
 use super::EngineMetrics;
 pub use super::answer::claim_key;
-pub use super::config::EngineConfig;
+pub use super::config::{DEFAULT_MAX_PLAUSIBLE_SPEED_KMH, EngineConfig};
+use super::devices::{DEVICE_MEMORY, Devices};
 use super::writer::DecisionWriter;
 use crate::catalog::Catalog;
 use crate::clock::Clock;
@@ -29,6 +30,8 @@ pub struct Engine {
     pub(super) config: EngineConfig,
     pub(super) metrics: EngineMetrics,
     pub(super) subjects: Subjects,
+    /// Per replica: each device's last in-fence report (plausibility).
+    pub(super) devices: Devices,
 }
 
 /// Whose decisions an engine makes.
@@ -105,6 +108,7 @@ impl Engine {
             config: p.config,
             metrics: p.metrics,
             subjects: p.subjects,
+            devices: Devices::new(DEVICE_MEMORY),
         }
     }
 

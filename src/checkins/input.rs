@@ -25,7 +25,8 @@ pub struct CheckinInput {
     /// The app's user id (scoped to the app), 1–128 characters, no control characters.
     #[schema(pattern = r"^[^\x00-\x1f\x7f-\x9f]{1,128}$")]
     pub user_id: String,
-    /// The device, kept only as support context.
+    /// The device: support context, and compared (per replica, for 6 hours) with the users it
+    /// reported for before, so one device reporting for distant users is implausible.
     #[serde(default)]
     #[schema(min_length = 1, max_length = 128)]
     pub device_id: Option<String>,
@@ -50,6 +51,10 @@ pub struct CheckinInput {
     /// App state when reported.
     #[serde(default)]
     pub app_state: Option<AppState>,
+    /// The SDK found the location mocked (a mock-location app or a simulator): such a report
+    /// never triggers an offer (`implausible-location`) and feeds no habits.
+    #[serde(default)]
+    pub is_mocked: Option<bool>,
 }
 
 /// A report that passed validation: what the decision's steps use. Its location is typed
@@ -75,6 +80,8 @@ pub struct Checkin {
     pub activity: Option<Activity>,
     /// App state when reported.
     pub app_state: Option<AppState>,
+    /// Did the SDK mark the location as mocked? (`None`: it did not say.)
+    pub is_mocked: Option<bool>,
 }
 
 impl std::fmt::Debug for Checkin {
@@ -126,7 +133,16 @@ impl Checkin {
             self.activity.map_or(0xff, |a| a as u8),
             self.app_state.map_or(0xff, |a| a as u8),
         ]);
+        // Added after the first fingerprints were recorded: absent, it leaves them unchanged.
+        if let Some(m) = self.is_mocked {
+            h.update([0x4d, u8::from(m)]);
+        }
         hex::encode(&h.finalize()[..16])
+    }
+
+    /// Did the SDK say the location is mocked?
+    pub fn is_mocked(&self) -> bool {
+        self.is_mocked == Some(true)
     }
 
     /// Is the report too old to trigger an offer?
@@ -189,6 +205,7 @@ pub fn validate(c: CheckinInput, now: DateTime<Utc>) -> Result<Checkin, ApiError
             speed_mps,
             activity: c.activity,
             app_state: c.app_state,
+            is_mocked: c.is_mocked,
         }),
         _ => Err(ApiError::validation(errors)),
     }
@@ -198,6 +215,9 @@ pub fn validate(c: CheckinInput, now: DateTime<Utc>) -> Result<Checkin, ApiError
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// `base()`'s fingerprint for app `app`, as computed before `is_mocked` existed.
+    const GOLDEN_FINGERPRINT: &str = "68d03221fe605447d77a3ff0fd277a74";
 
     fn report(v: serde_json::Value) -> CheckinInput {
         serde_json::from_value(v).unwrap()
@@ -247,6 +267,18 @@ mod tests {
         let mut v = base();
         v["activity"] = json!("teleporting");
         assert!(serde_json::from_value::<CheckinInput>(v).is_err());
+    }
+
+    #[test]
+    fn a_mocked_flag_changes_the_fingerprint_and_its_absence_does_not() {
+        let plain = validate(report(base()), now()).unwrap();
+        let mut v = base();
+        v["is_mocked"] = json!(true);
+        let mocked = validate(report(v), now()).unwrap();
+        assert!(mocked.is_mocked() && !plain.is_mocked());
+        assert_ne!(plain.fingerprint("app"), mocked.fingerprint("app"));
+        // A fingerprint recorded before the field existed (golden value) still matches.
+        assert_eq!(plain.fingerprint("app"), GOLDEN_FINGERPRINT);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Check-ins: the product. A location report in, one rare and relevant offer (or "none") out.
 //!
 //! `decide.rs` walks the steps, one call per step, one file per step: `consent`, `input`
-//! (validation), `place`, `visits`, `candidates`, `weather`, `rules` and `scoring`, `claim`
+//! (validation), `place`, `visits`, `plausibility` (with `devices`), `candidates`, `weather`, `rules` and `scoring`, `claim`
 //! and `deliver`, `record` (through the decision `writer`). `model.rs` holds the working
 //! data, `trace.rs` builds the trace, `answer.rs` is what the app is answered.
 
@@ -13,10 +13,12 @@ mod config;
 mod consent;
 mod decide;
 mod deliver;
+pub mod devices;
 pub mod engine;
 pub mod input;
 mod model;
 mod place;
+mod plausibility;
 mod record;
 pub mod rules;
 pub mod scoring;
@@ -36,6 +38,7 @@ use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, Opts};
 #[derive(Clone)]
 pub struct EngineMetrics {
     decisions: IntCounterVec,
+    implausible: IntCounterVec,
     claims: IntCounterVec,
     limiter_errors: IntCounter,
     latency: Histogram,
@@ -50,6 +53,14 @@ impl EngineMetrics {
                 "Check-in decisions by outcome and reason",
             ),
             &["decision", "reason"],
+        )
+        .expect("valid metric");
+        let implausible = IntCounterVec::new(
+            Opts::new(
+                "implausible_checkins_total",
+                "Check-ins answered implausible-location, by the check that failed",
+            ),
+            &["check"],
         )
         .expect("valid metric");
         let claims = IntCounterVec::new(
@@ -76,11 +87,13 @@ impl EngineMetrics {
         )
         .expect("valid metric");
         registry.register(Box::new(decisions.clone()));
+        registry.register(Box::new(implausible.clone()));
         registry.register(Box::new(claims.clone()));
         registry.register(Box::new(limiter_errors.clone()));
         registry.register(Box::new(latency.clone()));
         Self {
             decisions,
+            implausible,
             claims,
             limiter_errors,
             latency,
@@ -89,6 +102,10 @@ impl EngineMetrics {
 
     fn count(&self, decision: &str, reason: &str) {
         self.decisions.with_label_values(&[decision, reason]).inc();
+    }
+
+    fn implausible(&self, check: &str) {
+        self.implausible.with_label_values(&[check]).inc();
     }
 
     fn grant(&self) {

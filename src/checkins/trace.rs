@@ -6,8 +6,8 @@ use super::input::Checkin;
 use super::model::{Candidate, Matched, Scene};
 use super::rules::DEFAULT_EXCLUDE_DAYS;
 use crate::decisions::trace::{
-    AudienceFacts, HabitFacts, LimiterEntry, PurchaseFact, TraceCandidate, TraceContext,
-    TraceFence, TraceWeather,
+    AudienceFacts, HabitFacts, Implausible, LimiterEntry, PurchaseFact, TraceCandidate,
+    TraceContext, TraceFence, TraceWeather,
 };
 use crate::habits::HabitFeatures;
 use crate::weather::WeatherLookup;
@@ -22,6 +22,7 @@ use std::borrow::Cow;
 pub(super) struct Trace {
     context: String,
     fences: Option<String>,
+    implausible: Option<String>,
     weather: Option<String>,
     audience: Option<String>,
     candidates: Option<String>,
@@ -67,10 +68,12 @@ impl Trace {
             app_state: c.app_state,
             device_id: c.device_id.as_deref().map(Cow::Borrowed),
             personalization,
+            is_mocked: c.is_mocked,
         });
         Self {
             context,
             fences: None,
+            implausible: None,
             weather: None,
             audience: None,
             candidates: None,
@@ -104,6 +107,11 @@ impl Trace {
         self.brands = matched.iter().map(|m| m.info.brand.to_string()).collect();
         self.brands.sort_unstable();
         self.brands.dedup();
+    }
+
+    /// The plausibility check that failed.
+    pub(super) fn implausible(&mut self, why: &Implausible) {
+        self.implausible = Some(json_text(why));
     }
 
     pub(super) fn weather(&mut self, w: &WeatherLookup) {
@@ -207,6 +215,7 @@ impl Trace {
         doc.push_str(&self.context);
         for (name, part) in [
             ("fences", &self.fences),
+            ("implausible", &self.implausible),
             ("weather", &self.weather),
             ("audience", &self.audience),
             ("candidates", &self.candidates),

@@ -6,6 +6,7 @@
 pub mod deliveries;
 mod fact;
 mod outcome;
+pub mod plausibility;
 pub mod record;
 pub mod timeline;
 pub mod trace;

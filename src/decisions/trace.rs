@@ -9,6 +9,7 @@
 //! path), a reader owns them (`Trace<'static>`).
 
 pub use super::outcome::{Fact, Outcome, RuleId, RuleOutcome, Signal, plain_number};
+pub use super::plausibility::{Implausible, Jump};
 use crate::domain::{Activity, AppState};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
@@ -32,6 +33,9 @@ pub struct Trace<'a> {
     /// Every matched fence.
     #[serde(default)]
     pub fences: Vec<TraceFence<'a>>,
+    /// The plausibility check that failed (reason `implausible-location`); none before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub implausible: Option<Implausible>,
     /// The weather, when the decision got that far.
     #[serde(default)]
     pub weather: Option<TraceWeather<'a>>,
@@ -114,6 +118,9 @@ pub struct TraceContext<'a> {
     pub device_id: Option<Cow<'a, str>>,
     /// Did the person allow personalization (habits, profile)?
     pub personalization: bool,
+    /// Did the SDK mark the location as mocked? (Absent when it did not say.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_mocked: Option<bool>,
 }
 
 /// What the audience, exclusion and retargeting rules read about the person.

@@ -4,6 +4,10 @@
 //!
 //! A visit to a fence starts with the first matching check-in after at least 3 hours without
 //! one there. Visit starts are kept for 56 days; older ones fall out, so habits fade.
+//!
+//! The same round trip keeps the person's last sighting: the fence of their last check-in
+//! inside a fence and its time, never a coordinate, for [`SIGHTING_TTL_MS`] (6 hours). The
+//! plausibility step reads it to catch impossible jumps (docs/decisions.md, step 4a).
 
 mod features;
 mod redis;
@@ -21,6 +25,8 @@ pub const VISIT_GAP_MS: i64 = 3 * 3_600_000;
 pub const HORIZON_MS: i64 = 56 * 86_400_000;
 /// Most visit starts kept per place (bounds memory for pathological reporters).
 pub const MAX_VISITS: usize = 512;
+/// How long a person's last sighting counts after it was written (6 hours).
+pub const SIGHTING_TTL_MS: i64 = 6 * 3_600_000;
 
 /// One place a check-in matched: a fence, or a brand (any of its fences).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -50,6 +56,24 @@ pub struct PlaceHistory {
     pub current_start: i64,
 }
 
+/// Where a person last checked in inside a fence: the fence and when, never a coordinate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sighting {
+    /// The fence's id.
+    pub fence: String,
+    /// When the check-in was recorded (Unix ms).
+    pub at_ms: i64,
+}
+
+/// What one check-in's observation returns.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Observed {
+    /// Each place's history, in the order the places were given.
+    pub places: Vec<PlaceHistory>,
+    /// The person's last sighting before this check-in, unless it expired.
+    pub previous: Option<Sighting>,
+}
+
 /// Hot-state failures.
 #[derive(Debug, thiserror::Error)]
 pub enum HabitsError {
@@ -61,18 +85,42 @@ pub enum HabitsError {
 /// Records visits and reads habits.
 #[async_trait]
 pub trait Habits: Send + Sync + 'static {
-    /// Records a check-in at `at_ms` (local hour `hour` at each place) and returns each
-    /// place's history, in the order given. `now_ms` trims what fell out of the horizon.
+    /// Records a check-in at `at_ms` (local hour `hour` at each place; no places without
+    /// personalization consent) and returns each place's history, in the order given, with
+    /// the person's previous sighting. With `fence`, the check-in becomes the person's last
+    /// sighting, unless the one kept is more recent (a late report does not move it back).
+    /// `now_ms` trims what fell out of the horizon and expires the sighting. With neither
+    /// places nor a fence there is nothing to do, and nothing is read.
     async fn observe(
         &self,
         person: &str,
         places: &[(Place, u8)],
+        fence: Option<&str>,
         at_ms: i64,
         now_ms: i64,
-    ) -> Result<Vec<PlaceHistory>, HabitsError>;
+    ) -> Result<Observed, HabitsError>;
 
     /// Forgets everything about a person.
     async fn forget(&self, person: &str) -> Result<(), HabitsError>;
+}
+
+/// The sighting rule shared by both implementations: what to keep, given the one kept (with
+/// when it expires) and this check-in's fence. Returns the previous sighting still valid at
+/// `now_ms` and the sighting to write, if any.
+pub fn sight(
+    kept: Option<(Sighting, i64)>,
+    fence: Option<&str>,
+    at_ms: i64,
+    now_ms: i64,
+) -> (Option<Sighting>, Option<Sighting>) {
+    let previous = kept.and_then(|(s, until)| (until > now_ms).then_some(s));
+    let write = fence
+        .filter(|_| previous.as_ref().is_none_or(|p| at_ms >= p.at_ms))
+        .map(|f| Sighting {
+            fence: f.to_string(),
+            at_ms,
+        });
+    (previous, write)
 }
 
 /// The visit rule shared by both implementations, on one place's state.
@@ -120,6 +168,28 @@ mod tests {
     fn a_late_report_within_the_visit_moves_its_start_earlier() {
         let ((last, start), new) = step(Some((10 * H, 9 * H)), 8 * H);
         assert_eq!((last, start, new), (10 * H, 8 * H, Some(8 * H)));
+    }
+
+    #[test]
+    fn a_sighting_is_replaced_by_newer_reports_only_and_expires() {
+        let kept = |at_ms| {
+            Some((
+                Sighting {
+                    fence: "a".into(),
+                    at_ms,
+                },
+                10 * H,
+            ))
+        };
+        let (prev, write) = sight(kept(5 * H), Some("b"), 6 * H, 6 * H);
+        assert_eq!(prev.map(|p| p.at_ms), Some(5 * H));
+        assert_eq!(write.map(|w| w.fence), Some("b".to_string()));
+        // A late report: read, but the newer sighting stays.
+        let (prev, write) = sight(kept(5 * H), Some("b"), 4 * H, 6 * H);
+        assert!(prev.is_some() && write.is_none());
+        // Expired: as if there were none.
+        let (prev, write) = sight(kept(5 * H), Some("b"), 4 * H, 10 * H);
+        assert!(prev.is_none() && write.is_some());
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Visits in Redis: one Lua script per check-in over the person's own hash.
 
-use super::{HORIZON_MS, Habits, HabitsError, MAX_VISITS, Place, PlaceHistory, VISIT_GAP_MS};
+use super::{
+    HORIZON_MS, Habits, HabitsError, MAX_VISITS, Observed, Place, PlaceHistory, SIGHTING_TTL_MS,
+    Sighting, VISIT_GAP_MS,
+};
 use crate::redis_conns::{Calls, PerThread};
 use async_trait::async_trait;
 use redis::Script;
@@ -10,7 +13,9 @@ use std::time::Duration;
 
 static VISITS: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("visits.lua")));
 
-/// Visit history in Redis: one hash per person, `{prefix}{u:<person>}:hab`.
+/// Visit history in Redis: one hash per person, `{prefix}{u:<person>}:hab`, which also holds
+/// the last sighting; without places (no personalization consent) the sighting is a key of its
+/// own beside it, `{prefix}{u:<person>}:seen`, which Redis expires after 6 hours.
 #[derive(Clone)]
 pub struct RedisHabits {
     conns: Arc<PerThread>,
@@ -40,6 +45,11 @@ impl RedisHabits {
         format!("{}{{u:{person}}}:hab", self.prefix)
     }
 
+    /// The person's last sighting, on the same slot.
+    fn sighting_key(&self, person: &str) -> String {
+        format!("{}{{u:{person}}}:seen", self.prefix)
+    }
+
     async fn bounded<T>(
         &self,
         op: &'static str,
@@ -58,28 +68,36 @@ impl Habits for RedisHabits {
         &self,
         person: &str,
         places: &[(Place, u8)],
+        fence: Option<&str>,
         at_ms: i64,
         now_ms: i64,
-    ) -> Result<Vec<PlaceHistory>, HabitsError> {
-        if places.is_empty() {
-            return Ok(Vec::new());
+    ) -> Result<Observed, HabitsError> {
+        if places.is_empty() && fence.is_none() {
+            return Ok(Observed::default());
         }
         let mut inv = VISITS.prepare_invoke();
         inv.key(self.key(person))
+            .key(self.sighting_key(person))
             .arg(at_ms)
             .arg(now_ms)
             .arg(HORIZON_MS)
             .arg(VISIT_GAP_MS)
             .arg(MAX_VISITS)
-            .arg(HORIZON_MS + 86_400_000);
+            .arg(HORIZON_MS + 86_400_000)
+            .arg(fence.unwrap_or(""))
+            .arg(SIGHTING_TTL_MS);
         for (place, hour) in places {
             inv.arg(place.key()).arg(*hour);
         }
         let mut conn = self.conns.get().await;
-        let raw: Vec<(i64, Vec<String>)> = self
+        let (raw, previous, previous_at): (Vec<(i64, Vec<String>)>, String, i64) = self
             .bounded("habits_observe", inv.invoke_async(&mut conn))
             .await?;
-        Ok(raw
+        let previous = (!previous.is_empty()).then_some(Sighting {
+            fence: previous,
+            at_ms: previous_at,
+        });
+        let places = raw
             .into_iter()
             .map(|(current_start, members)| PlaceHistory {
                 current_start,
@@ -91,7 +109,8 @@ impl Habits for RedisHabits {
                     })
                     .collect(),
             })
-            .collect())
+            .collect();
+        Ok(Observed { places, previous })
     }
 
     async fn forget(&self, person: &str) -> Result<(), HabitsError> {
@@ -100,6 +119,7 @@ impl Habits for RedisHabits {
             "habits_forget",
             redis::cmd("DEL")
                 .arg(self.key(person))
+                .arg(self.sighting_key(person))
                 .query_async::<()>(&mut conn),
         )
         .await

@@ -1,6 +1,9 @@
 //! The in-process twin of the Redis hot state: the same rule within one process.
 
-use super::{HORIZON_MS, Habits, HabitsError, MAX_VISITS, Place, PlaceHistory, step};
+use super::{
+    HORIZON_MS, Habits, HabitsError, MAX_VISITS, Observed, Place, PlaceHistory, SIGHTING_TTL_MS,
+    Sighting, sight, step,
+};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
@@ -26,6 +29,8 @@ const SWEEP_EVERY_MS: i64 = 10 * 60_000;
 #[derive(Default)]
 struct State {
     people: HashMap<String, Places>,
+    /// Each person's last sighting and when it expires (by the callers' clock).
+    sightings: HashMap<String, (Sighting, i64)>,
     last_sweep_ms: i64,
 }
 
@@ -43,6 +48,7 @@ impl State {
             places.shrink_to_fit();
             !places.is_empty()
         });
+        self.sightings.retain(|_, (_, until)| *until > now_ms);
     }
 }
 
@@ -71,15 +77,32 @@ impl Habits for InProcessHabits {
         &self,
         person: &str,
         places: &[(Place, u8)],
+        fence: Option<&str>,
         at_ms: i64,
         now_ms: i64,
-    ) -> Result<Vec<PlaceHistory>, HabitsError> {
+    ) -> Result<Observed, HabitsError> {
+        if places.is_empty() && fence.is_none() {
+            return Ok(Observed::default());
+        }
         let mut state = self
             .state
             .lock()
             .map_err(|_| HabitsError::Unavailable("poisoned".into()))?;
         if now_ms - state.last_sweep_ms >= SWEEP_EVERY_MS {
             state.sweep(now_ms);
+        }
+        let kept = state.sightings.get(person).cloned();
+        let (previous, write) = sight(kept, fence, at_ms, now_ms);
+        if let Some(w) = write {
+            state
+                .sightings
+                .insert(person.to_string(), (w, now_ms + SIGHTING_TTL_MS));
+        }
+        if places.is_empty() {
+            return Ok(Observed {
+                places: Vec::new(),
+                previous,
+            });
         }
         let known = match state.people.get_mut(person) {
             Some(known) => known,
@@ -117,7 +140,10 @@ impl Habits for InProcessHabits {
                 current_start: seen.1,
             });
         }
-        Ok(out)
+        Ok(Observed {
+            places: out,
+            previous,
+        })
     }
 
     async fn forget(&self, person: &str) -> Result<(), HabitsError> {
@@ -126,6 +152,7 @@ impl Habits for InProcessHabits {
             .lock()
             .map_err(|_| HabitsError::Unavailable("poisoned".into()))?;
         state.people.remove(person);
+        state.sightings.remove(person);
         Ok(())
     }
 }
@@ -140,23 +167,27 @@ mod tests {
         let day = 86_400_000;
         let t0 = 1_700_000_000_000;
         let fence = |id: &str| (Place::Fence(id.into()), 9u8);
-        habits.observe("gone", &[fence("a")], t0, t0).await.unwrap();
         habits
-            .observe("stays", &[fence("a"), fence("b")], t0, t0)
+            .observe("gone", &[fence("a")], None, t0, t0)
+            .await
+            .unwrap();
+        habits
+            .observe("stays", &[fence("a"), fence("b")], None, t0, t0)
             .await
             .unwrap();
         // Within the horizon, "stays" comes back to one of its places.
         let later = t0 + HORIZON_MS - day;
         habits
-            .observe("stays", &[fence("b")], later, later)
+            .observe("stays", &[fence("b")], None, later, later)
             .await
             .unwrap();
         // Past the horizon of the first check-ins, the next call sweeps.
         let past = t0 + HORIZON_MS + day;
         let history = habits
-            .observe("stays", &[fence("b")], past, past)
+            .observe("stays", &[fence("b")], None, past, past)
             .await
-            .unwrap();
+            .unwrap()
+            .places;
         let state = habits.state.lock().unwrap();
         assert!(!state.people.contains_key("gone"));
         assert_eq!(state.people["stays"].len(), 1, "place a was swept");

@@ -270,6 +270,7 @@ impl TrialService {
             speed_mps: None,
             activity: None,
             app_state: None,
+            is_mocked: None,
         };
         engine.decide(TRIAL_APP, report).await?;
         drop(engine);
@@ -460,7 +461,8 @@ async fn regular_visits(
         places.push((Place::Brand(brand.to_string()), hour(first)));
         let ms = t.timestamp_millis();
         habits
-            .observe(person.as_str(), &places, ms, ms)
+            // Visits only: the test person's last sighting is the try itself.
+            .observe(person.as_str(), &places, None, ms, ms)
             .await
             .map_err(|e| ApiError::Internal(e.into()))?;
     }

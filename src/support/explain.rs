@@ -139,6 +139,9 @@ fn context(m: &Moment, out: &mut Vec<String>) {
     if let Some(a) = c.and_then(|c| c.activity) {
         report += &format!(", {}", a.as_str());
     }
+    if c.is_some_and(|c| c.is_mocked == Some(true)) {
+        report += ", marked as mocked by the app";
+    }
     out.push(report);
     if c.is_some_and(|c| !c.personalization) {
         out.push("personalization: not consented, so habits and the profile were not used".into());

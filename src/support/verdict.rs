@@ -70,6 +70,16 @@ pub(super) fn verdict(
                 ),
             )
         }
+        "implausible-location" => {
+            let why = m.trace.implausible.as_ref().map_or_else(
+                || "the location could not be trusted".into(),
+                |w| w.to_string(),
+            );
+            (
+                format!("No offer: the location was implausible: {why}."),
+                format!("implausible location: {why}"),
+            )
+        }
         "no-eligible-offer" => match cands {
             [] => (
                 "No offer: no offer targets the matched fence.".into(),

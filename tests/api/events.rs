@@ -129,6 +129,8 @@ async fn after_buying_a_lamp_in_store_nobody_chases_them_with_lamps_but_other_br
             .any(|t| t.starts_with("exclude: bought lamp-arc")),
         "{failed:?}"
     );
+    // A quarter of an hour's walk to the ChillCo store (at once would be implausible).
+    c.app.clock.advance(std::time::Duration::from_secs(15 * 60));
     let b = c
         .app
         .checkin(&c.key, "chill-1", "u-1", CHILL.0, CHILL.1, json!({}))
@@ -165,6 +167,8 @@ async fn a_dismissed_brand_stays_silent_for_its_cool_down_while_others_can_still
         c.app.trace("c-2").await["limiter"][0]["denial"]["cap"],
         "brand-cooldown"
     );
+    // A quarter of an hour's walk to the café (at once would be implausible).
+    c.app.clock.advance(std::time::Duration::from_secs(15 * 60));
     let other = c
         .app
         .checkin(&c.key, "b-1", "u-1", BEAN.0, BEAN.1, json!({}))

@@ -12,6 +12,7 @@ mod hostile;
 mod layering;
 mod offers;
 mod operations;
+mod plausibility;
 mod replicas;
 mod services;
 mod strict_caps;

@@ -229,3 +229,38 @@ async fn support_opening_a_decision_is_in_the_read_log() {
     assert!(whats.contains(&"timeline"), "{whats:?}");
     assert!(whats.contains(&"deliveries"), "{whats:?}");
 }
+
+#[tokio::test]
+async fn support_reads_why_a_mocked_report_got_nothing() {
+    let app = spawn_app().await;
+    app.delivered_offer("chillco", "c-real", "u-real", AT).await;
+    let app_key = app.key("app", None).await;
+    // The helper gives u-mock consent (with a first, real report).
+    app.checkin(&app_key, "c-warm", "u-mock", AT.0, AT.1).await;
+    let (s, b) = app
+        .post(
+            "/v1/checkins",
+            &app_key,
+            serde_json::json!({"checkin_id": "c-mock", "user_id": "u-mock", "lat": AT.0,
+                "lon": AT.1, "accuracy_m": 15, "recorded_at": app.clock.now().to_rfc3339(),
+                "is_mocked": true}),
+        )
+        .await;
+    assert_eq!(
+        (s.as_u16(), b["reason"].as_str()),
+        (200, Some("implausible-location")),
+        "{b}"
+    );
+    let support = app.key("support", None).await;
+    let (cookie, _) = sign_in(&app.base, &support, false).await;
+    let (status, html) = page(&app.base, &cookie, "/console/decisions/c-mock").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains(
+            "No offer: the location was implausible: the app reported the location as mocked."
+        ),
+        "{html}"
+    );
+    assert!(html.contains("marked as mocked by the app"), "{html}");
+    assert_no_position(&html, "the mocked report's decision");
+}

@@ -4,7 +4,8 @@
 use crate::support::redis_cluster::RedisCluster;
 use crate::support::redis_server::RedisServer;
 use geoffer::habits::{
-    HORIZON_MS, Habits, InProcessHabits, MAX_VISITS, Place, PlaceHistory, RedisHabits, VISIT_GAP_MS,
+    HORIZON_MS, Habits, InProcessHabits, MAX_VISITS, Observed, Place, PlaceHistory, RedisHabits,
+    SIGHTING_TTL_MS, Sighting, VISIT_GAP_MS,
 };
 use geoffer::redis_conns::{self, PerThread};
 use std::sync::Arc;
@@ -45,15 +46,18 @@ async fn both_agree(reports: &[(i64, i64)], n_places: usize) -> Vec<Vec<PlaceHis
     let at = places(n_places);
     let mut answers = Vec::new();
     for (i, (t, now)) in reports.iter().enumerate() {
-        let a = redis.observe("p1", &at, *t, *now).await.expect("redis");
-        let b = twin.observe("p1", &at, *t, *now).await.expect("twin");
+        let a = redis
+            .observe("p1", &at, None, *t, *now)
+            .await
+            .expect("redis");
+        let b = twin.observe("p1", &at, None, *t, *now).await.expect("twin");
         assert_eq!(a, b, "report {i} at {t} (now {now}) differs");
         let c = on_cluster
-            .observe("p1", &at, *t, *now)
+            .observe("p1", &at, None, *t, *now)
             .await
             .expect("cluster");
         assert_eq!(a, c, "report {i} at {t} (now {now}) differs on the cluster");
-        answers.push(a);
+        answers.push(a.places);
     }
     answers
 }
@@ -113,13 +117,116 @@ async fn forgetting_a_person_erases_their_habits_in_redis() {
     let server = RedisServer::start();
     let redis = redis_habits(&server).await;
     redis
-        .observe("p2", &places(2), T0, T0)
+        .observe("p2", &places(2), Some("fence-0"), T0, T0)
         .await
         .expect("observe");
     redis.forget("p2").await.expect("forget");
     let again = redis
-        .observe("p2", &places(2), T0 + DAY, T0 + DAY)
+        .observe("p2", &places(2), None, T0 + H, T0 + H)
         .await
         .expect("observe");
-    assert!(again.iter().all(|h| h.visits.len() == 1), "{again:?}");
+    assert!(
+        again.places.iter().all(|h| h.visits.len() == 1),
+        "{again:?}"
+    );
+    assert_eq!(again.previous, None, "the sighting went with the habits");
+}
+
+/// Feeds `reports` (places or none, sighting fence, check-in time, now) for one person to
+/// Redis, a Redis Cluster and the twin, and returns the answers once they all agree.
+async fn sightings_agree(reports: &[(bool, Option<&str>, i64, i64)]) -> Vec<Observed> {
+    let server = RedisServer::start();
+    let redis = redis_habits(&server).await;
+    let on_cluster = habits_at(&RedisCluster::shared().url()).await;
+    let twin = InProcessHabits::new();
+    let mut answers = Vec::new();
+    for (i, (personal, fence, t, now)) in reports.iter().enumerate() {
+        let at = if *personal { places(1) } else { Vec::new() };
+        let a = redis
+            .observe("p3", &at, *fence, *t, *now)
+            .await
+            .expect("redis");
+        let b = twin
+            .observe("p3", &at, *fence, *t, *now)
+            .await
+            .expect("twin");
+        let c = on_cluster.observe("p3", &at, *fence, *t, *now).await;
+        assert_eq!(a, b, "report {i} differs");
+        assert_eq!(a, c.expect("cluster"), "report {i} differs on the cluster");
+        answers.push(a);
+    }
+    answers
+}
+
+#[tokio::test]
+async fn the_last_sighting_comes_back_with_or_without_habits_and_expires_after_six_hours() {
+    let seen = |fence: &str, at_ms| {
+        Some(Sighting {
+            fence: fence.into(),
+            at_ms,
+        })
+    };
+    let ten_min = 10 * 60_000;
+    let answers = sightings_agree(&[
+        // Without personalization consent: no visits, only the sighting.
+        (false, Some("a"), T0, T0),
+        // With it (consent given since), the sighting moves in with the habits.
+        (true, Some("b"), T0 + ten_min, T0 + ten_min),
+        // A late report is compared with the newer sighting but does not replace it.
+        (true, Some("c"), T0 + 5 * 60_000, T0 + ten_min),
+        // Nothing to record: nothing is asked.
+        (false, None, T0 + ten_min, T0 + ten_min),
+        (true, Some("c"), T0 + 20 * 60_000, T0 + 20 * 60_000),
+        // Six hours after it was written, the sighting is gone.
+        (true, Some("d"), T0 + H, T0 + 20 * 60_000 + SIGHTING_TTL_MS),
+    ])
+    .await;
+    let previous: Vec<_> = answers.iter().map(|a| a.previous.clone()).collect();
+    assert_eq!(
+        previous,
+        vec![
+            None,
+            seen("a", T0),
+            seen("b", T0 + ten_min),
+            None,
+            seen("b", T0 + ten_min),
+            None
+        ]
+    );
+    assert!(answers[0].places.is_empty(), "no habits without consent");
+    assert_eq!(answers[1].places.len(), 2);
+}
+
+#[tokio::test]
+async fn without_habits_the_sighting_is_one_key_that_redis_expires_after_six_hours() {
+    let server = RedisServer::start();
+    let redis = redis_habits(&server).await;
+    redis
+        .observe("p4", &[], Some("fence-0"), T0, T0)
+        .await
+        .expect("observe");
+    let client = ::redis::Client::open(server.url()).expect("url");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect");
+    let keys: Vec<String> = ::redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut conn)
+        .await
+        .expect("keys");
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(keys[0].ends_with("{u:p4}:seen"), "{keys:?}");
+    let value: String = ::redis::cmd("GET")
+        .arg(&keys[0])
+        .query_async(&mut conn)
+        .await
+        .expect("get");
+    assert_eq!(value, format!("fence-0 {T0} {}", T0 + SIGHTING_TTL_MS));
+    let ttl: i64 = ::redis::cmd("PTTL")
+        .arg(&keys[0])
+        .query_async(&mut conn)
+        .await
+        .expect("pttl");
+    assert!(ttl > 0 && ttl <= SIGHTING_TTL_MS, "{ttl}");
 }

@@ -17,6 +17,7 @@ mod crossing;
 mod geodesy;
 mod live;
 mod live_merge;
+mod reach;
 mod snapshot;
 #[cfg(test)]
 mod tests;
@@ -24,6 +25,7 @@ mod tests;
 pub use antimeridian::cut_at_antimeridian;
 pub use geodesy::{EARTH_RADIUS_M, haversine_m};
 pub use live::{LiveConfig, LiveIndex};
+pub use reach::Reach;
 pub use snapshot::FenceIndex;
 
 use std::fmt;
