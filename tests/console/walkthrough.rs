@@ -114,6 +114,8 @@ async fn a_marketer_launches_a_weather_and_habit_offer_and_support_reads_why_it_
         b.find("#nav-deliveries").await.click().await.unwrap();
         b.fill("#offer_id", &offer_id).await;
         b.find("#search-submit").await.click().await.unwrap();
+        // The page before the search has a count too: read the one the search answered.
+        wait_for_url(&b, &format!("offer_id={offer_id}")).await;
         assert_eq!(b.text("#delivery-count").await, "1 delivery on this page");
         b.find("#deliveries .decision-link")
             .await
@@ -217,6 +219,20 @@ async fn draw_store(b: &Browser, app: &TestApp, brand: &str, key: &str, name: &s
         .find(|f| f["properties"]["name"] == name)
         .unwrap_or_else(|| panic!("the drawn store is listed: {page}"))
         .clone()
+}
+
+/// Waits (up to 10 s) until the page's URL contains `part`: a form submitted or a link
+/// followed has loaded its page.
+async fn wait_for_url(b: &Browser, part: &str) {
+    let mut url = String::new();
+    for _ in 0..100 {
+        url = b.client.current_url().await.unwrap().to_string();
+        if url.contains(part) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page is still {url}, not one with {part}");
 }
 
 /// The middle of a drawn square (its four corners' mean).
