@@ -136,6 +136,24 @@ impl Engine {
         (engine, kept)
     }
 
+    /// An off-record engine like this one — the same catalog, store, hot state, clock and
+    /// settings, for real people — but asking `weather`, recording in memory and counting
+    /// on a registry of its own (`geoffer simulate`: caps and habits bind across the run
+    /// because the hot state is this engine's).
+    pub fn off_record_like(&self, weather: Arc<dyn WeatherProvider>) -> (Self, Kept) {
+        Self::off_record(OffRecordParts {
+            catalog: self.catalog.clone(),
+            store: self.store.clone(),
+            limiter: self.limiter.clone(),
+            consents: self.consents.clone(),
+            habits: self.habits.clone(),
+            weather,
+            clock: self.clock.clone(),
+            config: self.config.clone(),
+            subjects: Subjects::People,
+        })
+    }
+
     /// An engine over these dependencies.
     pub fn new(p: EngineParts) -> Self {
         Self {
