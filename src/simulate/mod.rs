@@ -77,7 +77,9 @@ pub async fn run(o: &Options) -> anyhow::Result<Report> {
     let clock = Arc::new(ManualClock::new(start_utc - Duration::days(1)));
     let app = Application::build_with_clock(settings, clock.clone()).await?;
     let state = app.state();
-    let loaded = crate::demo::load(state, &o.fixtures).await?;
+    // Seeded ids: holdouts and tie-breaks read offer ids, so the same world needs the same ids.
+    let loaded =
+        crate::services::with_seeded_ids(o.seed, crate::demo::load(state, &o.fixtures)).await?;
     let catalog = state.engine.catalog().clone();
     wait_for_catalog(&catalog, &map, loaded.offers).await?;
 

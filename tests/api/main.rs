@@ -14,6 +14,7 @@ mod offers;
 mod operations;
 mod replicas;
 mod services;
+mod simulate;
 mod strict_caps;
 mod support;
 mod trial;
