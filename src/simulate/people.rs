@@ -165,7 +165,10 @@ impl Person {
             if weekday && self.commutes {
                 let j = jitter(&mut rng);
                 ping(&mut rng, day, 7 * 60 + 20 + j, self.home, Activity::Still);
-                let mid = ((self.home.0 + self.work.0) / 2.0, (self.home.1 + self.work.1) / 2.0);
+                let mid = (
+                    (self.home.0 + self.work.0) / 2.0,
+                    (self.home.1 + self.work.1) / 2.0,
+                );
                 let how = if self.drives {
                     Activity::Automotive
                 } else {
@@ -175,7 +178,13 @@ impl Person {
                 ping(&mut rng, day, 9 * 60 + j, self.work, Activity::Still);
                 let lunch = near(&mut rng, self.work, 300.0);
                 ping(&mut rng, day, 12 * 60 + 20 + j, lunch, Activity::Walking);
-                ping(&mut rng, day, 17 * 60 + 30 + j, self.work, Activity::Walking);
+                ping(
+                    &mut rng,
+                    day,
+                    17 * 60 + 30 + j,
+                    self.work,
+                    Activity::Walking,
+                );
                 ping(&mut rng, day, 18 * 60 + 40 + j, self.home, Activity::Still);
             } else {
                 let j = jitter(&mut rng);

@@ -2,7 +2,6 @@
 //! outcomes, limiter answers), never from their sentences; and the targets of
 //! docs/benchmarks.md checked against it.
 
-
 use crate::decisions::record::{DecisionRecord, unpack_trace};
 use crate::decisions::trace::{LimiterAnswer, Signal, Trace};
 use crate::limits::{Caps, Window};
@@ -183,8 +182,7 @@ impl Tally {
                 (Signal::Schedule, "time"),
                 (Signal::Audience, "audience"),
             ] {
-                if c
-                    .rules
+                if c.rules
                     .iter()
                     .any(|x| x.passed && x.rule.signal() == Some(signal))
                 {
@@ -365,6 +363,9 @@ fn distribution(mut v: Vec<u64>) -> Distribution {
     }
 }
 
+/// A cap's name, window, and which earlier deliveries share its key with this one.
+type CapCheck<'a> = (&'static str, Window, &'a dyn Fn(&Sent) -> bool);
+
 /// Deliveries beyond each cap, recounted from the deliveries alone: for every delivery, the
 /// deliveries of the same person (and brand, offer or fence) in the cap's rolling window
 /// ending at it must be within the cap's count.
@@ -390,12 +391,18 @@ fn recount(
     for list in by_person.values() {
         for (i, s) in list.iter().enumerate() {
             let offer_caps = caps_of(&s.offer);
-            let checks: [(&str, Window, &dyn Fn(&Sent) -> bool); 5] = [
+            let checks: [CapCheck; 5] = [
                 ("person-day", default.person_day, &|_| true),
                 ("person-week", default.person_week, &|_| true),
-                ("person-brand", default.person_brand, &|o| o.brand == s.brand),
-                ("person-offer", offer_caps.person_offer, &|o| o.offer == s.offer),
-                ("person-fence", default.person_fence, &|o| o.fence == s.fence),
+                ("person-brand", default.person_brand, &|o| {
+                    o.brand == s.brand
+                }),
+                ("person-offer", offer_caps.person_offer, &|o| {
+                    o.offer == s.offer
+                }),
+                ("person-fence", default.person_fence, &|o| {
+                    o.fence == s.fence
+                }),
             ];
             for (name, w, same) in checks {
                 if w.period.is_zero() {

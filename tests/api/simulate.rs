@@ -40,7 +40,10 @@ async fn a_simulated_week_keeps_everyone_within_their_caps_and_another_seed_diff
     );
     // Caps bind: someone was refused by one.
     assert!(a.cap_hits.values().sum::<u64>() > 0, "{:?}", a.cap_hits);
-    assert!(a.offers_per_active_person_week.max <= 3, "person-week cap of 3");
+    assert!(
+        a.offers_per_active_person_week.max <= 3,
+        "person-week cap of 3"
+    );
     let b = run(&options(200, 1, 2)).await.expect("seed 2");
     assert_ne!(
         serde_json::to_value(&a).expect("json"),
