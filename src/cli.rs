@@ -74,6 +74,10 @@ struct SimulateArgs {
     /// Local quiet hours, `HH:MM-HH:MM` or `off` (default 21:00-08:00).
     #[arg(long, env = "GEOFFER_QUIET_HOURS")]
     quiet_hours: Option<String>,
+    /// The relevance an offer needs (default 1: place alone is enough); 2.25 asks for the
+    /// place and two more signals (docs/simulate.md).
+    #[arg(long)]
+    min_relevance: Option<f64>,
     /// Report format.
     #[arg(long, value_enum, default_value = "text")]
     format: ReportFormat,
@@ -180,13 +184,16 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             app.run_until_stopped(shutdown_signal()).await
         }
         Command::Simulate(args) => {
-            let settings = Settings::load(
+            let mut settings = Settings::load(
                 cli.config.as_deref(),
                 Overrides {
                     quiet_hours: args.quiet_hours,
                     ..base
                 },
             )?;
+            if let Some(m) = args.min_relevance {
+                settings.min_relevance = m;
+            }
             let World::Demo = args.world;
             let report = crate::simulate::run(&crate::simulate::Options {
                 fixtures: args.fixtures,
