@@ -41,6 +41,8 @@ enum Command {
 enum World {
     /// The fixtures' brands, fences and offers (`serve --demo`'s world).
     Demo,
+    /// 12 brands, 1200 fences around the fixtures' stores, offers mostly on place alone.
+    Generated,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -194,8 +196,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             if let Some(m) = args.min_relevance {
                 settings.min_relevance = m;
             }
-            let World::Demo = args.world;
             let report = crate::simulate::run(&crate::simulate::Options {
+                world: match args.world {
+                    World::Demo => crate::simulate::WorldKind::Demo,
+                    World::Generated => crate::simulate::WorldKind::Generated,
+                },
                 fixtures: args.fixtures,
                 weeks: args.weeks,
                 seed: args.seed,

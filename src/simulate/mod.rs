@@ -12,6 +12,7 @@
 //!
 //! Deterministic for a seed: seeded generators, ordered maps, no wall clock.
 
+pub mod generated;
 pub mod people;
 pub mod report;
 pub mod world;
@@ -36,10 +37,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use uuid::Uuid;
 use world::CityMap;
 
+/// Which world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorldKind {
+    /// The fixtures' brands, fences and offers.
+    Demo,
+    /// Many brands and fences around the fixtures' stores, offers mostly on place alone
+    /// ([`generated`]).
+    Generated,
+}
+
 /// What to simulate.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Where the demo world's fixtures are.
+    /// The world.
+    pub world: WorldKind,
+    /// Where the demo world's fixtures are (the generated world clusters around them).
     pub fixtures: PathBuf,
     /// Simulated weeks.
     pub weeks: u32,
@@ -58,7 +71,16 @@ pub struct Options {
 pub async fn run(o: &Options) -> anyhow::Result<Report> {
     anyhow::ensure!(o.weeks >= 1 && o.weeks <= 52, "weeks must be 1-52");
     anyhow::ensure!(o.people >= 1, "people must be at least 1");
-    let map = CityMap::from_fixtures(&o.fixtures)?;
+    let db = TempDb::new()?;
+    let dir = match o.world {
+        WorldKind::Demo => o.fixtures.clone(),
+        WorldKind::Generated => {
+            let dir = db.dir.join("world");
+            generated::write(o.seed, &o.fixtures, &dir)?;
+            dir
+        }
+    };
+    let map = CityMap::from_fixtures(&dir)?;
     let monday = o.start - Duration::days(i64::from(o.start.weekday().num_days_from_monday()));
     let start_utc = map
         .timezone
@@ -67,7 +89,6 @@ pub async fn run(o: &Options) -> anyhow::Result<Report> {
         .context("the start in the city's time zone")?
         .with_timezone(&Utc);
 
-    let db = TempDb::new()?;
     let mut settings = o.settings.clone();
     settings.database_url = crate::settings::Secret::new(db.url());
     settings.redis_url = None;
@@ -78,8 +99,7 @@ pub async fn run(o: &Options) -> anyhow::Result<Report> {
     let app = Application::build_with_clock(settings, clock.clone()).await?;
     let state = app.state();
     // Seeded ids: holdouts and tie-breaks read offer ids, so the same world needs the same ids.
-    let loaded =
-        crate::services::with_seeded_ids(o.seed, crate::demo::load(state, &o.fixtures)).await?;
+    let loaded = crate::services::with_seeded_ids(o.seed, crate::demo::load(state, &dir)).await?;
     let catalog = state.engine.catalog().clone();
     wait_for_catalog(&catalog, &map, loaded.offers).await?;
 
@@ -145,7 +165,11 @@ pub async fn run(o: &Options) -> anyhow::Result<Report> {
         .map(|offer| (offer.id, engine.caps_for(&offer)))
         .collect();
     let head = Head {
-        world: "demo".into(),
+        world: match o.world {
+            WorldKind::Demo => "demo",
+            WorldKind::Generated => "generated",
+        }
+        .into(),
         seed: o.seed,
         start: monday,
         start_utc,

@@ -81,7 +81,11 @@ impl Person {
     /// Person `index` of the run with `seed`.
     pub fn generate(map: &CityMap, seed: u64, index: usize) -> Self {
         let mut rng = StdRng::seed_from_u64(person_seed(seed, index, 0));
-        let stores = map.tagged(&["corner-store", "cafe", "kiosk"]);
+        let mut stores = map.tagged(&["corner-store", "cafe", "kiosk"]);
+        if stores.is_empty() {
+            // A world without those tags (the generated one): any fence can be a favourite.
+            stores = (0..map.fences.len()).collect();
+        }
         let home = anywhere(&mut rng, map);
         // Some work right beside a store (so lunch lands in a fence), most anywhere.
         let work = if rng.random_bool(0.3) && !stores.is_empty() {

@@ -2,11 +2,12 @@
 //! and nobody gets more than their caps allow.
 
 use geoffer::settings::Settings;
-use geoffer::simulate::{Options, run};
+use geoffer::simulate::{Options, WorldKind, run};
 use std::path::PathBuf;
 
 fn options(people: usize, weeks: u32, seed: u64) -> Options {
     Options {
+        world: WorldKind::Demo,
         fixtures: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
         weeks,
         seed,
@@ -49,4 +50,18 @@ async fn a_simulated_week_keeps_everyone_within_their_caps_and_another_seed_diff
         serde_json::to_value(&a).expect("json"),
         serde_json::to_value(&b).expect("json")
     );
+}
+
+#[tokio::test]
+async fn the_generated_world_is_deterministic_for_a_seed_and_keeps_the_caps() {
+    let generated = || Options {
+        world: WorldKind::Generated,
+        ..options(100, 1, 3)
+    };
+    let a = run(&generated()).await.expect("first run");
+    let b = run(&generated()).await.expect("second run");
+    assert_eq!(a, b);
+    assert_eq!(a.world, "generated");
+    assert!(a.offers > 0, "{}", a.to_text());
+    assert!(a.over_cap.values().all(|n| *n == 0), "{:?}", a.over_cap);
 }
