@@ -379,6 +379,20 @@ pub fn erased_checkin_id() -> String {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn seeded_ids_repeat_for_a_seed_and_keep_their_time() {
+        let at = DateTime::from_timestamp_millis(1_780_000_000_000).unwrap();
+        let mint = || async move { (0..50).map(|_| mint_id(at)).collect::<Vec<_>>() };
+        let a = with_seeded_ids(7, mint()).await;
+        assert_eq!(a, with_seeded_ids(7, mint()).await);
+        assert_ne!(a, with_seeded_ids(8, mint()).await);
+        assert_ne!(a, mint().await, "outside a seeded scope ids stay random");
+        let distinct: std::collections::BTreeSet<_> = a.iter().collect();
+        assert_eq!(distinct.len(), 50);
+        let (secs, _) = a[0].get_timestamp().unwrap().to_unix();
+        assert_eq!(secs as i64, at.timestamp());
+    }
+
     #[test]
     fn ids_minted_at_one_instant_carry_it_and_sort_in_minting_order() {
         let at: DateTime<Utc> = "2026-07-14T19:00:00.123Z".parse().unwrap();
