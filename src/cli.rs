@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `keys create`.
+//! The command line: `serve`, `migrate`, `keys create`, `simulate`.
 
 use crate::auth::Role;
 use crate::settings::{LogFormat, Overrides, Settings};
@@ -32,6 +32,57 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Run a synthetic city through the real engine on a virtual clock and report how rare
+    /// offers are (docs/simulate.md).
+    Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum World {
+    /// The fixtures' brands, fences and offers (`serve --demo`'s world).
+    Demo,
+    /// 12 brands, 1200 fences around the fixtures' stores, offers mostly on place alone.
+    Generated,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ReportFormat {
+    /// For people.
+    Text,
+    /// One JSON object.
+    Json,
+}
+
+#[derive(Debug, Args)]
+struct SimulateArgs {
+    /// The world: its brands, fences and offers.
+    #[arg(long, value_enum, default_value = "demo")]
+    world: World,
+    /// Where the demo world's fixtures live.
+    #[arg(long, default_value = "fixtures")]
+    fixtures: PathBuf,
+    /// Simulated weeks.
+    #[arg(long, default_value_t = 4)]
+    weeks: u32,
+    /// The seed: the same seed gives the same report.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// People in the city.
+    #[arg(long, default_value_t = 1000)]
+    people: usize,
+    /// The first day (its week's Monday is the start), YYYY-MM-DD.
+    #[arg(long, default_value = "2026-07-06")]
+    start: chrono::NaiveDate,
+    /// Local quiet hours, `HH:MM-HH:MM` or `off` (default 21:00-08:00).
+    #[arg(long, env = "GEOFFER_QUIET_HOURS")]
+    quiet_hours: Option<String>,
+    /// The relevance an offer needs (default 1: place alone is enough); 2.25 asks for the
+    /// place and two more signals (docs/simulate.md).
+    #[arg(long)]
+    min_relevance: Option<f64>,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: ReportFormat,
 }
 
 #[derive(Debug, Args)]
@@ -133,6 +184,36 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 demo::print_instructions(&world, app.port());
             }
             app.run_until_stopped(shutdown_signal()).await
+        }
+        Command::Simulate(args) => {
+            let mut settings = Settings::load(
+                cli.config.as_deref(),
+                Overrides {
+                    quiet_hours: args.quiet_hours,
+                    ..base
+                },
+            )?;
+            if let Some(m) = args.min_relevance {
+                settings.min_relevance = m;
+            }
+            let report = crate::simulate::run(&crate::simulate::Options {
+                world: match args.world {
+                    World::Demo => crate::simulate::WorldKind::Demo,
+                    World::Generated => crate::simulate::WorldKind::Generated,
+                },
+                fixtures: args.fixtures,
+                weeks: args.weeks,
+                seed: args.seed,
+                people: args.people,
+                start: args.start,
+                settings,
+            })
+            .await?;
+            match args.format {
+                ReportFormat::Text => print!("{}", report.to_text()),
+                ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+            }
+            Ok(())
         }
         Command::Migrate(db) => {
             let settings = Settings::load(

@@ -26,6 +26,7 @@ pub mod people;
 pub mod redis_conns;
 pub mod services;
 pub mod settings;
+pub mod simulate;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -120,7 +120,7 @@ impl Engine {
     }
 
     /// The deployment's caps, with the offer's own per-person cap in place of the default.
-    fn caps_for(&self, offer: &Offer) -> Caps {
+    pub fn caps_for(&self, offer: &Offer) -> Caps {
         let mut caps = self.config.caps;
         if let Some(p) = &offer.spec.caps.per_person {
             caps.person_offer = match p.period_days {

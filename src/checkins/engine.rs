@@ -5,7 +5,7 @@ use super::EngineMetrics;
 pub use super::answer::claim_key;
 pub use super::config::{DEFAULT_MAX_PLAUSIBLE_SPEED_KMH, EngineConfig};
 use super::devices::{DEVICE_MEMORY, Devices};
-use super::writer::DecisionWriter;
+use super::writer::{DecisionWriter, Kept};
 use crate::catalog::Catalog;
 use crate::clock::Clock;
 use crate::domain::BrandId;
@@ -93,7 +93,70 @@ pub struct EngineParts {
     pub subjects: Subjects,
 }
 
+/// What an engine that decides outside the deployment is built from: "Try it" (one test
+/// decision) and `geoffer simulate` (a synthetic city). It records in memory and counts on a
+/// registry of its own, so nothing of it is saved or appears in `/metrics`.
+pub struct OffRecordParts {
+    /// Live fences and offers.
+    pub catalog: Arc<Catalog>,
+    /// Durable store (read only: prior decisions and profiles of [`Subjects::People`]).
+    pub store: Arc<dyn Store>,
+    /// Caps: in-process twins the caller keeps (fresh per trial, one per simulation).
+    pub limiter: Arc<dyn Limiter>,
+    /// Consent gate (in-process twin).
+    pub consents: Arc<dyn ConsentGate>,
+    /// Visits and habits (in-process twin).
+    pub habits: Arc<dyn Habits>,
+    /// Weather at the spot.
+    pub weather: Arc<dyn WeatherProvider>,
+    /// The time (a `ManualClock` the caller moves).
+    pub clock: Arc<dyn Clock>,
+    /// Settings.
+    pub config: EngineConfig,
+    /// Real (simulated) people, or one test person.
+    pub subjects: Subjects,
+}
+
 impl Engine {
+    /// An engine whose decisions are kept in memory ([`Kept::take`]) and never saved, with
+    /// counters on a registry of its own.
+    pub fn off_record(p: OffRecordParts) -> (Self, Kept) {
+        let registry = crate::metrics::Metrics::new();
+        let (writer, kept) = DecisionWriter::in_memory(&registry);
+        let engine = Self::new(EngineParts {
+            catalog: p.catalog,
+            store: p.store,
+            limiter: p.limiter,
+            consents: p.consents,
+            habits: p.habits,
+            weather: p.weather,
+            writer,
+            clock: p.clock,
+            config: p.config,
+            metrics: EngineMetrics::new(&registry),
+            subjects: p.subjects,
+        });
+        (engine, kept)
+    }
+
+    /// An off-record engine like this one — the same catalog, store, hot state, clock and
+    /// settings, for real people — but asking `weather`, recording in memory and counting
+    /// on a registry of its own (`geoffer simulate`: caps and habits bind across the run
+    /// because the hot state is this engine's).
+    pub fn off_record_like(&self, weather: Arc<dyn WeatherProvider>) -> (Self, Kept) {
+        Self::off_record(OffRecordParts {
+            catalog: self.catalog.clone(),
+            store: self.store.clone(),
+            limiter: self.limiter.clone(),
+            consents: self.consents.clone(),
+            habits: self.habits.clone(),
+            weather,
+            clock: self.clock.clone(),
+            config: self.config.clone(),
+            subjects: Subjects::People,
+        })
+    }
+
     /// An engine over these dependencies.
     pub fn new(p: EngineParts) -> Self {
         Self {

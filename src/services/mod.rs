@@ -24,6 +24,8 @@ use crate::error::ApiError;
 use crate::store::{Store, StoreError};
 use std::sync::Arc;
 
+/// Seeded ids for a world a simulation builds (`geoffer simulate`).
+pub use crate::store::shared::with_seeded_ids;
 pub use access::AccessService;
 pub use catalog::CatalogService;
 pub use events::EventService;

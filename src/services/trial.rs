@@ -16,10 +16,9 @@
 
 use super::grant;
 use crate::catalog::{Catalog, FenceInfo};
-use crate::checkins::writer::{DecisionRecord, DecisionWriter, unpack_trace};
-use crate::checkins::{
-    CheckinInput, Engine, EngineConfig, EngineMetrics, EngineParts, FenceRef, Subjects, TestPerson,
-};
+use crate::checkins::engine::OffRecordParts;
+use crate::checkins::writer::{DecisionRecord, unpack_trace};
+use crate::checkins::{CheckinInput, Engine, EngineConfig, FenceRef, Subjects, TestPerson};
 use crate::clock::{Clock, ManualClock};
 use crate::decisions::StoredDecision;
 use crate::domain::{BrandId, Latitude, Longitude, ReportedAccuracyM};
@@ -240,20 +239,15 @@ impl TrialService {
             regular_visits(&habits, &person, &brand, &fences, q.at).await?;
         }
         let clock = Arc::new(ManualClock::new(q.at));
-        // Counters of test decisions stay out of /metrics.
-        let registry = crate::metrics::Metrics::new();
-        let (writer, kept) = DecisionWriter::in_memory(&registry);
-        let engine = Engine::new(EngineParts {
+        let (engine, kept) = Engine::off_record(OffRecordParts {
             catalog: self.catalog.clone(),
             store: self.store.clone(),
             limiter: Arc::new(crate::limits::InProcessLimiter::new(clock.clone())),
             consents: Arc::new(gate),
             habits: Arc::new(habits),
             weather: Arc::new(FixedWeather(q.weather.clone())),
-            writer,
             clock,
             config: self.config.clone(),
-            metrics: EngineMetrics::new(&registry),
             subjects: Subjects::Test(TestPerson {
                 brand: brand.clone(),
                 profile: profile(person_in, &brand, q.at),

@@ -12,6 +12,7 @@
 //!   a per-call time budget and a circuit breaker.
 //! - [`RecordedWeather`]: recorded Open-Meteo answers for offline demo runs.
 //! - [`FixedWeather`]: one given answer, for test decisions ("Try it").
+//! - [`SeasonalWeather`]: a seeded seasonal climate, for simulations (`geoffer simulate`).
 
 mod breaker;
 mod cache;
@@ -21,6 +22,7 @@ mod fixed;
 mod grid;
 mod open_meteo;
 mod recorded;
+mod seasonal;
 mod stats;
 mod upstream;
 mod wire;
@@ -36,6 +38,7 @@ pub use fixed::FixedWeather;
 pub use grid::GridCell;
 pub use open_meteo::OpenMeteo;
 pub use recorded::{RecordedError, RecordedWeather};
+pub use seasonal::{Climate, SeasonalWeather};
 pub use stats::WeatherStats;
 
 /// Current conditions at one place, as the decision rules consume them.

@@ -79,8 +79,8 @@ const RULES: &[Rule] = &[
         patterns: &[],
     },
     Rule {
-        name: "(d) handlers (the API, the console) and the demo call services, not the store or the change feed",
-        files: &["api/", "console/", "demo.rs"],
+        name: "(d) handlers (the API, the console), the demo and the simulation call services, not the store or the change feed",
+        files: &["api/", "console/", "demo.rs", "simulate/"],
         forbidden: &["store", "changes"],
         except: &["store::StoreError", "store::StoreResult"],
         patterns: &[".store.", ".feed.", "store::Store", "Change::"],

@@ -15,6 +15,7 @@ mod operations;
 mod plausibility;
 mod replicas;
 mod services;
+mod simulate;
 mod strict_caps;
 mod support;
 mod trial;

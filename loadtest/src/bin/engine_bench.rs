@@ -207,6 +207,7 @@ async fn main() -> anyhow::Result<()> {
             ..EngineConfig::default()
         },
         metrics: EngineMetrics::new(&metrics),
+        subjects: Default::default(),
     }));
     let setup_s = setup.elapsed().as_secs_f64();
     // 30% of reports come from inside a store (people shop), 70% from anywhere in the city.
