@@ -18,3 +18,4 @@ mod strict_caps;
 mod support;
 mod trial;
 mod weather;
+mod webhooks;
