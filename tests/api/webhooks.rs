@@ -433,3 +433,89 @@ async fn erasure_removes_the_persons_webhook_messages_and_attempts() {
     assert_eq!(app.count_rows("webhook_outbox").await, 0);
     assert_eq!(app.count_rows("webhook_attempts").await, 0);
 }
+
+#[tokio::test]
+async fn webhook_answers_match_the_openapi_document() {
+    use crate::contract::conforms_to_document as conforms;
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&receiver)
+        .await;
+    let app = spawn_app_with(options(None, None)).await;
+    let (key, app_key) = brand_with_offer(&app).await;
+    let body =
+        json!({"url": format!("{}/hooks", receiver.uri()), "event_types": ["delivery.created"]});
+    let made = app.post("/v1/brands/chillco/webhooks", &key, &body).await;
+    conforms(&app, "/v1/brands/{brand}/webhooks", "post", &made).await;
+    let refused = app
+        .post(
+            "/v1/brands/chillco/webhooks",
+            &key,
+            &json!({"url": "https://10.0.0.1/", "event_types": ["delivery.created"]}),
+        )
+        .await;
+    conforms(&app, "/v1/brands/{brand}/webhooks", "post", &refused).await;
+    let id = made.body["id"].as_str().unwrap();
+    let list = app.get("/v1/brands/chillco/webhooks", &key).await;
+    conforms(&app, "/v1/brands/{brand}/webhooks", "get", &list).await;
+    let one = app
+        .get(&format!("/v1/brands/chillco/webhooks/{id}"), &key)
+        .await;
+    conforms(&app, "/v1/brands/{brand}/webhooks/{id}", "get", &one).await;
+    let rotated = app
+        .post(
+            &format!("/v1/brands/chillco/webhooks/{id}/rotate-secret"),
+            &key,
+            &json!({}),
+        )
+        .await;
+    conforms(
+        &app,
+        "/v1/brands/{brand}/webhooks/{id}/rotate-secret",
+        "post",
+        &rotated,
+    )
+    .await;
+    delivered(&app, &app_key, "c-1").await;
+    assert_eq!(send_due(&app).await, 1);
+    let attempts = app
+        .get(
+            &format!("/v1/brands/chillco/webhooks/{id}/attempts?limit=1"),
+            &key,
+        )
+        .await;
+    conforms(
+        &app,
+        "/v1/brands/{brand}/webhooks/{id}/attempts",
+        "get",
+        &attempts,
+    )
+    .await;
+    let attempt = attempts.body["items"][0]["id"].as_str().unwrap();
+    let replayed = app
+        .post(
+            &format!("/v1/brands/chillco/webhooks/{id}/attempts/{attempt}/replay"),
+            &key,
+            &json!({}),
+        )
+        .await;
+    conforms(
+        &app,
+        "/v1/brands/{brand}/webhooks/{id}/attempts/{attempt_id}/replay",
+        "post",
+        &replayed,
+    )
+    .await;
+    let unknown = app
+        .post(
+            &format!(
+                "/v1/brands/chillco/webhooks/{id}/attempts/{}/replay",
+                uuid::Uuid::nil()
+            ),
+            &key,
+            &json!({}),
+        )
+        .await;
+    assert_problem(&unknown, 404);
+}
