@@ -110,6 +110,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, import_limit: usize) {
                 .service(
                     web::resource("/brands/{brand}/webhooks/{id}")
                         .route(web::get().to(webhooks::get))
+                        .route(web::put().to(webhooks::update))
                         .route(web::delete().to(webhooks::delete)),
                 )
                 .service(

@@ -38,7 +38,7 @@ use utoipa::{Modify, OpenApi};
         super::deliveries::list, super::deliveries::get,
         super::timeline::get,
         super::webhooks::create, super::webhooks::list, super::webhooks::get,
-        super::webhooks::delete, super::webhooks::rotate_secret, super::webhooks::attempts,
+        super::webhooks::update, super::webhooks::delete, super::webhooks::rotate_secret, super::webhooks::attempts,
         super::webhooks::replay,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError, crate::events::EventInput)),

@@ -6,7 +6,7 @@ use super::{BrandItemPath, BrandPath};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::webhooks::{AttemptView, EndpointView, NewEndpoint};
+use crate::webhooks::{AttemptView, EndpointUpdate, EndpointView, NewEndpoint};
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -103,6 +103,24 @@ pub async fn get(
         .services
         .webhooks
         .get(&who, &path.brand, &path.id)
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Change a webhook endpoint's URL and event types, or enable / disable it.
+#[utoipa::path(put, path = "/v1/brands/{brand}/webhooks/{id}", tag = "webhooks", security(("bearer" = [])),
+    params(BrandItemPath), request_body = EndpointUpdate,
+    responses((status = 200, description = "The endpoint as changed", body = EndpointView)))]
+pub async fn update(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<BrandItemPath>,
+    body: ValidJson<EndpointUpdate>,
+) -> Result<HttpResponse, ApiError> {
+    let view = state
+        .services
+        .webhooks
+        .update(&who, &path.brand, &path.id, body.0)
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -7,11 +7,11 @@ use crate::auth::Principal;
 use crate::clock::Clock;
 use crate::error::{ApiError, FieldError};
 use crate::store::Store;
-use crate::store::shared::mint_id;
+use crate::store::shared::{Change, mint_id};
 use crate::webhooks::address::{Target, check_url, refused};
 use crate::webhooks::signing::new_secret;
 use crate::webhooks::{
-    AttemptView, Endpoint, EndpointStatus, EndpointView, EventType, NewEndpoint,
+    AttemptView, Endpoint, EndpointStatus, EndpointUpdate, EndpointView, EventType, NewEndpoint,
 };
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
@@ -93,7 +93,9 @@ impl WebhookService {
             created_at: now,
             updated_at: now,
         };
-        self.store.create_endpoint(&endpoint).await?;
+        let change =
+            audit(who, &brand, &endpoint, now, "create").snapshots(None, Some(snapshot(&endpoint)));
+        self.store.create_endpoint(&endpoint, &change).await?;
         Ok(endpoint.view(Some(endpoint.secret.clone())))
     }
 
@@ -127,10 +129,68 @@ impl WebhookService {
     pub async fn delete(&self, who: &Principal, brand: &str, id: &str) -> Result<(), ApiError> {
         let brand = self.grant(who, brand, true).await?;
         let found = self.find(&brand, id).await?;
-        self.store
-            .delete_endpoint(brand.id().as_str(), found.id)
-            .await?;
+        let change = audit(who, &brand, &found, self.now(), "delete")
+            .snapshots(Some(snapshot(&found)), None);
+        if !self
+            .store
+            .delete_endpoint(brand.id().as_str(), found.id, &change)
+            .await?
+        {
+            return Err(ApiError::NotFound(format!(
+                "webhook endpoint `{id}` not found"
+            )));
+        }
         Ok(())
+    }
+
+    /// Replaces the URL and event types (checked as on create) and, when `status` is given,
+    /// enables or disables the endpoint: enabling clears the failure streak and the reason,
+    /// and messages that waited are sent.
+    pub async fn update(
+        &self,
+        who: &Principal,
+        brand: &str,
+        id: &str,
+        change: EndpointUpdate,
+    ) -> Result<EndpointView, ApiError> {
+        let brand = self.grant(who, brand, true).await?;
+        let found = self.find(&brand, id).await?;
+        let mut errors = Vec::new();
+        let event_types = event_types(&change.event_types, &mut errors);
+        if let Err(why) = self.check_url(&change.url).await {
+            errors.push(FieldError::new("/url", why));
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::validation(errors));
+        }
+        let now = self.now();
+        let mut next = Endpoint {
+            url: change.url,
+            event_types,
+            updated_at: now,
+            ..found.clone()
+        };
+        match change.status {
+            Some(EndpointStatus::Active) if found.status != EndpointStatus::Active => {
+                next.status = EndpointStatus::Active;
+                next.disabled_reason = None;
+                next.consecutive_failures = 0;
+                next.failing_since = None;
+            }
+            Some(EndpointStatus::Disabled) if found.status != EndpointStatus::Disabled => {
+                next.status = EndpointStatus::Disabled;
+                next.disabled_reason = Some("disabled by the brand".into());
+            }
+            _ => {}
+        }
+        let entry = audit(who, &brand, &found, now, "update")
+            .snapshots(Some(snapshot(&found)), Some(snapshot(&next)));
+        if !self.store.update_endpoint(&next, &entry).await? {
+            return Err(ApiError::NotFound(format!(
+                "webhook endpoint `{id}` not found"
+            )));
+        }
+        Ok(next.view(None))
     }
 
     /// A new secret, shown once; the old one keeps signing for [`ROTATION_GRACE`].
@@ -144,6 +204,15 @@ impl WebhookService {
         let found = self.find(&brand, id).await?;
         let now = self.now();
         let secret = new_secret();
+        let after = Endpoint {
+            previous_secret_until: Some(now + ROTATION_GRACE),
+            updated_at: now,
+            ..found.clone()
+        };
+        // The entry says the secret was rotated and until when the old one signs; it holds
+        // no secret.
+        let change = audit(who, &brand, &found, now, "rotate-secret")
+            .snapshots(Some(snapshot(&found)), Some(snapshot(&after)));
         let rotated = self
             .store
             .rotate_secret(
@@ -151,7 +220,7 @@ impl WebhookService {
                 found.id,
                 &secret,
                 now + ROTATION_GRACE,
-                now,
+                &change,
             )
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("webhook endpoint `{id}` not found")))?;
@@ -229,6 +298,29 @@ impl WebhookService {
         }
         Ok(())
     }
+}
+
+/// The audit entry of a change to an endpoint.
+fn audit(
+    who: &Principal,
+    brand: &BrandGrant,
+    e: &Endpoint,
+    at: DateTime<Utc>,
+    action: &'static str,
+) -> Change {
+    Change::new(
+        Some(who),
+        at,
+        Some(brand.id()),
+        "webhook",
+        e.id.to_string(),
+        action,
+    )
+}
+
+/// What the audit log keeps of an endpoint: what the brand sees, never a secret.
+fn snapshot(e: &Endpoint) -> serde_json::Value {
+    serde_json::to_value(e.view(None)).unwrap_or_default()
 }
 
 /// The event types named, each known; problems at `/event_types/…`.

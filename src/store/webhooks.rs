@@ -3,6 +3,7 @@
 //! endpoints and serves the sender.
 
 use super::StoreResult;
+use super::shared::Change;
 use crate::webhooks::{AttemptRecord, AttemptView, Endpoint, Message};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -20,24 +21,28 @@ pub struct FailurePolicy {
 /// Webhook endpoints, the outbox and attempts.
 #[async_trait]
 pub trait WebhookStore: Send + Sync {
-    /// Records a new endpoint.
-    async fn create_endpoint(&self, e: &Endpoint) -> StoreResult<()>;
+    /// Records a new endpoint, with its audit entry.
+    async fn create_endpoint(&self, e: &Endpoint, change: &Change) -> StoreResult<()>;
+    /// Replaces an endpoint's URL, event types, status and failure streak (the brand
+    /// re-enabling or disabling it), with its audit entry; whether it existed.
+    async fn update_endpoint(&self, e: &Endpoint, change: &Change) -> StoreResult<bool>;
     /// The brand's endpoints, oldest first.
     async fn endpoints(&self, brand: &str) -> StoreResult<Vec<Endpoint>>;
     /// One of the brand's endpoints.
     async fn endpoint(&self, brand: &str, id: Uuid) -> StoreResult<Option<Endpoint>>;
-    /// Deletes one of the brand's endpoints with its outbox rows and attempts; whether it
-    /// existed.
-    async fn delete_endpoint(&self, brand: &str, id: Uuid) -> StoreResult<bool>;
+    /// Deletes one of the brand's endpoints with its outbox rows and attempts, with its audit
+    /// entry; whether it existed.
+    async fn delete_endpoint(&self, brand: &str, id: Uuid, change: &Change) -> StoreResult<bool>;
     /// Replaces the secret; the old one keeps signing until `previous_until`. The endpoint
-    /// after the change, `None` when the brand has no such endpoint.
+    /// after the change, `None` when the brand has no such endpoint. With its audit entry
+    /// (which holds no secret).
     async fn rotate_secret(
         &self,
         brand: &str,
         id: Uuid,
         secret: &str,
         previous_until: DateTime<Utc>,
-        now: DateTime<Utc>,
+        change: &Change,
     ) -> StoreResult<Option<Endpoint>>;
     /// Claims up to `limit` messages due at `now` for active endpoints, leasing them until
     /// `lease_until` (so another replica does not send them meanwhile), with their
@@ -75,7 +80,7 @@ pub trait WebhookStore: Send + Sync {
 /// Reason recorded when an endpoint is disabled for failing.
 pub fn disabled_reason(policy: &FailurePolicy) -> String {
     format!(
-        "disabled after {} consecutive failed attempts or {} hours of failures; fix the receiver, then create the endpoint again",
+        "disabled after {} consecutive failed attempts or {} hours of failures; fix the receiver, then enable it again (PUT with status active)",
         policy.max_consecutive,
         policy.max_failing_for.num_hours()
     )

@@ -222,6 +222,21 @@ pub struct NewEndpoint {
     pub event_types: Vec<String>,
 }
 
+/// A changed endpoint (`PUT`): the URL and event types replace the old ones; `status`, when
+/// given, enables or disables it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointUpdate {
+    /// `https://` URL (no IP literals, no private addresses).
+    pub url: String,
+    /// One or more of the event type names.
+    #[schema(value_type = Vec<EventType>)]
+    pub event_types: Vec<String>,
+    /// `active` re-enables a disabled endpoint (its waiting messages go out); `disabled`
+    /// stops sending. Absent: unchanged.
+    pub status: Option<EndpointStatus>,
+}
+
 /// A message waiting in the outbox, claimed for sending.
 #[derive(Debug, Clone)]
 pub struct Message {

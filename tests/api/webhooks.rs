@@ -379,6 +379,11 @@ async fn an_endpoint_that_keeps_failing_is_disabled_and_the_brand_sees_why() {
     let receiver = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(3)
+        .mount(&receiver)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
         .mount(&receiver)
         .await;
     let mut o = options(None, None);
@@ -412,6 +417,39 @@ async fn an_endpoint_that_keeps_failing_is_disabled_and_the_brand_sees_why() {
             .unwrap()
             .contains("3 consecutive")
     );
+
+    // The brand fixes its receiver and enables the endpoint again: the waiting message goes.
+    let id = hook["id"].as_str().unwrap();
+    let a = app
+        .put(
+            &format!("/v1/brands/chillco/webhooks/{id}"),
+            &key,
+            &json!({"url": hook["url"], "event_types": ["delivery.created"], "status": "active"}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    crate::contract::conforms_to_document(&app, "/v1/brands/{brand}/webhooks/{id}", "put", &a)
+        .await;
+    assert_eq!(a.body["status"], "active");
+    assert_eq!(a.body["disabled_reason"], Value::Null);
+    assert_eq!(send_due(&app).await, 1);
+    let attempts = app
+        .get(&format!("/v1/brands/chillco/webhooks/{id}/attempts"), &key)
+        .await;
+    assert_eq!(attempts.body["items"][0]["outcome"], "delivered");
+
+    // Every change is in the audit log, and no secret is.
+    let log = app.get("/v1/audit/changes?brand=chillco", &key).await;
+    assert_eq!(log.status, 200, "{}", log.body);
+    let actions: Vec<&str> = log.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["entity"] == "webhook")
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions.len(), 2, "create and update: {actions:?}");
+    assert!(!log.body.to_string().contains("whsec_"));
 }
 
 #[tokio::test]

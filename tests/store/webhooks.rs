@@ -5,9 +5,10 @@
 use crate::fixtures::*;
 use chrono::Duration;
 use geoffer::events::EventKind;
+use geoffer::store::Erase;
 use geoffer::store::Store;
+use geoffer::store::shared::{Change, mint_id};
 use geoffer::store::webhooks::FailurePolicy;
-use geoffer::store::{Erase, shared::mint_id};
 use geoffer::webhooks::{
     AttemptOutcome, AttemptRecord, Endpoint, EndpointStatus, EventType, Message,
 };
@@ -30,6 +31,19 @@ fn endpoint(brand: &str, types: &[EventType], status: EndpointStatus, n: i64) ->
         created_at: at(n),
         updated_at: at(n),
     }
+}
+
+/// The audit entry of a change to `e` (by an admin key, at `t0`).
+fn change(e: &Endpoint, action: &'static str) -> Change {
+    Change::new(
+        Some(&admin()),
+        t0(),
+        Some(&bid(&e.brand)),
+        "webhook",
+        e.id.to_string(),
+        action,
+    )
+    .snapshots(None, Some(json!({"url": e.url})))
 }
 
 const POLICY: FailurePolicy = FailurePolicy {
@@ -76,12 +90,18 @@ async fn endpoints_are_kept_per_brand_and_rotation_keeps_the_old_secret_for_a_wh
         EndpointStatus::Active,
         0,
     );
-    s.create_endpoint(&e).await.unwrap();
+    s.create_endpoint(&e, &change(&e, "create")).await.unwrap();
     assert_eq!(s.endpoints("acme").await.unwrap(), vec![e.clone()]);
     assert!(s.endpoints("other").await.unwrap().is_empty());
     assert!(s.endpoint("other", e.id).await.unwrap().is_none());
     let rotated = s
-        .rotate_secret("acme", e.id, "whsec_new", at(60 * 24), at(1))
+        .rotate_secret(
+            "acme",
+            e.id,
+            "whsec_new",
+            at(60 * 24),
+            &change(&e, "rotate-secret"),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -93,14 +113,33 @@ async fn endpoints_are_kept_per_brand_and_rotation_keeps_the_old_secret_for_a_wh
     );
     assert_eq!(rotated.signing_secrets(at(60 * 24)), ["whsec_new"]);
     assert!(
-        s.rotate_secret("other", e.id, "x", at(1), at(1))
+        s.rotate_secret("other", e.id, "x", at(1), &change(&e, "rotate-secret"))
             .await
             .unwrap()
             .is_none()
     );
-    assert!(!s.delete_endpoint("other", e.id).await.unwrap());
-    assert!(s.delete_endpoint("acme", e.id).await.unwrap());
+    assert!(
+        !s.delete_endpoint("other", e.id, &change(&e, "delete"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.delete_endpoint("acme", e.id, &change(&e, "delete"))
+            .await
+            .unwrap()
+    );
     assert!(s.endpoints("acme").await.unwrap().is_empty());
+    let logged: Vec<String> = changes(s, Some("acme"), 10)
+        .await
+        .iter()
+        .filter(|c| c.entity == "webhook")
+        .map(|c| c.action.clone())
+        .collect();
+    assert_eq!(
+        logged.len(),
+        3,
+        "create, rotate and delete are in the audit log: {logged:?}"
+    );
 }
 
 async fn a_delivery_and_its_opening_queue_one_message_per_subscribed_active_endpoint(
@@ -123,7 +162,7 @@ async fn a_delivery_and_its_opening_queue_one_message_per_subscribed_active_endp
     let disabled = endpoint("acme", &EventType::ALL, EndpointStatus::Disabled, 2);
     let elsewhere = endpoint("other", &EventType::ALL, EndpointStatus::Active, 3);
     for e in [&both, &opened_only, &disabled, &elsewhere] {
-        s.create_endpoint(e).await.unwrap();
+        s.create_endpoint(e, &change(e, "create")).await.unwrap();
     }
     let d = delivered("c-1", "u1", "acme", Uuid::from_u128(1), at(5));
     let id = delivery_id(&d);
@@ -162,7 +201,7 @@ async fn attempts_move_messages_on_and_an_endpoint_that_keeps_failing_is_disable
         EndpointStatus::Active,
         0,
     );
-    s.create_endpoint(&e).await.unwrap();
+    s.create_endpoint(&e, &change(&e, "create")).await.unwrap();
     s.save_decisions(vec![delivered(
         "c-1",
         "u1",
@@ -216,11 +255,26 @@ async fn attempts_move_messages_on_and_an_endpoint_that_keeps_failing_is_disable
     }
     let e = s.endpoint("acme", e.id).await.unwrap().unwrap();
     assert_eq!(e.status, EndpointStatus::Disabled);
-    assert!(e.disabled_reason.unwrap().contains("3 consecutive"));
+    assert!(e.disabled_reason.clone().unwrap().contains("3 consecutive"));
     assert!(
         due(s, at(60 * 24)).await.is_empty(),
         "nothing goes to a disabled endpoint"
     );
+    // Re-enabled, its waiting message goes out again.
+    let enabled = Endpoint {
+        status: EndpointStatus::Active,
+        disabled_reason: None,
+        consecutive_failures: 0,
+        failing_since: None,
+        ..e.clone()
+    };
+    assert!(
+        s.update_endpoint(&enabled, &change(&enabled, "update"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.endpoint("acme", e.id).await.unwrap().unwrap(), enabled);
+    assert_eq!(due(s, at(60 * 24)).await.len(), 1);
 }
 
 async fn erasing_history_removes_the_persons_messages_and_their_attempts(s: &dyn Store) {
@@ -231,7 +285,7 @@ async fn erasing_history_removes_the_persons_messages_and_their_attempts(s: &dyn
         EndpointStatus::Active,
         0,
     );
-    s.create_endpoint(&e).await.unwrap();
+    s.create_endpoint(&e, &change(&e, "create")).await.unwrap();
     for user in ["u1", "u2"] {
         s.save_decisions(vec![delivered(
             &format!("c-{user}"),

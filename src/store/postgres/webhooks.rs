@@ -1,7 +1,8 @@
 //! Webhook endpoints, the outbox's sending side and attempts. (Outbox rows are written by
 //! `decisions.rs` and `events.rs`, inside their transactions.)
 
-use super::{PgStore, db_err, ms};
+use super::{PgStore, audit, db_err, ms};
+use crate::store::shared::Change;
 use crate::store::webhooks::{
     AttemptRow, ENDPOINT_COLUMNS, EndpointRow, FailurePolicy, MessageRow, disabled_reason,
 };
@@ -21,7 +22,8 @@ fn endpoint_of(r: &sqlx::postgres::PgRow) -> StoreResult<Endpoint> {
 
 #[async_trait]
 impl WebhookStore for PgStore {
-    async fn create_endpoint(&self, e: &Endpoint) -> StoreResult<()> {
+    async fn create_endpoint(&self, e: &Endpoint, change: &Change) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
         sqlx::query(
             "INSERT INTO webhook_endpoints (id, brand_id, url, event_types, secret, status,
                consecutive_failures, created_at, updated_at)
@@ -35,10 +37,39 @@ impl WebhookStore for PgStore {
         .bind(e.status.as_str())
         .bind(ms(e.created_at))
         .bind(ms(e.updated_at))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(db_err)?;
+        audit::record(&mut tx, change).await?;
+        tx.commit().await.map_err(db_err)?;
         Ok(())
+    }
+
+    async fn update_endpoint(&self, e: &Endpoint, change: &Change) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let done = sqlx::query(
+            "UPDATE webhook_endpoints SET url = $1, event_types = $2, status = $3,
+               disabled_reason = $4, consecutive_failures = $5, failing_since = $6,
+               updated_at = $7 WHERE brand_id = $8 AND id = $9",
+        )
+        .bind(&e.url)
+        .bind(e.event_types_json())
+        .bind(e.status.as_str())
+        .bind(&e.disabled_reason)
+        .bind(e.consecutive_failures)
+        .bind(e.failing_since.map(ms))
+        .bind(ms(e.updated_at))
+        .bind(&e.brand)
+        .bind(e.id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        audit::record(&mut tx, change).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(true)
     }
 
     async fn endpoints(&self, brand: &str) -> StoreResult<Vec<Endpoint>> {
@@ -64,14 +95,20 @@ impl WebhookStore for PgStore {
         row.as_ref().map(endpoint_of).transpose()
     }
 
-    async fn delete_endpoint(&self, brand: &str, id: Uuid) -> StoreResult<bool> {
+    async fn delete_endpoint(&self, brand: &str, id: Uuid, change: &Change) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
         let done = sqlx::query("DELETE FROM webhook_endpoints WHERE brand_id = $1 AND id = $2")
             .bind(brand)
             .bind(id.to_string())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        Ok(done.rows_affected() > 0)
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        audit::record(&mut tx, change).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(true)
     }
 
     async fn rotate_secret(
@@ -80,20 +117,26 @@ impl WebhookStore for PgStore {
         id: Uuid,
         secret: &str,
         previous_until: DateTime<Utc>,
-        now: DateTime<Utc>,
+        change: &Change,
     ) -> StoreResult<Option<Endpoint>> {
-        sqlx::query(
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let done = sqlx::query(
             "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_until = $1,
                secret = $2, updated_at = $3 WHERE brand_id = $4 AND id = $5",
         )
         .bind(ms(previous_until))
         .bind(secret)
-        .bind(ms(now))
+        .bind(ms(change.at))
         .bind(brand)
         .bind(id.to_string())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        audit::record(&mut tx, change).await?;
+        tx.commit().await.map_err(db_err)?;
         self.endpoint(brand, id).await
     }
 
