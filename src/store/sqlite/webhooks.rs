@@ -146,6 +146,18 @@ impl WebhookStore for SqliteStore {
         lease_until: DateTime<Utc>,
         limit: i64,
     ) -> StoreResult<Vec<(Message, Endpoint)>> {
+        // Look on the read pool first: the sender polls every second, and an empty poll
+        // should not take the one writer connection from the check-ins.
+        let any: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM webhook_outbox WHERE next_attempt_at <= ? AND status = 'pending' LIMIT 1",
+        )
+        .bind(ms(now))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        if any.is_none() {
+            return Ok(Vec::new());
+        }
         let rows = sqlx::query(
             "UPDATE webhook_outbox SET next_attempt_at = ?
              WHERE id IN (SELECT o.id FROM webhook_outbox o
