@@ -205,7 +205,16 @@ fn services(
     keys: &Arc<crate::auth::KeyCache>,
     session_ttl: chrono::Duration,
     settings: &Settings,
+    metrics: &Metrics,
 ) -> anyhow::Result<Services> {
+    let webhook_attempts = prometheus::IntCounterVec::new(
+        prometheus::Opts::new(
+            "webhook_attempts_total",
+            "Webhook delivery attempts by outcome: delivered, failed (retried later), gave-up",
+        ),
+        &["outcome"],
+    )?;
+    metrics.register(Box::new(webhook_attempts.clone()));
     let (store, clock) = (&engine.store, &engine.clock);
     let access = Arc::new(AccessService::new(store.clone(), keys.clone()));
     let people = Arc::new(PeopleService::new(PeopleDeps {
@@ -216,21 +225,24 @@ fn services(
         admission: admission.clone(),
         clock: clock.clone(),
     }));
-    let webhook_sender = Arc::new(WebhookSender::new(
-        store.clone(),
-        clock.clone(),
-        SenderConfig {
-            timeout: Duration::from_millis(settings.webhook_timeout_ms),
-            batch: i64::from(settings.webhook_batch.max(1)),
-            policy: FailurePolicy {
-                max_consecutive: i64::from(settings.webhook_disable_after_failures.max(1)),
-                max_failing_for: chrono::Duration::hours(i64::from(
-                    settings.webhook_disable_after_hours.max(1),
-                )),
+    let webhook_sender = Arc::new(
+        WebhookSender::new(
+            store.clone(),
+            clock.clone(),
+            SenderConfig {
+                timeout: Duration::from_millis(settings.webhook_timeout_ms),
+                batch: i64::from(settings.webhook_batch.max(1)),
+                policy: FailurePolicy {
+                    max_consecutive: i64::from(settings.webhook_disable_after_failures.max(1)),
+                    max_failing_for: chrono::Duration::hours(i64::from(
+                        settings.webhook_disable_after_hours.max(1),
+                    )),
+                },
+                allow_loopback_http: settings.webhook_allow_loopback_http,
             },
-            allow_loopback_http: settings.webhook_allow_loopback_http,
-        },
-    )?);
+        )?
+        .counting(webhook_attempts),
+    );
     Ok(Services {
         webhooks: Arc::new(WebhookService::new(
             store.clone(),
@@ -358,7 +370,15 @@ impl Application {
         ));
         let keys: Arc<crate::auth::KeyCache> = Arc::default();
         let session_ttl = settings.console_session_ttl()?;
-        let services = services(&parts, &feed, &admission, &keys, session_ttl, &settings)?;
+        let services = services(
+            &parts,
+            &feed,
+            &admission,
+            &keys,
+            session_ttl,
+            &settings,
+            &metrics,
+        )?;
         // The webhook sender polls the outbox in real time; the times it records and
         // schedules come from the engine's clock. `webhook_poll_ms = 0` starts none.
         let webhook_task = (settings.webhook_poll_ms > 0).then(|| {

@@ -66,9 +66,17 @@ pub struct WebhookSender {
     clock: Arc<dyn Clock>,
     client: reqwest::Client,
     config: SenderConfig,
+    /// `webhook_attempts_total{outcome}`: delivered, failed (retried later), gave-up.
+    attempts: Option<prometheus::IntCounterVec>,
 }
 
 impl WebhookSender {
+    /// The same sender, counting its attempts in `attempts` (labelled by `outcome`).
+    pub fn counting(mut self, attempts: prometheus::IntCounterVec) -> Self {
+        self.attempts = Some(attempts);
+        self
+    }
+
     /// A sender over `store`, timing attempts by `clock`.
     pub fn new(
         store: Arc<dyn Store>,
@@ -88,6 +96,7 @@ impl WebhookSender {
             clock,
             client,
             config,
+            attempts: None,
         })
     }
 
@@ -126,6 +135,9 @@ impl WebhookSender {
                 None => AttemptOutcome::GaveUp,
             }
         };
+        if let Some(counter) = &self.attempts {
+            counter.with_label_values(&[outcome.as_str()]).inc();
+        }
         if let Some(why) = &error {
             tracing::info!(endpoint = %e.id, msg = %m.msg_id, error = %why, "webhook attempt failed");
         }

@@ -163,6 +163,17 @@ async fn a_receiver_that_fails_three_times_gets_the_event_once_delivered_and_ver
         .map(|a| a["outcome"].as_str().unwrap())
         .collect();
     assert_eq!(outcomes, ["delivered", "failed", "failed", "failed"]);
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains(r#"webhook_attempts_total{outcome="failed"} 3"#));
+    assert!(metrics.contains(r#"webhook_attempts_total{outcome="delivered"} 1"#));
     assert_eq!(attempts.body["items"][0]["status_code"], 204);
     assert_eq!(attempts.body["items"][3]["status_code"], 500);
 
