@@ -73,6 +73,9 @@ pub trait WebhookStore: Send + Sync {
         attempt: Uuid,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
+    /// Deletes the messages delivered or given up whose event is older than `before`, with
+    /// their attempts; returns how many. Waiting messages stay, however old.
+    async fn purge_webhook_messages(&self, before: DateTime<Utc>) -> StoreResult<u64>;
     /// The outbox rows about `person` (for erasure checks and tests).
     async fn outbox_rows_of(&self, person: &str) -> StoreResult<i64>;
 }

@@ -275,6 +275,8 @@ async fn attempts_move_messages_on_and_an_endpoint_that_keeps_failing_is_disable
     );
     assert_eq!(s.endpoint("acme", e.id).await.unwrap().unwrap(), enabled);
     assert_eq!(due(s, at(60 * 24)).await.len(), 1);
+    // Only finished messages are purged: this one is leased (waiting), so it stays.
+    assert_eq!(s.purge_webhook_messages(at(60 * 24 * 60)).await.unwrap(), 0);
 }
 
 async fn erasing_history_removes_the_persons_messages_and_their_attempts(s: &dyn Store) {
@@ -307,6 +309,19 @@ async fn erasing_history_removes_the_persons_messages_and_their_attempts(s: &dyn
     assert_eq!(s.outbox_rows_of(person("u2").as_str()).await.unwrap(), 1);
     let left = s.attempts("acme", e.id, None, 10).await.unwrap();
     assert_eq!(left.len(), 1, "u1's attempt went with its message");
+    // Delivered, it is purged after retention with its attempts.
+    let m = due(s, at(30)).await.remove(0);
+    s.record_attempt(&attempt(&m, at(30), AttemptOutcome::Delivered), &POLICY)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.purge_webhook_messages(at(5)).await.unwrap(),
+        0,
+        "not older than `before`"
+    );
+    assert_eq!(s.purge_webhook_messages(at(6)).await.unwrap(), 1);
+    assert_eq!(s.outbox_rows_of(person("u2").as_str()).await.unwrap(), 0);
+    assert!(s.attempts("acme", e.id, None, 10).await.unwrap().is_empty());
 }
 
 /// The delivery id a message's payload names.

@@ -317,6 +317,17 @@ impl WebhookStore for PgStore {
         Ok(done.rows_affected() > 0)
     }
 
+    async fn purge_webhook_messages(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "DELETE FROM webhook_outbox WHERE status IN ('delivered', 'failed') AND created_at < $1",
+        )
+        .bind(ms(before))
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+
     async fn outbox_rows_of(&self, person: &str) -> StoreResult<i64> {
         sqlx::query_scalar("SELECT COUNT(*) FROM webhook_outbox WHERE person = $1")
             .bind(person)

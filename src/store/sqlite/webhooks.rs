@@ -328,6 +328,17 @@ impl WebhookStore for SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
+    async fn purge_webhook_messages(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "DELETE FROM webhook_outbox WHERE status IN ('delivered', 'failed') AND created_at < ?",
+        )
+        .bind(ms(before))
+        .execute(&self.writer)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+
     async fn outbox_rows_of(&self, person: &str) -> StoreResult<i64> {
         sqlx::query_scalar("SELECT COUNT(*) FROM webhook_outbox WHERE person = ?")
             .bind(person)
