@@ -33,3 +33,4 @@ pub mod store;
 pub mod support;
 pub mod telemetry;
 pub mod weather;
+pub mod webhooks;

@@ -110,6 +110,19 @@ pub struct Settings {
     pub console_tile_url: Option<String>,
     /// The attribution the tile provider asks for (HTML allowed, e.g. a link).
     pub console_tile_attribution: Option<String>,
+    /// Allow webhook endpoints at `http://127.0.0.1` and `http://[::1]` (tests, local
+    /// development); otherwise only `https://` to public addresses.
+    pub webhook_allow_loopback_http: bool,
+    /// Longest a webhook request may take, connect to last byte (ms).
+    pub webhook_timeout_ms: u64,
+    /// How often the webhook sender looks for due messages (ms); 0 starts no sender.
+    pub webhook_poll_ms: u64,
+    /// Messages the sender claims per poll.
+    pub webhook_batch: u32,
+    /// Consecutive failed attempts after which an endpoint is disabled.
+    pub webhook_disable_after_failures: u32,
+    /// Hours an endpoint may fail without a success before it is disabled.
+    pub webhook_disable_after_hours: u32,
 }
 
 impl Default for Settings {
@@ -146,6 +159,12 @@ impl Default for Settings {
             console_session_hours: 12,
             console_tile_url: None,
             console_tile_attribution: None,
+            webhook_allow_loopback_http: false,
+            webhook_timeout_ms: 10_000,
+            webhook_poll_ms: 1_000,
+            webhook_batch: 50,
+            webhook_disable_after_failures: 20,
+            webhook_disable_after_hours: 24,
         }
     }
 }
@@ -185,6 +204,12 @@ pub struct FileSettings {
     console_session_hours: Option<u32>,
     console_tile_url: Option<String>,
     console_tile_attribution: Option<String>,
+    webhook_allow_loopback_http: Option<bool>,
+    webhook_timeout_ms: Option<u64>,
+    webhook_poll_ms: Option<u64>,
+    webhook_batch: Option<u32>,
+    webhook_disable_after_failures: Option<u32>,
+    webhook_disable_after_hours: Option<u32>,
 }
 
 /// Values from flags or their environment twins (already merged by clap).
@@ -319,7 +344,13 @@ impl Settings {
             pg_acquire_timeout_ms,
             catalog_max_lag_ms,
             client_request_timeout_ms,
-            console_session_hours
+            console_session_hours,
+            webhook_allow_loopback_http,
+            webhook_timeout_ms,
+            webhook_poll_ms,
+            webhook_batch,
+            webhook_disable_after_failures,
+            webhook_disable_after_hours
         );
         if f.console_tile_url.is_some() {
             self.console_tile_url = f.console_tile_url;

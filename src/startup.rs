@@ -21,15 +21,18 @@ use crate::people::gate::{ConsentGate, InProcessGate, RedisGate};
 use crate::redis_conns::{self, Calls, PerThread, Target};
 use crate::services::events::EventDeps;
 use crate::services::people::PeopleDeps;
+use crate::services::webhook_sender::SenderConfig;
 use crate::services::{
     AccessService, CatalogService, EventService, HealthService, PeopleService, Services,
     SessionService, SupportService, TrialService,
 };
+use crate::services::{WebhookSender, WebhookService};
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::store::Store;
 use crate::store::postgres::{PgStore, PoolSettings};
 use crate::store::sqlite::SqliteStore;
+use crate::store::webhooks::FailurePolicy;
 use crate::weather::{OpenMeteo, OpenMeteoConfig, RecordedWeather, WeatherProvider};
 use actix_web::dev::Server;
 use actix_web::middleware::{ErrorHandlers, from_fn};
@@ -201,7 +204,17 @@ fn services(
     admission: &Arc<Admission>,
     keys: &Arc<crate::auth::KeyCache>,
     session_ttl: chrono::Duration,
-) -> Services {
+    settings: &Settings,
+    metrics: &Metrics,
+) -> anyhow::Result<Services> {
+    let webhook_attempts = prometheus::IntCounterVec::new(
+        prometheus::Opts::new(
+            "webhook_attempts_total",
+            "Webhook delivery attempts by outcome: delivered, failed (retried later), gave-up",
+        ),
+        &["outcome"],
+    )?;
+    metrics.register(Box::new(webhook_attempts.clone()));
     let (store, clock) = (&engine.store, &engine.clock);
     let access = Arc::new(AccessService::new(store.clone(), keys.clone()));
     let people = Arc::new(PeopleService::new(PeopleDeps {
@@ -212,7 +225,31 @@ fn services(
         admission: admission.clone(),
         clock: clock.clone(),
     }));
-    Services {
+    let webhook_sender = Arc::new(
+        WebhookSender::new(
+            store.clone(),
+            clock.clone(),
+            SenderConfig {
+                timeout: Duration::from_millis(settings.webhook_timeout_ms),
+                batch: i64::from(settings.webhook_batch.max(1)),
+                policy: FailurePolicy {
+                    max_consecutive: i64::from(settings.webhook_disable_after_failures.max(1)),
+                    max_failing_for: chrono::Duration::hours(i64::from(
+                        settings.webhook_disable_after_hours.max(1),
+                    )),
+                },
+                allow_loopback_http: settings.webhook_allow_loopback_http,
+            },
+        )?
+        .counting(webhook_attempts),
+    );
+    Ok(Services {
+        webhooks: Arc::new(WebhookService::new(
+            store.clone(),
+            clock.clone(),
+            settings.webhook_allow_loopback_http,
+        )),
+        webhook_sender,
         sessions: Arc::new(SessionService::new(
             store.clone(),
             access.clone(),
@@ -251,7 +288,7 @@ fn services(
             engine.catalog.clone(),
         )),
         people,
-    }
+    })
 }
 
 impl Application {
@@ -307,6 +344,7 @@ impl Application {
             ..EngineConfig::default()
         };
         let pool_gauges = pool_metrics(store.clone(), &metrics, stopped.clone())?;
+        let stopped_for_webhooks = stopped.clone();
         let purge = crate::services::retention::spawn(
             store.clone(),
             clock.clone(),
@@ -333,7 +371,24 @@ impl Application {
         ));
         let keys: Arc<crate::auth::KeyCache> = Arc::default();
         let session_ttl = settings.console_session_ttl()?;
-        let services = services(&parts, &feed, &admission, &keys, session_ttl);
+        let services = services(
+            &parts,
+            &feed,
+            &admission,
+            &keys,
+            session_ttl,
+            &settings,
+            &metrics,
+        )?;
+        // The webhook sender polls the outbox in real time; the times it records and
+        // schedules come from the engine's clock. `webhook_poll_ms = 0` starts none.
+        let webhook_task = (settings.webhook_poll_ms > 0).then(|| {
+            crate::services::webhook_sender::spawn(
+                services.webhook_sender.clone(),
+                Duration::from_millis(settings.webhook_poll_ms),
+                stopped_for_webhooks.clone(),
+            )
+        });
         let engine = Arc::new(Engine::new(parts));
         let draining = Arc::new(AtomicBool::new(false));
         let state = AppState {
@@ -389,6 +444,7 @@ impl Application {
                 .into_iter()
                 .chain(log_follower)
                 .chain(pool_gauges)
+                .chain(webhook_task)
                 .collect(),
             stop,
         })

@@ -17,6 +17,7 @@ pub mod results;
 pub mod schemas;
 pub mod timeline;
 pub mod users;
+pub mod webhooks;
 
 use crate::error::ApiError;
 use actix_web::web;
@@ -100,6 +101,29 @@ pub fn configure(cfg: &mut web::ServiceConfig, import_limit: usize) {
                         .route(web::get().to(offers::get))
                         .route(web::put().to(offers::update))
                         .route(web::delete().to(offers::delete)),
+                )
+                .service(
+                    web::resource("/brands/{brand}/webhooks")
+                        .route(web::post().to(webhooks::create))
+                        .route(web::get().to(webhooks::list)),
+                )
+                .service(
+                    web::resource("/brands/{brand}/webhooks/{id}")
+                        .route(web::get().to(webhooks::get))
+                        .route(web::put().to(webhooks::update))
+                        .route(web::delete().to(webhooks::delete)),
+                )
+                .service(
+                    web::resource("/brands/{brand}/webhooks/{id}/rotate-secret")
+                        .route(web::post().to(webhooks::rotate_secret)),
+                )
+                .service(
+                    web::resource("/brands/{brand}/webhooks/{id}/attempts")
+                        .route(web::get().to(webhooks::attempts)),
+                )
+                .service(
+                    web::resource("/brands/{brand}/webhooks/{id}/attempts/{attempt_id}/replay")
+                        .route(web::post().to(webhooks::replay)),
                 )
                 .service(web::resource("/audit/changes").route(web::get().to(audit::changes)))
                 .service(web::resource("/audit/reads").route(web::get().to(audit::reads)))

@@ -37,6 +37,9 @@ use utoipa::{Modify, OpenApi};
         super::results::get,
         super::deliveries::list, super::deliveries::get,
         super::timeline::get,
+        super::webhooks::create, super::webhooks::list, super::webhooks::get,
+        super::webhooks::update, super::webhooks::delete, super::webhooks::rotate_secret, super::webhooks::attempts,
+        super::webhooks::replay,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError, crate::events::EventInput)),
     modifiers(&BearerAuth, &ErrorResponses, &FlattenedViews),
@@ -50,6 +53,7 @@ use utoipa::{Modify, OpenApi};
         (name = "checkins", description = "Location reports and decisions (app)"),
         (name = "events", description = "Feedback events (app)"),
         (name = "support", description = "Decision trails: deliveries, explained decisions, timelines (support, admin; brand keys their own)"),
+        (name = "webhooks", description = "A brand's webhook endpoints: signed event messages, attempts, replay (docs/webhooks.md)"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
 )]

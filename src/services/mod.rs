@@ -17,6 +17,8 @@ pub mod retention;
 pub mod sessions;
 pub mod support;
 pub mod trial;
+pub mod webhook_sender;
+pub mod webhooks;
 
 use crate::auth::Principal;
 use crate::domain::BrandId;
@@ -34,6 +36,8 @@ pub use people::PeopleService;
 pub use sessions::SessionService;
 pub use support::SupportService;
 pub use trial::TrialService;
+pub use webhook_sender::WebhookSender;
+pub use webhooks::WebhookService;
 
 /// Every use case, cheap to clone.
 #[derive(Clone)]
@@ -54,6 +58,10 @@ pub struct Services {
     pub sessions: Arc<SessionService>,
     /// Test decisions ("Try it") through the real engine.
     pub trial: Arc<TrialService>,
+    /// Brands' webhook endpoints, attempts and replay.
+    pub webhooks: Arc<WebhookService>,
+    /// Sends due webhook messages (the background task calls it; tests may too).
+    pub webhook_sender: Arc<WebhookSender>,
 }
 
 impl From<StoreError> for ApiError {

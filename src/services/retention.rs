@@ -1,6 +1,7 @@
 //! Decision traces are detailed (rounded location, habits, weather) and only needed while a
 //! question about the decision is still likely, so they are purged after a retention period.
 //! The decision row (outcome, reason) and its delivery stay: "no lost deliveries".
+//! Webhook messages delivered or given up are deleted after 30 days, with their attempts.
 
 use crate::clock::Clock;
 use crate::store::{Store, StoreResult};
@@ -23,6 +24,17 @@ pub async fn purge_expired(
     store.purge_traces(now - keep, now).await
 }
 
+/// How long delivered and given-up webhook messages (and their attempts) are kept.
+pub const WEBHOOK_KEEP: chrono::Duration = chrono::Duration::days(30);
+
+/// Deletes the webhook messages delivered or given up more than [`WEBHOOK_KEEP`] before the
+/// clock's now, with their attempts; messages still waiting stay.
+pub async fn purge_webhook_messages(store: &dyn Store, clock: &dyn Clock) -> StoreResult<u64> {
+    store
+        .purge_webhook_messages(clock.now() - WEBHOOK_KEEP)
+        .await
+}
+
 /// Purges now and then every [`EVERY`] until `stop` changes or its sender is dropped.
 pub fn spawn(
     store: Arc<dyn Store>,
@@ -42,6 +54,11 @@ pub fn spawn(
                         Ok(n) => tracing::info!(purged = n, "decision traces past retention purged"),
                         // The next tick retries; traces only live a little longer meanwhile.
                         Err(e) => tracing::warn!(error = %e, "purging decision traces failed"),
+                    }
+                    match purge_webhook_messages(store.as_ref(), clock.as_ref()).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(purged = n, "webhook messages past retention purged"),
+                        Err(e) => tracing::warn!(error = %e, "purging webhook messages failed"),
                     }
                 }
                 _ = stop.changed() => break,

@@ -22,6 +22,7 @@ pub mod sessions;
 pub mod shared;
 pub mod sqlite;
 pub mod support;
+pub mod webhooks;
 
 pub use crate::decisions::{Prior, StoredDecision};
 pub use crate::offers::results::ResultCounts;
@@ -36,13 +37,14 @@ pub use offers::OfferStore;
 pub use people::{Erase, PeopleStore};
 pub use sessions::SessionStore;
 pub use support::SupportStore;
+pub use webhooks::WebhookStore;
 
 /// Every store trait, for `use crate::store::prelude::*;` where a store is called: a trait's
 /// methods can be called only where the trait is in scope.
 pub mod prelude {
     pub use super::{
         AuditStore, BrandStore, ChangeLogStore, DecisionStore, EventStore, FenceStore, Health,
-        OfferStore, PeopleStore, SessionStore, Store, SupportStore,
+        OfferStore, PeopleStore, SessionStore, Store, SupportStore, WebhookStore,
     };
 }
 
@@ -81,6 +83,7 @@ pub trait Store:
     + AuditStore
     + ChangeLogStore
     + SessionStore
+    + WebhookStore
     + Send
     + Sync
     + 'static
@@ -99,6 +102,7 @@ impl<T> Store for T where
         + AuditStore
         + ChangeLogStore
         + SessionStore
+        + WebhookStore
         + Send
         + Sync
         + 'static

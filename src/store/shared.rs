@@ -346,7 +346,8 @@ pub struct ErasePlan {
     /// Only the profile's own events (purchase, follow, unfollow, traits); `history`
     /// removes every event.
     pub profile_events: bool,
-    /// Events, decisions (and their brands); the read log's mentions of the person redacted;
+    /// Events, decisions (and their brands), webhook messages about the person (outbox rows
+    /// and their attempts, sent or not); the read log's mentions of the person redacted;
     /// deliveries kept as de-identified counts (person, user and device replaced, the
     /// check-in id replaced by a random one).
     pub history: bool,

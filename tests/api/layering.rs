@@ -72,6 +72,7 @@ const RULES: &[Rule] = &[
             "decisions/",
             "audit/",
             "auth/",
+            "webhooks/",
             "clock.rs",
         ],
         forbidden: &["api", "services", "state", "store", "checkins", "support"],

@@ -20,3 +20,4 @@ mod strict_caps;
 mod support;
 mod trial;
 mod weather;
+mod webhooks;

@@ -42,3 +42,4 @@ mod people;
 mod pg;
 mod sessions;
 mod support;
+mod webhooks;

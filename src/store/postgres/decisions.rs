@@ -6,6 +6,7 @@ use super::{PgStore, db_err, from_ms, ms};
 use crate::decisions::record::{DecisionRecord, unpack_trace};
 use crate::store::shared;
 use crate::store::{DecisionStore, Prior, StoreResult, StoredDecision};
+use crate::webhooks::{EventType, delivery_created_payload, delivery_msg_id};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
@@ -193,6 +194,28 @@ impl DecisionStore for PgStore {
                     .collect::<Vec<Option<i64>>>(),
             )
             .bind(delivered.iter().map(|d| ms(d.at)).collect::<Vec<i64>>())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            // The brand's webhook messages, one per subscribed active endpoint, in the
+            // delivery's transaction (the durable outbox; docs/webhooks.md).
+            let created = EventType::DeliveryCreated;
+            sqlx::query(
+                "INSERT INTO webhook_outbox (endpoint_id, msg_id, brand_id, event_type, person,
+                     payload, created_at, next_attempt_at, status, attempts)
+                 SELECT e.id, v.msg_id, e.brand_id, $4, d.person, v.payload, d.created_at,
+                     d.created_at, 'pending', 0
+                 FROM UNNEST($1::text[], $2::text[], $3::text[]) AS v(id, msg_id, payload)
+                 JOIN deliveries d ON d.id = v.id
+                 JOIN webhook_endpoints e ON e.brand_id = d.brand_id AND e.status = 'active'
+                   AND position($5 in e.event_types) > 0
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(x(&|_, x| Some(x.id.to_string())))
+            .bind(x(&|_, x| Some(delivery_msg_id(x.id, created))))
+            .bind(x(&|d, x| Some(delivery_created_payload(d, x))))
+            .bind(created.as_str())
+            .bind(created.quoted())
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;

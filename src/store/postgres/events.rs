@@ -8,6 +8,7 @@ use crate::offers::results::DayResults;
 use crate::people::PersonId;
 use crate::store::shared::{DAY_MS, day_results};
 use crate::store::{Applied, EventStore, ResultCounts, StoreError, StoreResult};
+use crate::webhooks::{EventType, delivery_event_timestamp};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use sqlx::{Connection, Row};
@@ -74,6 +75,14 @@ impl EventStore for PgStore {
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err)?;
+                    let kind = match next {
+                        Status::Opened => Some(EventType::DeliveryOpened),
+                        Status::Redeemed => Some(EventType::DeliveryRedeemed),
+                        _ => None,
+                    };
+                    if let Some(kind) = kind {
+                        outbox(&mut tx, kind, *delivery_id, ev, received_at).await?;
+                    }
                 }
                 Some(brand)
             }
@@ -318,4 +327,40 @@ async fn delivery_state(tx: &mut Tx<'_>, id: Uuid) -> StoreResult<Option<(Delive
         };
         (state, r.get("brand_id"))
     }))
+}
+
+/// The brand's webhook messages for a delivery's move, one per subscribed active endpoint,
+/// in the event's transaction. The payload carries the delivery's pseudonymous ids, never a
+/// location.
+async fn outbox(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    kind: EventType,
+    delivery: Uuid,
+    ev: &Event,
+    received_at: DateTime<Utc>,
+) -> StoreResult<()> {
+    let suffix = kind.as_str().rsplit('.').next().unwrap_or("event");
+    sqlx::query(
+        "INSERT INTO webhook_outbox (endpoint_id, msg_id, brand_id, event_type, person, payload,
+             created_at, next_attempt_at, status, attempts)
+         SELECT e.id, 'msg_' || d.id || '_' || $1, e.brand_id, $2, d.person,
+             json_build_object('type', $2::text, 'timestamp', $3::text,
+               'data', json_build_object('delivery_id', d.id, 'offer_id', d.offer_id,
+                 'fence_id', d.fence_id, 'brand', d.brand_id, 'user_id', d.user_id))::text,
+             $4, $4, 'pending', 0
+         FROM deliveries d JOIN webhook_endpoints e ON e.brand_id = d.brand_id
+           AND e.status = 'active' AND position($5 in e.event_types) > 0
+         WHERE d.id = $6
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(suffix)
+    .bind(kind.as_str())
+    .bind(delivery_event_timestamp(ev.occurred_at))
+    .bind(ms(received_at))
+    .bind(kind.quoted())
+    .bind(delivery.to_string())
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
 }

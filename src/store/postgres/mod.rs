@@ -18,6 +18,7 @@ mod offers;
 mod people;
 mod sessions;
 mod support;
+mod webhooks;
 
 pub use changelog::CatalogChangeRow;
 

@@ -186,6 +186,8 @@ async fn erase_history(tx: &mut Tx<'_>, p: &str) -> StoreResult<()> {
                AND d.app_id = b.app_id AND d.checkin_id = b.checkin_id",
             "DELETE FROM events WHERE person = $1",
             "DELETE FROM decisions WHERE person = $1",
+            // Their attempts go with them (ON DELETE CASCADE).
+            "DELETE FROM webhook_outbox WHERE person = $1",
         ],
     )
     .await?;

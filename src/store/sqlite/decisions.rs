@@ -6,6 +6,7 @@ use super::{SqliteStore, db_err, from_ms, ms};
 use crate::decisions::record::{DecisionRecord, DeliveryRecord, unpack_trace};
 use crate::store::shared;
 use crate::store::{DecisionStore, Prior, StoreResult, StoredDecision};
+use crate::webhooks::{EventType, delivery_created_payload, delivery_msg_id};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite};
@@ -210,7 +211,7 @@ fn save_statements(
                  v.column8, v.column9, v.column10, v.column11, v.column12, v.column13,
                  v.column14, v.column15, 'delivered' FROM (",
         );
-        q.push_values(delivered, |mut row, (d, x)| {
+        q.push_values(&delivered, |mut row, (d, x)| {
             row.push_bind(&d.app)
                 .push_bind(&d.checkin_id)
                 .push_bind(ms(d.at))
@@ -228,6 +229,32 @@ fn save_statements(
                 .push_bind(x.expires_at.map(ms));
         });
         q.push(") AS v WHERE ").push(MINE);
+        // The brand's webhook messages, one per subscribed active endpoint, in the same
+        // transaction as the delivery (the durable outbox; docs/webhooks.md).
+        q.push(
+            "; INSERT OR IGNORE INTO webhook_outbox (endpoint_id, msg_id, brand_id, event_type,
+               person, payload, created_at, next_attempt_at, status, attempts)
+               SELECT e.id, v.column5, e.brand_id, ",
+        )
+        .push_bind(EventType::DeliveryCreated.as_str())
+        .push(", v.column6, v.column7, v.column3, v.column3, 'pending', 0 FROM (");
+        q.push_values(&delivered, |mut row, (d, x)| {
+            row.push_bind(&d.app)
+                .push_bind(&d.checkin_id)
+                .push_bind(ms(d.at))
+                .push_bind(d.latency_us)
+                .push_bind(delivery_msg_id(x.id, EventType::DeliveryCreated))
+                .push_bind(&d.person)
+                .push_bind(delivery_created_payload(d, x))
+                .push_bind(&x.brand);
+        });
+        q.push(
+            ") AS v JOIN webhook_endpoints e ON e.brand_id = v.column8 AND e.status = 'active'
+               AND instr(e.event_types, ",
+        )
+        .push_bind(EventType::DeliveryCreated.quoted())
+        .push(") > 0 WHERE ")
+        .push(MINE);
     }
     q.push(format!(
         "; SELECT {job} AS job, d.app_id, d.checkin_id, d.user_id, d.fingerprint, d.response
@@ -247,5 +274,5 @@ fn save_statements(
 }
 
 /// Decisions per round trip: the writer batches at most 256; the deliveries statement then
-/// binds 15 × 256 parameters, far below SQLite's bound of 32,766 per statement.
+/// binds 15 × 256 parameters (the webhook outbox's 8 × 256), far below SQLite's bound of 32,766 per statement.
 const ROWS_PER_STATEMENT: usize = 256;

@@ -3,6 +3,7 @@
 use super::commit::Statements;
 use super::ms;
 use crate::events::{Event, EventKind, Status};
+use crate::webhooks::{EventType, delivery_event_timestamp};
 use sqlx::{QueryBuilder, Sqlite};
 
 /// The delivery state a delivery event was checked against, and where it moves it.
@@ -76,6 +77,9 @@ impl Statements for EventWrite {
                     .push(") WHERE id = ")
                     .push_bind(g.id.clone())
                     .push(" AND changes() = 1");
+                if let Some(kind) = webhook_event(next) {
+                    push_outbox(q, kind, &g.id, ev, self.received_at);
+                }
             }
             return;
         }
@@ -122,4 +126,48 @@ impl Statements for EventWrite {
             _ => {}
         }
     }
+}
+
+/// The webhook event a delivery's move to `status` reports, if any.
+fn webhook_event(status: Status) -> Option<EventType> {
+    match status {
+        Status::Opened => Some(EventType::DeliveryOpened),
+        Status::Redeemed => Some(EventType::DeliveryRedeemed),
+        _ => None,
+    }
+}
+
+/// The brand's webhook messages for a delivery's move, one per subscribed active endpoint,
+/// written only when the delivery's `UPDATE` just before changed it (`changes() = 1`): in
+/// the event's transaction, so the outbox and the delivery cannot disagree. The payload
+/// carries the delivery's pseudonymous ids, never a location.
+fn push_outbox(q: &mut QueryBuilder<Sqlite>, kind: EventType, delivery: &str, ev: &Event, at: i64) {
+    let msg_suffix = kind.as_str().rsplit('.').next().unwrap_or("event");
+    q.push(
+        "; INSERT OR IGNORE INTO webhook_outbox (endpoint_id, msg_id, brand_id, event_type,
+           person, payload, created_at, next_attempt_at, status, attempts)
+           SELECT e.id, 'msg_' || d.id || '_' || ",
+    )
+    .push_bind(msg_suffix)
+    .push(", e.brand_id, ")
+    .push_bind(kind.as_str())
+    .push(", d.person, json_object('type', ")
+    .push_bind(kind.as_str())
+    .push(", 'timestamp', ")
+    .push_bind(delivery_event_timestamp(ev.occurred_at))
+    .push(
+        ", 'data', json_object('delivery_id', d.id, 'offer_id', d.offer_id,
+           'fence_id', d.fence_id, 'brand', d.brand_id, 'user_id', d.user_id)), ",
+    )
+    .push_bind(at)
+    .push(", ")
+    .push_bind(at)
+    .push(
+        ", 'pending', 0 FROM deliveries d JOIN webhook_endpoints e ON e.brand_id = d.brand_id
+           AND e.status = 'active' AND instr(e.event_types, ",
+    )
+    .push_bind(kind.quoted())
+    .push(") > 0 WHERE d.id = ")
+    .push_bind(delivery.to_string())
+    .push(" AND changes() = 1");
 }

@@ -15,6 +15,7 @@ mod offers;
 mod people;
 mod sessions;
 mod support;
+mod webhooks;
 
 use super::StoreError;
 use anyhow::Context;

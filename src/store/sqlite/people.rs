@@ -181,6 +181,8 @@ async fn erase_history(tx: &mut Tx<'_>, p: &str) -> StoreResult<()> {
                AND d.app_id = decision_brands.app_id AND d.checkin_id = decision_brands.checkin_id)",
             "DELETE FROM events WHERE person = ?",
             "DELETE FROM decisions WHERE person = ?",
+            // Their attempts go with them (ON DELETE CASCADE).
+            "DELETE FROM webhook_outbox WHERE person = ?",
         ],
     )
     .await?;

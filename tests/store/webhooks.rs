@@ -1,0 +1,344 @@
+//! `WebhookStore`: endpoints per brand, the outbox rows the decision and event writes add
+//! for subscribed endpoints, claiming due messages, attempts (retry, delivered, disabling
+//! a failing endpoint), replay, rotation, and erasure of a person's messages.
+
+use crate::fixtures::*;
+use chrono::Duration;
+use geoffer::events::EventKind;
+use geoffer::store::Erase;
+use geoffer::store::Store;
+use geoffer::store::shared::{Change, mint_id};
+use geoffer::store::webhooks::FailurePolicy;
+use geoffer::webhooks::{
+    AttemptOutcome, AttemptRecord, Endpoint, EndpointStatus, EventType, Message,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+fn endpoint(brand: &str, types: &[EventType], status: EndpointStatus, n: i64) -> Endpoint {
+    Endpoint {
+        id: mint_id(at(n)),
+        brand: brand.into(),
+        url: format!("https://hooks.example.com/{n}"),
+        event_types: types.to_vec(),
+        secret: format!("whsec_secret{n}"),
+        previous_secret: None,
+        previous_secret_until: None,
+        status,
+        disabled_reason: None,
+        consecutive_failures: 0,
+        failing_since: None,
+        created_at: at(n),
+        updated_at: at(n),
+    }
+}
+
+/// The audit entry of a change to `e` (by an admin key, at `t0`).
+fn change(e: &Endpoint, action: &'static str) -> Change {
+    Change::new(
+        Some(&admin()),
+        t0(),
+        Some(&bid(&e.brand)),
+        "webhook",
+        e.id.to_string(),
+        action,
+    )
+    .snapshots(None, Some(json!({"url": e.url})))
+}
+
+const POLICY: FailurePolicy = FailurePolicy {
+    max_consecutive: 3,
+    max_failing_for: Duration::hours(24),
+};
+
+fn attempt(
+    m: &Message,
+    at_: chrono::DateTime<chrono::Utc>,
+    outcome: AttemptOutcome,
+) -> AttemptRecord {
+    AttemptRecord {
+        id: mint_id(at_),
+        message: m.id,
+        endpoint: m.endpoint,
+        at: at_,
+        status_code: Some(if outcome == AttemptOutcome::Delivered {
+            200
+        } else {
+            500
+        }),
+        error: (outcome != AttemptOutcome::Delivered).then(|| "the receiver answered 500".into()),
+        duration_ms: 12,
+        outcome,
+    }
+}
+
+async fn due(s: &dyn Store, now: chrono::DateTime<chrono::Utc>) -> Vec<Message> {
+    s.claim_due(now, now + Duration::minutes(2), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect()
+}
+
+async fn endpoints_are_kept_per_brand_and_rotation_keeps_the_old_secret_for_a_while(s: &dyn Store) {
+    brand(s, "acme").await;
+    brand(s, "other").await;
+    let e = endpoint(
+        "acme",
+        &[EventType::DeliveryCreated],
+        EndpointStatus::Active,
+        0,
+    );
+    s.create_endpoint(&e, &change(&e, "create")).await.unwrap();
+    assert_eq!(s.endpoints("acme").await.unwrap(), vec![e.clone()]);
+    assert!(s.endpoints("other").await.unwrap().is_empty());
+    assert!(s.endpoint("other", e.id).await.unwrap().is_none());
+    let rotated = s
+        .rotate_secret(
+            "acme",
+            e.id,
+            "whsec_new",
+            at(60 * 24),
+            &change(&e, "rotate-secret"),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rotated.secret, "whsec_new");
+    assert_eq!(rotated.previous_secret.as_deref(), Some("whsec_secret0"));
+    assert_eq!(
+        rotated.signing_secrets(at(2)),
+        ["whsec_new", "whsec_secret0"]
+    );
+    assert_eq!(rotated.signing_secrets(at(60 * 24)), ["whsec_new"]);
+    assert!(
+        s.rotate_secret("other", e.id, "x", at(1), &change(&e, "rotate-secret"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        !s.delete_endpoint("other", e.id, &change(&e, "delete"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.delete_endpoint("acme", e.id, &change(&e, "delete"))
+            .await
+            .unwrap()
+    );
+    assert!(s.endpoints("acme").await.unwrap().is_empty());
+    let logged: Vec<String> = changes(s, Some("acme"), 10)
+        .await
+        .iter()
+        .filter(|c| c.entity == "webhook")
+        .map(|c| c.action.clone())
+        .collect();
+    assert_eq!(
+        logged.len(),
+        3,
+        "create, rotate and delete are in the audit log: {logged:?}"
+    );
+}
+
+async fn a_delivery_and_its_opening_queue_one_message_per_subscribed_active_endpoint(
+    s: &dyn Store,
+) {
+    brand(s, "acme").await;
+    brand(s, "other").await;
+    let both = endpoint(
+        "acme",
+        &[EventType::DeliveryCreated, EventType::DeliveryOpened],
+        EndpointStatus::Active,
+        0,
+    );
+    let opened_only = endpoint(
+        "acme",
+        &[EventType::DeliveryOpened],
+        EndpointStatus::Active,
+        1,
+    );
+    let disabled = endpoint("acme", &EventType::ALL, EndpointStatus::Disabled, 2);
+    let elsewhere = endpoint("other", &EventType::ALL, EndpointStatus::Active, 3);
+    for e in [&both, &opened_only, &disabled, &elsewhere] {
+        s.create_endpoint(e, &change(e, "create")).await.unwrap();
+    }
+    let d = delivered("c-1", "u1", "acme", Uuid::from_u128(1), at(5));
+    let id = delivery_id(&d);
+    s.save_decisions(vec![d.clone()]).await.unwrap();
+    // A retry of the same check-in adds nothing.
+    s.save_decisions(vec![d]).await.unwrap();
+    let ev = event("o-1", "u1", EventKind::Opened { delivery_id: id }, at(6));
+    s.apply_event("default", &person("u1"), &ev, &json!({}), at(6))
+        .await
+        .unwrap();
+    let mut got: Vec<(Uuid, String)> = due(s, at(10))
+        .await
+        .into_iter()
+        .map(|m| (m.endpoint, m.event_type))
+        .collect();
+    got.sort();
+    let mut want = vec![
+        (both.id, "delivery.created".to_string()),
+        (both.id, "delivery.opened".to_string()),
+        (opened_only.id, "delivery.opened".to_string()),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+    assert!(
+        due(s, at(10)).await.is_empty(),
+        "claimed messages are leased"
+    );
+    assert_eq!(s.outbox_rows_of(person("u1").as_str()).await.unwrap(), 3);
+}
+
+async fn attempts_move_messages_on_and_an_endpoint_that_keeps_failing_is_disabled(s: &dyn Store) {
+    brand(s, "acme").await;
+    let e = endpoint(
+        "acme",
+        &[EventType::DeliveryCreated],
+        EndpointStatus::Active,
+        0,
+    );
+    s.create_endpoint(&e, &change(&e, "create")).await.unwrap();
+    s.save_decisions(vec![delivered(
+        "c-1",
+        "u1",
+        "acme",
+        Uuid::from_u128(1),
+        at(5),
+    )])
+    .await
+    .unwrap();
+    let m = due(s, at(5)).await.remove(0);
+    assert_eq!(m.msg_id, format!("msg_{}_created", m.payload_delivery()));
+    s.record_attempt(&attempt(&m, at(5), AttemptOutcome::Retry(at(30))), &POLICY)
+        .await
+        .unwrap();
+    assert!(due(s, at(29)).await.is_empty(), "not before its retry time");
+    let m = due(s, at(30)).await.remove(0);
+    assert_eq!(m.attempts, 1);
+    s.record_attempt(&attempt(&m, at(30), AttemptOutcome::Delivered), &POLICY)
+        .await
+        .unwrap();
+    assert!(due(s, at(60 * 48)).await.is_empty(), "delivered");
+    let list = s.attempts("acme", e.id, None, 10).await.unwrap();
+    let outcomes: Vec<&str> = list.iter().map(|a| a.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["delivered", "failed"]);
+    assert_eq!(
+        s.attempts("acme", e.id, Some(list[0].id), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        s.attempts("other", e.id, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Replay queues it again; three failures in a row then disable the endpoint.
+    assert!(!s.replay("other", e.id, list[0].id, at(100)).await.unwrap());
+    assert!(s.replay("acme", e.id, list[0].id, at(100)).await.unwrap());
+    for n in 0..3 {
+        let now = at(100 + n * 60);
+        let m = due(s, now).await.remove(0);
+        s.record_attempt(
+            &attempt(&m, now, AttemptOutcome::Retry(now + Duration::minutes(60))),
+            &POLICY,
+        )
+        .await
+        .unwrap();
+    }
+    let e = s.endpoint("acme", e.id).await.unwrap().unwrap();
+    assert_eq!(e.status, EndpointStatus::Disabled);
+    assert!(e.disabled_reason.clone().unwrap().contains("3 consecutive"));
+    assert!(
+        due(s, at(60 * 24)).await.is_empty(),
+        "nothing goes to a disabled endpoint"
+    );
+    // Re-enabled, its waiting message goes out again.
+    let enabled = Endpoint {
+        status: EndpointStatus::Active,
+        disabled_reason: None,
+        consecutive_failures: 0,
+        failing_since: None,
+        ..e.clone()
+    };
+    assert!(
+        s.update_endpoint(&enabled, &change(&enabled, "update"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.endpoint("acme", e.id).await.unwrap().unwrap(), enabled);
+    assert_eq!(due(s, at(60 * 24)).await.len(), 1);
+    // Only finished messages are purged: this one is leased (waiting), so it stays.
+    assert_eq!(s.purge_webhook_messages(at(60 * 24 * 60)).await.unwrap(), 0);
+}
+
+async fn erasing_history_removes_the_persons_messages_and_their_attempts(s: &dyn Store) {
+    brand(s, "acme").await;
+    let e = endpoint(
+        "acme",
+        &[EventType::DeliveryCreated],
+        EndpointStatus::Active,
+        0,
+    );
+    s.create_endpoint(&e, &change(&e, "create")).await.unwrap();
+    for user in ["u1", "u2"] {
+        s.save_decisions(vec![delivered(
+            &format!("c-{user}"),
+            user,
+            "acme",
+            Uuid::from_u128(1),
+            at(5),
+        )])
+        .await
+        .unwrap();
+    }
+    for m in due(s, at(5)).await {
+        s.record_attempt(&attempt(&m, at(5), AttemptOutcome::Retry(at(30))), &POLICY)
+            .await
+            .unwrap();
+    }
+    s.erase(&person("u1"), Erase::History).await.unwrap();
+    assert_eq!(s.outbox_rows_of(person("u1").as_str()).await.unwrap(), 0);
+    assert_eq!(s.outbox_rows_of(person("u2").as_str()).await.unwrap(), 1);
+    let left = s.attempts("acme", e.id, None, 10).await.unwrap();
+    assert_eq!(left.len(), 1, "u1's attempt went with its message");
+    // Delivered, it is purged after retention with its attempts.
+    let m = due(s, at(30)).await.remove(0);
+    s.record_attempt(&attempt(&m, at(30), AttemptOutcome::Delivered), &POLICY)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.purge_webhook_messages(at(5)).await.unwrap(),
+        0,
+        "not older than `before`"
+    );
+    assert_eq!(s.purge_webhook_messages(at(6)).await.unwrap(), 1);
+    assert_eq!(s.outbox_rows_of(person("u2").as_str()).await.unwrap(), 0);
+    assert!(s.attempts("acme", e.id, None, 10).await.unwrap().is_empty());
+}
+
+/// The delivery id a message's payload names.
+trait PayloadDelivery {
+    fn payload_delivery(&self) -> String;
+}
+
+impl PayloadDelivery for Message {
+    fn payload_delivery(&self) -> String {
+        let v: serde_json::Value = serde_json::from_str(&self.payload).unwrap();
+        v["data"]["delivery_id"].as_str().unwrap().to_string()
+    }
+}
+
+store_tests!(
+    endpoints_are_kept_per_brand_and_rotation_keeps_the_old_secret_for_a_while,
+    a_delivery_and_its_opening_queue_one_message_per_subscribed_active_endpoint,
+    attempts_move_messages_on_and_an_endpoint_that_keeps_failing_is_disabled,
+    erasing_history_removes_the_persons_messages_and_their_attempts,
+);
