@@ -9,7 +9,7 @@ Two jobs, both documented in docs/contract.md:
 2. Meaningful positive cases. Schema-valid (positive) cases get the seeded ids where a random
    one would only ever find nothing, and are repaired where the service has a rule JSON Schema
    cannot state (cross-field order, closed polygon rings, template syntax, ids that must exist,
-   a clock). Negative cases are never touched: they reach the service exactly as generated.
+   a clock, a results period's length, webhook URLs that must resolve to public addresses). Negative cases are never touched: they reach the service exactly as generated.
 """
 
 import copy
@@ -155,6 +155,10 @@ def repair_body(method: str, path: str, body) -> None:
             body.pop("brand", None)
             if role != "app":
                 body.pop("app", None)
+    elif path.startswith("/v1/brands/{brand}/webhooks") and "url" in body:
+        # Registration resolves the host and refuses private addresses (SSRF rules); a random
+        # URL never passes. A closed port on loopback is allowed by the run's settings.
+        body["url"] = "http://127.0.0.1:9/fuzz-hook"
     elif path == "/v1/checkins":
         body["user_id"] = USER
         recorded = parse_time(body.get("recorded_at"))
@@ -184,8 +188,27 @@ def repair_query(path: str, query: dict) -> None:
     # Cursors are opaque: only ones the service issued mean anything.
     query.pop("cursor", None)
     ordered(query, "from", "to")
+    if path.endswith("/results"):
+        results_period(query)
     if path == "/v1/decisions/{checkin_id}" and "app" in query:
         query["app"] = "default"  # the app of the seeded check-in
+
+
+def results_period(query: dict) -> None:
+    """An offer's results span at most 366 days and `to` (default: today) is not before
+    `from`: a longer period starts 365 days before its end; a lone `from` after today gets
+    itself as `to`."""
+    day = lambda v: datetime.date.fromisoformat(v) if isinstance(v, str) else None
+    try:
+        start, end = day(query.get("from")), day(query.get("to"))
+    except ValueError:
+        return
+    end = end or datetime.datetime.now(datetime.timezone.utc).date()
+    if start is not None and start > end:
+        # Only `from`, after today: `to` (today) would come before it.
+        query["to"] = start.isoformat()
+    elif start is not None and (end - start).days > 365:
+        query["from"] = (end - datetime.timedelta(days=365)).isoformat()
 
 
 @schemathesis.hook

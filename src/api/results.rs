@@ -18,8 +18,10 @@ use utoipa::IntoParams;
 #[serde(deny_unknown_fields)]
 pub struct ResultsQuery {
     /// The first day, `YYYY-MM-DD` (default: the 30 days up to `to`).
+    #[param(value_type = Option<String>, format = Date, pattern = r"^(19[7-9][0-9]|[2-9][0-9]{3})-")]
     pub from: Option<NaiveDate>,
     /// The last day, `YYYY-MM-DD`, included (default: today, UTC); not before `from`.
+    #[param(value_type = Option<String>, format = Date, pattern = r"^(19[7-9][0-9]|[2-9][0-9]{3})-")]
     pub to: Option<NaiveDate>,
 }
 

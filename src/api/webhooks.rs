@@ -64,7 +64,8 @@ pub struct Replayed {
 /// Register a webhook endpoint (brand, admin); the answer shows the secret, once.
 #[utoipa::path(post, path = "/v1/brands/{brand}/webhooks", tag = "webhooks", security(("bearer" = [])),
     params(BrandPath), request_body = NewEndpoint,
-    responses((status = 201, description = "The new endpoint, with its secret (shown only now)", body = EndpointView)))]
+    responses((status = 201, description = "The new endpoint, with its secret (shown only now)", body = EndpointView),
+              (status = 409, description = "The brand has its 20 endpoints already; delete one first")))]
 pub async fn create(
     state: web::Data<AppState>,
     who: Principal,

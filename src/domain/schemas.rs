@@ -43,6 +43,25 @@ pub fn timezone() -> RefOr<Schema> {
     one_of(chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())).into()
 }
 
+/// A short free text: 1–64 characters once trimmed (so at most 64, with one that is not
+/// white space), as the services' `1..=64` checks on trimmed text accept.
+pub fn short_text() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(64))
+        .pattern(Some(r"\S"))
+}
+
+/// At most 20 short texts (a test person's interests in "Try it").
+pub fn short_texts() -> RefOr<Schema> {
+    let RefOr::T(Schema::Array(mut array)) = list(short_text(), false) else {
+        unreachable!("list() is an array schema")
+    };
+    array.max_items = Some(20);
+    array.into()
+}
+
 /// A list of tags.
 pub fn tags() -> RefOr<Schema> {
     list(tag(), false)

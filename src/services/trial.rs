@@ -119,10 +119,12 @@ pub struct TestPersonInput {
     pub follows_brand: bool,
     /// Stated interests, e.g. `cold-drinks` (at most 20, each 1–64 characters).
     #[serde(default)]
+    #[schema(schema_with = crate::domain::schemas::short_texts)]
     pub interests: Vec<String>,
     /// A regular's usual item at the brand (a SKU, 1–64 characters): bought on a visit every
     /// week, it fills `{{ habit.usual_item }}`.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
     pub usual_item: Option<String>,
 }
 

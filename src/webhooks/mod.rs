@@ -218,7 +218,7 @@ pub struct NewEndpoint {
     /// `https://` URL (no IP literals, no private addresses).
     pub url: String,
     /// One or more of the event type names.
-    #[schema(value_type = Vec<EventType>)]
+    #[schema(value_type = Vec<EventType>, min_items = 1)]
     pub event_types: Vec<String>,
 }
 
@@ -230,7 +230,7 @@ pub struct EndpointUpdate {
     /// `https://` URL (no IP literals, no private addresses).
     pub url: String,
     /// One or more of the event type names.
-    #[schema(value_type = Vec<EventType>)]
+    #[schema(value_type = Vec<EventType>, min_items = 1)]
     pub event_types: Vec<String>,
     /// `active` re-enables a disabled endpoint (its waiting messages go out); `disabled`
     /// stops sending. Absent: unchanged.
