@@ -13,6 +13,10 @@
 //!   their own, not to `/metrics`.
 //!
 //! The answer is explained with support's own sentences (`support::explain`).
+//!
+//! Long (about 500 lines) because the request's types with their checks, the persona's
+//! made-up history and the answer's view are one use case with one caller (the API and the
+//! console call the same `try_it`); the engine it runs is `Engine::off_record`.
 
 use super::grant;
 use crate::catalog::{Catalog, FenceInfo};
