@@ -224,43 +224,12 @@ impl World {
     /// The offers of brand index `b`: mostly place-only, some with a wide schedule or a mild
     /// weather gate (recorded weather exists only for Manhattan, so those fire only there).
     pub fn offers(&self, b: usize, now: chrono::DateTime<chrono::Utc>) -> Vec<Value> {
-        let base = |name: &str, targeting: Value, holdout: u32| {
-            json!({
-                "name": name,
-                "status": "active",
-                "title": format!("{} at {{{{ fence.name }}}}", name),
-                "body": "{{ distance_m | round | int }} m away: show this at the till.",
-                "value": 1.0,
-                "valid_from": (now - chrono::Duration::days(1)).to_rfc3339(),
-                "valid_until": (now + chrono::Duration::days(365)).to_rfc3339(),
-                "targeting": targeting,
-                "caps": { "per_person": { "count": 1, "period_days": 30 } },
-                "holdout_pct": holdout,
-                "redemption": { "code_prefix": "LT", "valid_hours": 24 },
-            })
-        };
-        let fences = json!({ "ids": [], "tags": ["store"] });
-        let mut out = vec![base(
-            "Place only",
-            json!({ "fences": fences, "max_speed_mps": 5 }),
-            if b.is_multiple_of(3) { 10 } else { 0 },
-        )];
-        match b % 3 {
-            1 => out.push(base(
-                "Daytime",
-                json!({ "fences": fences,
-                        "schedule": { "days": ["mon","tue","wed","thu","fri","sat","sun"],
-                                      "hours": [{ "from": "06:00", "to": "23:00" }] } }),
-                0,
-            )),
-            2 => out.push(base(
-                "Mild weather",
-                json!({ "fences": fences, "weather": { "min_temp_c": 15 } }),
-                0,
-            )),
-            _ => {}
-        }
-        out
+        geoffer::simulate::generated::brand_offers(
+            b,
+            &(now - chrono::Duration::days(1)).to_rfc3339(),
+            &(now + chrono::Duration::days(365)).to_rfc3339(),
+            "LT",
+        )
     }
 }
 

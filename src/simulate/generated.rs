@@ -70,6 +70,17 @@ pub fn write(seed: u64, fixtures: &Path, out: &Path) -> anyhow::Result<()> {
 /// The offers of brand `b`, as the load generator's: a place-only offer for every brand,
 /// plus a wide daytime schedule or a mild-weather gate for two brands in three.
 fn offers(b: usize) -> Vec<Value> {
+    brand_offers(b, "2026-01-01T00:00:00Z", "2027-12-31T23:59:59Z", "GEN")
+}
+
+/// The generated world's offers of brand `b` (the load generator's too, `loadtest/world.rs`),
+/// valid between the two RFC 3339 times, with redemption codes starting `code_prefix`.
+pub fn brand_offers(
+    b: usize,
+    valid_from: &str,
+    valid_until: &str,
+    code_prefix: &str,
+) -> Vec<Value> {
     let base = |name: &str, targeting: Value, holdout: u32| {
         json!({
             "name": name,
@@ -77,12 +88,12 @@ fn offers(b: usize) -> Vec<Value> {
             "title": format!("{name} at {{{{ fence.name }}}}"),
             "body": "{{ distance_m | round | int }} m away: show this at the till.",
             "value": 1.0,
-            "valid_from": "2026-01-01T00:00:00Z",
-            "valid_until": "2027-12-31T23:59:59Z",
+            "valid_from": valid_from,
+            "valid_until": valid_until,
             "targeting": targeting,
             "caps": { "per_person": { "count": 1, "period_days": 30 } },
             "holdout_pct": holdout,
-            "redemption": { "code_prefix": "GEN", "valid_hours": 24 },
+            "redemption": { "code_prefix": code_prefix, "valid_hours": 24 },
         })
     };
     let fences = json!({ "ids": [], "tags": ["store"] });
