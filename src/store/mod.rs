@@ -18,6 +18,7 @@ pub mod offers;
 pub mod people;
 pub mod postgres;
 pub mod rows;
+mod same_sql;
 pub mod sessions;
 pub mod shared;
 pub mod sqlite;

@@ -1,0 +1,218 @@
+//! Store code whose SQL is the same on SQLite and PostgreSQL, written once. Each macro expands,
+//! inside a backend's module, to that backend's functions and trait impl, given the backend's
+//! store type, its sqlx database type and the pools it reads from and writes to. Statements
+//! are built with `QueryBuilder`, which writes each backend's own placeholders (`?` or `$n`),
+//! so the text below is the only copy; where the dialects really differ (JSON functions,
+//! `ANY($1)` against `IN (…)`), the backends keep their own code.
+//!
+//! A macro rather than generic functions: generic sqlx code needs an `Encode + Type + Decode`
+//! bound per bound type and an `Executor` bound per pool, more lines than the code they save.
+//! Each expansion is checked against its concrete backend like hand-written code.
+
+/// The admin change log and the support read log (`AuditStore`), plus `record` and
+/// `record_many`, which the other stores call inside their change's transaction. The module
+/// invoking it has `db_err`, `ms`, `from_ms` and `Tx` in scope (every backend module does).
+macro_rules! audit_store {
+    ($store:ty, $db:ty, read: $reader:ident, write: $writer:ident) => {
+        use crate::audit::{AuditEntry, AuditQuery, ReadEntry, ReadQuery, ReadRecord};
+        use crate::store::shared::Change;
+        use crate::store::{AuditStore, StoreResult};
+        use sqlx::{QueryBuilder, Row};
+
+        const CHANGE_COLUMNS: &str = "INSERT INTO audit_changes (at, key_id, role, brand_id, entity, entity_id, action, before, after) ";
+
+        /// Records one change inside the caller's transaction.
+        pub(super) async fn record(tx: &mut Tx<'_>, change: &Change) -> StoreResult<()> {
+            record_many(tx, std::slice::from_ref(change)).await
+        }
+
+        /// Records many changes with few statements (imports of 100,000 fences).
+        pub(super) async fn record_many(tx: &mut Tx<'_>, changes: &[Change]) -> StoreResult<()> {
+            for chunk in changes.chunks(2_000) {
+                let mut qb: QueryBuilder<$db> = QueryBuilder::new(CHANGE_COLUMNS);
+                qb.push_values(chunk, |mut b, c| {
+                    b.push_bind(ms(c.at))
+                        .push_bind(c.key_id.clone())
+                        .push_bind(c.role.clone())
+                        .push_bind(c.brand.clone())
+                        .push_bind(c.entity)
+                        .push_bind(c.entity_id.clone())
+                        .push_bind(c.action)
+                        .push_bind(c.before.as_ref().map(|v| v.to_string()))
+                        .push_bind(c.after.as_ref().map(|v| v.to_string()));
+                });
+                qb.build().execute(&mut **tx).await.map_err(db_err)?;
+            }
+            Ok(())
+        }
+
+        #[async_trait::async_trait]
+        impl AuditStore for $store {
+            async fn list_changes(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
+                let mut qb: QueryBuilder<$db> = QueryBuilder::new(
+                    "SELECT id, at, key_id, role, brand_id, entity, entity_id, action, before, after FROM audit_changes WHERE 1=1",
+                );
+                if let Some(b) = &q.brand {
+                    qb.push(" AND brand_id = ").push_bind(b.clone());
+                }
+                if let Some(from) = q.from {
+                    qb.push(" AND at >= ").push_bind(ms(from));
+                }
+                if let Some(to) = q.to {
+                    qb.push(" AND at < ").push_bind(ms(to));
+                }
+                if let Some(before) = q.before_id {
+                    qb.push(" AND id < ").push_bind(before);
+                }
+                qb.push(" ORDER BY id DESC LIMIT ")
+                    .push_bind(i64::from(q.limit));
+                let rows = qb.build().fetch_all(&self.$reader).await.map_err(db_err)?;
+                let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+                Ok(rows
+                    .into_iter()
+                    .map(|r| AuditEntry {
+                        id: r.get("id"),
+                        at: from_ms(r.get("at")),
+                        key_id: r.get("key_id"),
+                        role: r.get("role"),
+                        brand: r.get("brand_id"),
+                        entity: r.get("entity"),
+                        entity_id: r.get("entity_id"),
+                        action: r.get("action"),
+                        before: json(r.get("before")),
+                        after: json(r.get("after")),
+                    })
+                    .collect())
+            }
+
+            async fn record_read(&self, r: &ReadRecord) -> StoreResult<()> {
+                let mut qb: QueryBuilder<$db> = QueryBuilder::new(
+                    "INSERT INTO audit_reads (at, key_id, role, brand_id, what, app_id, subject, query) ",
+                );
+                qb.push_values(std::iter::once(r), |mut b, r| {
+                    b.push_bind(ms(r.at))
+                        .push_bind(r.key_id.clone())
+                        .push_bind(r.role.clone())
+                        .push_bind(r.brand.clone())
+                        .push_bind(r.what)
+                        .push_bind(r.app.clone())
+                        .push_bind(r.subject.clone())
+                        .push_bind(r.query.clone());
+                });
+                qb.build().execute(&self.$writer).await.map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn list_reads(&self, q: &ReadQuery) -> StoreResult<Vec<ReadEntry>> {
+                let mut qb: QueryBuilder<$db> = QueryBuilder::new(
+                    "SELECT id, at, key_id, role, brand_id, what, app_id, subject, query FROM audit_reads WHERE 1=1",
+                );
+                if let Some(from) = q.from {
+                    qb.push(" AND at >= ").push_bind(ms(from));
+                }
+                if let Some(to) = q.to {
+                    qb.push(" AND at < ").push_bind(ms(to));
+                }
+                if let Some(k) = &q.key_id {
+                    qb.push(" AND key_id = ").push_bind(k.clone());
+                }
+                if let Some(w) = &q.what {
+                    qb.push(" AND what = ").push_bind(w.clone());
+                }
+                if let Some(before) = q.before_id {
+                    qb.push(" AND id < ").push_bind(before);
+                }
+                qb.push(" ORDER BY id DESC LIMIT ")
+                    .push_bind(i64::from(q.limit));
+                let rows = qb.build().fetch_all(&self.$reader).await.map_err(db_err)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| ReadEntry {
+                        id: r.get("id"),
+                        at: from_ms(r.get("at")),
+                        key_id: r.get("key_id"),
+                        role: r.get("role"),
+                        brand: r.get("brand_id"),
+                        what: r.get("what"),
+                        app: r.get("app_id"),
+                        subject: r.get("subject"),
+                        query: r.get("query"),
+                    })
+                    .collect())
+            }
+        }
+    };
+}
+
+/// Console sessions (`SessionStore`). The invoking module has `db_err` and `ms` in scope.
+macro_rules! session_store {
+    ($store:ty, $db:ty, read: $reader:ident, write: $writer:ident) => {
+        use crate::auth::SessionRecord;
+        use crate::domain::BrandId;
+        use crate::store::rows::SessionRow;
+        use crate::store::{SessionStore, StoreError, StoreResult};
+        use chrono::{DateTime, Utc};
+        use sqlx::{FromRow, QueryBuilder};
+
+        #[async_trait::async_trait]
+        impl SessionStore for $store {
+            async fn create_session(&self, s: &SessionRecord) -> StoreResult<()> {
+                let mut qb: QueryBuilder<$db> = QueryBuilder::new(
+                    "INSERT INTO console_sessions (token_hash, key_id, role, brand_id, created_at, expires_at) ",
+                );
+                qb.push_values(std::iter::once(s), |mut b, s| {
+                    b.push_bind(s.token_hash.clone())
+                        .push_bind(s.key_id.clone())
+                        .push_bind(s.role.as_str())
+                        .push_bind(s.brand.as_ref().map(|b| BrandId::as_str(b).to_owned()))
+                        .push_bind(ms(s.created_at))
+                        .push_bind(ms(s.expires_at));
+                });
+                qb.build().execute(&self.$writer).await.map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn valid_session(
+                &self,
+                token_hash: &[u8],
+                now: DateTime<Utc>,
+            ) -> StoreResult<Option<SessionRecord>> {
+                let mut qb: QueryBuilder<$db> = QueryBuilder::new(
+                    "SELECT token_hash, key_id, role, brand_id, created_at, expires_at
+                     FROM console_sessions WHERE token_hash = ",
+                );
+                qb.push_bind(token_hash.to_vec())
+                    .push(" AND expires_at > ")
+                    .push_bind(ms(now));
+                let row = qb
+                    .build()
+                    .fetch_optional(&self.$reader)
+                    .await
+                    .map_err(db_err)?;
+                row.map(|r| {
+                    let row = SessionRow::from_row(&r).map_err(db_err)?;
+                    SessionRecord::try_from(row).map_err(StoreError::Other)
+                })
+                .transpose()
+            }
+
+            async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()> {
+                let mut qb: QueryBuilder<$db> =
+                    QueryBuilder::new("DELETE FROM console_sessions WHERE token_hash = ");
+                qb.push_bind(token_hash.to_vec());
+                qb.build().execute(&self.$writer).await.map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn purge_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+                let mut qb: QueryBuilder<$db> =
+                    QueryBuilder::new("DELETE FROM console_sessions WHERE expires_at <= ");
+                qb.push_bind(ms(now));
+                let done = qb.build().execute(&self.$writer).await.map_err(db_err)?;
+                Ok(done.rows_affected())
+            }
+        }
+    };
+}
+
+pub(crate) use {audit_store, session_store};
