@@ -81,6 +81,9 @@ pub struct NearbyFences {
     pub refresh_after_m: f64,
 }
 
+/// A fence near the person, its distance (metres) and its live offers that target it.
+type Found = (Arc<FenceInfo>, f64, Vec<Arc<Offer>>);
+
 /// Is the offer live now: active and within its validity?
 fn live(offer: &Offer, now: DateTime<Utc>) -> bool {
     let s = &offer.spec;
@@ -148,7 +151,7 @@ impl Engine {
         lon: f64,
         radius_m: f64,
         now: DateTime<Utc>,
-    ) -> Vec<(Arc<FenceInfo>, f64, Vec<Arc<Offer>>)> {
+    ) -> Vec<Found> {
         self.catalog
             .near(lat, lon, radius_m)
             .into_iter()
@@ -167,11 +170,7 @@ impl Engine {
     /// For each fence, whether some offer there still fits the person's caps: one read-only
     /// limiter call. If the limiter cannot answer, every fence stays listed: the list is
     /// advisory, and the claim at check-in time fails closed anyway.
-    async fn open(
-        &self,
-        person: &str,
-        fences: &[(Arc<FenceInfo>, f64, Vec<Arc<Offer>>)],
-    ) -> Vec<bool> {
+    async fn open(&self, person: &str, fences: &[Found]) -> Vec<bool> {
         let mut asks = Vec::new();
         let mut owner = Vec::new();
         for (i, (info, _, offers)) in fences.iter().enumerate() {

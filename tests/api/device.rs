@@ -62,6 +62,20 @@ fn listed(a: &Answer, ids: &[(String, String)]) -> Vec<String> {
         .collect()
 }
 
+/// A key of another app (`other-app`), whose `user` has consented to location.
+async fn other_app_user(app: &TestApp, user: &str) -> String {
+    let other = app
+        .post(
+            "/v1/keys",
+            &app.admin_key,
+            &json!({"role": "app", "app": "other-app"}),
+        )
+        .await;
+    let key = other.body["key"].as_str().unwrap().to_string();
+    app.consent(&key, user, true, false).await;
+    key
+}
+
 async fn nearby(app: &TestApp, key: &str, user: &str, limit: Option<u32>) -> Answer {
     let limit = limit.map_or_else(String::new, |n| format!("&limit={n}"));
     let path = format!(
@@ -127,15 +141,7 @@ async fn nearby_lists_fences_with_an_offer_for_the_person_nearest_first_and_drop
     assert_eq!(listed(&a, &ids), ["C"], "{}", a.body);
 
     // The same user id in another app is another person: nothing of u-1's caps shows there.
-    let other = app
-        .post(
-            "/v1/keys",
-            &app.admin_key,
-            &json!({"role": "app", "app": "other-app"}),
-        )
-        .await;
-    let other_key = other.body["key"].as_str().unwrap().to_string();
-    app.consent(&other_key, "u-1", true, false).await;
+    let other_key = other_app_user(&app, "u-1").await;
     let a = nearby(&app, &other_key, "u-1", None).await;
     assert_eq!(listed(&a, &ids), ["A", "B", "C"]);
 }
@@ -280,15 +286,7 @@ async fn past_the_apps_request_limit_the_answer_is_429_with_retry_after() {
     assert!(p["type"].as_str().unwrap().ends_with("/app-request-limit"));
     assert_eq!(retry_after, "30");
     // Another app has its own allowance; this one's comes back with time.
-    let other = app
-        .post(
-            "/v1/keys",
-            &app.admin_key,
-            &json!({"role": "app", "app": "other-app"}),
-        )
-        .await;
-    let other_key = other.body["key"].as_str().unwrap().to_string();
-    app.consent(&other_key, "u-1", true, false).await;
+    let other_key = other_app_user(&app, "u-1").await;
     assert_eq!(nearby(&app, &other_key, "u-1", None).await.status, 200);
     app.clock.advance(std::time::Duration::from_secs(30));
     let c = app
