@@ -4,7 +4,9 @@
 
 use crate::changes::{Change, ChangeFeed};
 use crate::domain::BrandId;
-use crate::fences::index::{FenceIndex, FenceMatch, IndexedFence, LiveIndex, Reach, Shape};
+use crate::fences::index::{
+    FenceIndex, FenceMatch, IndexedFence, LiveIndex, Reach, Shape, haversine_m,
+};
 use crate::fences::{Fence, FenceGeometry};
 use crate::offers::Offer;
 use crate::store::{CatalogChange, ChangedEntity, Store};
@@ -183,6 +185,27 @@ impl Catalog {
     /// Fences containing the point whose accuracy gate the report passes.
     pub fn lookup(&self, lat: f64, lon: f64, accuracy_m: f64, out: &mut Vec<FenceMatch>) {
         self.index.query(lat, lon, accuracy_m, out);
+    }
+
+    /// The live fences within `radius_m` of the point (by their covering circle), nearest
+    /// first, each with its distance in metres (0 inside). Read from the index: no store.
+    pub fn near(&self, lat: f64, lon: f64, radius_m: f64) -> Vec<(Arc<FenceInfo>, f64)> {
+        let mut ids = Vec::new();
+        self.index.near(lat, lon, radius_m, &mut ids);
+        let fences = read(&self.fences);
+        let mut out: Vec<(Arc<FenceInfo>, f64)> = ids
+            .iter()
+            .filter_map(|id| fences.get(id))
+            .map(|f| {
+                let r = &f.reach;
+                let d = (haversine_m(lat, lon, r.lat, r.lon) - r.radius_m).max(0.0);
+                (f.clone(), d)
+            })
+            .filter(|(_, d)| *d <= radius_m)
+            .collect();
+        drop(fences);
+        out.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.id.cmp(&b.0.id)));
+        out
     }
 
     /// A fence's details.

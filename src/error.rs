@@ -90,6 +90,10 @@ pub enum ApiError {
     /// None of the media types the `Accept` header lists can be produced.
     #[error("{0}")]
     NotAcceptable(String),
+    /// The app is past a request limit (`app_requests_per_minute`); the answer carries
+    /// `Retry-After`. Never used for a person's caps (those answer 200 `none`).
+    #[error("{detail}")]
+    RateLimited { detail: String, retry_after_s: u64 },
     /// A dependency (store, limiter) cannot be reached, or the service is overloaded; the
     /// answer carries `Retry-After`.
     #[error("{0}")]
@@ -135,6 +139,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => "payload-too-large",
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
             Self::NotAcceptable(_) => "not-acceptable",
+            Self::RateLimited { .. } => "app-request-limit",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -198,6 +203,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -214,6 +220,12 @@ impl ResponseError for ApiError {
                 res.headers_mut().insert(
                     actix_web::http::header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer"),
+                );
+            }
+            Self::RateLimited { retry_after_s, .. } => {
+                res.headers_mut().insert(
+                    actix_web::http::header::RETRY_AFTER,
+                    HeaderValue::from(*retry_after_s),
                 );
             }
             Self::Unavailable(_) => {

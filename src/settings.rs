@@ -72,6 +72,9 @@ pub struct Settings {
     pub max_concurrent_checkins: usize,
     /// Longest a check-in waits for a turn before a 503 (ms).
     pub checkin_queue_wait_ms: u64,
+    /// Requests per app per rolling minute on the device endpoints (check-ins, batches,
+    /// nearby fences), counted per process; past it 429. 0: no limit.
+    pub app_requests_per_minute: u32,
     /// Log format.
     pub log_format: LogFormat,
     /// Local quiet hours `HH:MM-HH:MM` (no offers inside), or `off`.
@@ -142,6 +145,7 @@ impl Default for Settings {
             decision_queue_capacity: crate::checkins::writer::DEFAULT_QUEUE_CAPACITY,
             max_concurrent_checkins: crate::checkins::admission::DEFAULT_MAX_CONCURRENT,
             checkin_queue_wait_ms: crate::checkins::admission::DEFAULT_QUEUE_WAIT_MS,
+            app_requests_per_minute: 0,
             log_format: LogFormat::Pretty,
             quiet_hours: "21:00-08:00".into(),
             min_relevance: 1.0,
@@ -187,6 +191,7 @@ pub struct FileSettings {
     decision_queue_capacity: Option<usize>,
     max_concurrent_checkins: Option<usize>,
     checkin_queue_wait_ms: Option<u64>,
+    app_requests_per_minute: Option<u32>,
     log_format: Option<LogFormat>,
     quiet_hours: Option<String>,
     min_relevance: Option<f64>,
@@ -330,6 +335,7 @@ impl Settings {
             decision_queue_capacity,
             max_concurrent_checkins,
             checkin_queue_wait_ms,
+            app_requests_per_minute,
             log_format,
             quiet_hours,
             min_relevance,

@@ -351,6 +351,11 @@ impl Application {
             settings.trace_retention()?,
             stopped,
         );
+        let quota = Arc::new(crate::checkins::quota::AppQuota::new(
+            settings.app_requests_per_minute,
+            clock.clone(),
+            &metrics,
+        ));
         let parts = EngineParts {
             catalog,
             store: store.clone(),
@@ -394,6 +399,7 @@ impl Application {
         let state = AppState {
             services,
             admission,
+            quota,
             draining: draining.clone(),
             store,
             feed,

@@ -27,6 +27,8 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     /// Turns of the check-in path (overload control).
     pub admission: Arc<crate::checkins::admission::Admission>,
+    /// Per-app request limits of the device endpoints (429).
+    pub quota: Arc<crate::checkins::quota::AppQuota>,
     /// Set when shutdown starts: every answer then closes its connection, and /readyz says
     /// not ready.
     pub draining: Arc<std::sync::atomic::AtomicBool>,

@@ -10,5 +10,6 @@ pub mod people;
 pub mod procstat;
 pub mod redisstats;
 pub mod report;
+pub mod sdk;
 pub mod setup;
 pub mod world;

@@ -95,6 +95,14 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// Reads a JSON value (one item of a batch) as `T`; a problem's pointer is relative to it.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let pointer = to_pointer(e.path());
+        ApiError::invalid(pointer, e.inner().to_string())
+    })
+}
+
 /// `features[3].geometry` → `/features/3/geometry`.
 fn to_pointer(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod fences;
 pub mod keys;
 pub mod middleware;
+pub mod nearby;
 pub mod offers;
 pub mod openapi;
 pub mod ops;
@@ -141,6 +142,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, import_limit: usize) {
                         .route(web::get().to(users::get_consent)),
                 )
                 .service(web::resource("/checkins").route(web::post().to(checkins::create)))
+                .service(web::resource("/checkins/batch").route(web::post().to(checkins::batch)))
+                .service(web::resource("/fences/nearby").route(web::get().to(nearby::get)))
                 .service(web::resource("/events").route(web::post().to(events::create)))
                 .service(web::resource("/users/{user_id}").route(web::delete().to(users::delete)))
                 .service(

@@ -30,7 +30,7 @@ use utoipa::{Modify, OpenApi};
         super::offers::delete, super::offers::try_it,
         super::audit::changes, super::audit::reads,
         super::users::put_consent, super::users::get_consent,
-        super::checkins::create,
+        super::checkins::create, super::checkins::batch, super::nearby::get,
         super::decisions::get,
         super::events::create,
         super::users::delete,
@@ -133,7 +133,7 @@ impl ErrorResponses {
             if response.description.is_empty() {
                 response.description = describe(code);
             }
-            if code == 503 {
+            if code == 503 || code == 429 {
                 response
                     .headers
                     .entry("Retry-After".to_string())

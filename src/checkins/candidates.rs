@@ -5,7 +5,9 @@
 use super::Engine;
 use super::engine::Subjects;
 use super::model::{Candidate, Matched};
+use crate::catalog::FenceInfo;
 use crate::error::ApiError;
+use crate::offers::Offer;
 use crate::people::gate::Allowed;
 use crate::people::{PersonId, Profile};
 use chrono::{DateTime, Duration, Utc};
@@ -17,14 +19,7 @@ impl Engine {
         let mut out: Vec<Candidate> = Vec::new();
         for (i, m) in matched.iter().enumerate().filter(|(_, m)| !m.quiet) {
             for offer in self.catalog.offers_of(&m.info.brand) {
-                let targets = match &offer.spec.targeting.fences {
-                    None => true,
-                    Some(t) => {
-                        t.ids.contains(&m.info.id)
-                            || t.tags.iter().any(|tag| m.info.tags.contains(tag))
-                    }
-                };
-                if !targets {
+                if !targets(&offer, &m.info) {
                     continue;
                 }
                 match out.iter_mut().find(|x| x.offer.id == offer.id) {
@@ -55,5 +50,14 @@ impl Engine {
         }
         let since = now - Duration::days(self.config.profile_days);
         Ok(Some(self.store.profile(person, since).await?))
+    }
+}
+
+/// Does the offer target this fence (by id or tag; an offer naming no fences targets all of
+/// its brand's)?
+pub(super) fn targets(offer: &Offer, fence: &FenceInfo) -> bool {
+    match &offer.spec.targeting.fences {
+        None => true,
+        Some(t) => t.ids.contains(&fence.id) || t.tags.iter().any(|tag| fence.tags.contains(tag)),
     }
 }

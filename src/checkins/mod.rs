@@ -7,6 +7,7 @@
 
 pub mod admission;
 mod answer;
+pub mod batch;
 mod candidates;
 mod claim;
 mod config;
@@ -17,8 +18,10 @@ pub mod devices;
 pub mod engine;
 pub mod input;
 mod model;
+pub mod nearby;
 mod place;
 mod plausibility;
+pub mod quota;
 mod record;
 pub mod rules;
 pub mod scoring;
@@ -31,6 +34,7 @@ pub use answer::{CheckinAnswer, CheckinResponse, DeliveredOffer, FenceRef};
 pub use engine::{Engine, EngineConfig, EngineParts, Subjects, TestPerson};
 pub use input::{Checkin, CheckinInput};
 pub use model::{Outcome, RuleId};
+pub use nearby::{NearbyFence, NearbyFences, NearbyQuery, NearbyShape};
 
 use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, Opts};
 

@@ -123,3 +123,19 @@ pub fn geometry() -> RefOr<Schema> {
         .item(shape("MultiPolygon", array_of(polygon, 1)))
         .into()
 }
+
+/// A batch's items: 1–`max` values of any shape, each parsed on its own so a malformed one
+/// is answered in the results rather than sinking the batch; `item` says what each should be.
+pub fn any_items(item: &str, max: usize) -> RefOr<Schema> {
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(SchemaType::AnyValue)
+                .description(Some(format!(
+                    "{item}. Any value is accepted here and answered in the results."
+                ))),
+        )
+        .min_items(Some(1))
+        .max_items(Some(max))
+        .into()
+}

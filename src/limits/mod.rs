@@ -59,6 +59,10 @@ pub trait Limiter: Send + Sync + 'static {
         req: &ClaimRequest,
         granted_at: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), LimiterError>;
+    /// Read-only: for each ask, the personal cap (or cool-down) that would refuse a claim now,
+    /// `None` where there is room. Records nothing, reads no budget; one round trip to the
+    /// person's slot. Advisory (the nearby-fences list): only [`Limiter::claim`] decides.
+    async fn peek(&self, person: &str, asks: &[Ask]) -> Result<Vec<Option<Cap>>, LimiterError>;
     /// Removes everything kept about a person (erasure); offer budgets are not personal and stay.
     async fn forget_person(&self, person: &str) -> Result<(), LimiterError>;
     /// Health probe for /readyz.
@@ -93,6 +97,28 @@ impl ClaimRequest {
     pub fn validate(&self) -> Result<(), LimiterError> {
         validate_person(&self.person)?;
         validate_id("checkin_id", &self.checkin_id)?;
+        validate_id("brand", &self.brand)?;
+        validate_id("offer_id", &self.offer_id)?;
+        validate_id("fence_id", &self.fence_id)
+    }
+}
+
+/// One offer at one fence, as [`Limiter::peek`] asks about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ask {
+    /// Brand owning the offer.
+    pub brand: String,
+    /// The offer.
+    pub offer_id: String,
+    /// The fence it would be triggered at.
+    pub fence_id: String,
+    /// The person's caps that would apply.
+    pub caps: Caps,
+}
+
+impl Ask {
+    /// Checks that every id can safely become part of a key name.
+    pub fn validate(&self) -> Result<(), LimiterError> {
         validate_id("brand", &self.brand)?;
         validate_id("offer_id", &self.offer_id)?;
         validate_id("fence_id", &self.fence_id)

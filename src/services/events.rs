@@ -32,19 +32,10 @@ pub struct EventBatch {
 /// [`EventInput`] on its own and a malformed one is rejected in the results, not the batch,
 /// so documenting the items as `EventInput` would promise a 4xx the service never sends.
 fn any_events() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType};
-    ArrayBuilder::new()
-        .items(
-            ObjectBuilder::new()
-                .schema_type(SchemaType::AnyValue)
-                .description(Some(
-                    "An event: see the `EventInput` schema for its fields. Any value is \
-                     accepted here and answered in the results.",
-                )),
-        )
-        .min_items(Some(1))
-        .max_items(Some(500))
-        .into()
+    crate::domain::schemas::any_items(
+        "An event: see the `EventInput` schema for its fields",
+        MAX_BATCH,
+    )
 }
 
 /// What happened to one event.

@@ -3,6 +3,7 @@
 mod brands_and_keys;
 mod checkins;
 mod contract;
+mod device;
 mod errors;
 mod events;
 mod faults;

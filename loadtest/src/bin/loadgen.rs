@@ -86,6 +86,10 @@ struct Args {
     /// Clock ticks per second (`getconf CLK_TCK`).
     #[arg(long, default_value_t = 100)]
     clk_tck: u64,
+    /// People who then live one simulated day each as the SDK of docs/sdk.md (nearby sync,
+    /// check-ins on crossings, offline batches); 0 skips the phase.
+    #[arg(long, default_value_t = 0)]
+    sdk_people: usize,
     /// Free text about the run (machine, quiet hours, load), copied into the report.
     #[arg(long, default_value = "")]
     notes: String,
@@ -339,6 +343,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
         );
         soak_rss = sampler.await.unwrap_or_default();
     }
+    let sdk = if args.sdk_people > 0 {
+        eprintln!("phase SDK-like people: {} simulated days", args.sdk_people);
+        let t = loadtest::sdk::run(ctx.clone(), args.sdk_people, conns).await;
+        eprintln!("  {} requests, errors {}", t.requests(), t.errors);
+        Some(t)
+    } else {
+        None
+    };
     let run_procs = run_start.end(args.clk_tck);
     let deliveries = ctx.deliveries.lock().expect("deliveries").clone();
     let violations = caps::check(&deliveries, &created.limits);
@@ -353,6 +365,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         &run_procs,
         setup_secs,
     );
+    let report = report + &sdk.as_ref().map(|t| t.markdown()).unwrap_or_default();
     if let Some(dir) = args.report.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -361,6 +374,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     eprintln!("report written to {}", args.report.display());
     let errors: u64 = phases.iter().map(|p| p.stats.errors()).sum();
     anyhow::ensure!(violations.is_empty(), "{} cap violations", violations.len());
+    let errors = errors + sdk.map_or(0, |t| t.errors);
     anyhow::ensure!(errors == 0, "{errors} failed requests");
     Ok(())
 }

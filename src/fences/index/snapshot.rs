@@ -187,6 +187,29 @@ impl FenceIndex {
             });
     }
 
+    /// Appends the id of every fence whose box comes within `radius_m` of the point
+    /// (unsorted, possibly repeated: a fence may have several boxes). A superset of the
+    /// fences within that distance; callers measure and sort (`Catalog::near`).
+    pub(crate) fn near_append(&self, lat: f64, lon: f64, radius_m: f64, out: &mut Vec<Uuid>) {
+        if !(lat.is_finite() && lon.is_finite() && (-90.0..=90.0).contains(&lat))
+            || radius_m.is_nan()
+            || radius_m < 0.0
+        {
+            return;
+        }
+        let (envs, n) = circle_envelopes(normalize_lon(lon), lat, radius_m);
+        for env in &envs[..n] {
+            for e in self.tree.locate_in_envelope_intersecting(&outward(env)) {
+                out.push(if e.slot & AREA_BIT == 0 {
+                    self.circles[e.slot as usize].id
+                } else {
+                    let (ai, _) = self.parts[(e.slot & !AREA_BIT) as usize];
+                    self.areas[ai as usize].id
+                });
+            }
+        }
+    }
+
     /// Number of fences.
     pub fn len(&self) -> usize {
         self.ids.len()

@@ -9,10 +9,11 @@
 //! person may get fewer offers than allowed, never more. A retry of the same check-in
 //! replays step 1 and completes step 2, because both steps are idempotent.
 //!
-//! About 340 lines: the one client of the limiter's scripts (loading, claim in two slots,
-//! release, refund, forget); key names are in `keys.rs`, reply decoding in `wire.rs`.
+//! About 370 lines: the one client of the limiter's scripts (loading, claim in two slots,
+//! release, refund, forget, peek); key names are in `keys.rs`, reply decoding in `wire.rs`.
 
 mod keys;
+mod peek;
 mod wire;
 
 use std::fmt;
@@ -23,7 +24,7 @@ use ::redis::{RedisError, Script};
 
 use self::keys::{OfferKeys, PersonKeys};
 use super::{
-    ClaimOutcome, ClaimRequest, IDEMPOTENCY_TTL, Limiter, LimiterError, validate_id,
+    Ask, Cap, ClaimOutcome, ClaimRequest, IDEMPOTENCY_TTL, Limiter, LimiterError, validate_id,
     validate_person,
 };
 use crate::clock::Clock;
@@ -40,6 +41,7 @@ struct Scripts {
     budget: Script,
     refund: Script,
     cool_down: Script,
+    peek: Script,
 }
 
 static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -48,6 +50,7 @@ static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     budget: Script::new(include_str!("budget.lua")),
     refund: Script::new(include_str!("refund.lua")),
     cool_down: Script::new(include_str!("cool_down.lua")),
+    peek: Script::new(include_str!("peek.lua")),
 });
 
 /// Rate limiter backed by Redis (standalone or Cluster); share it as `Arc<dyn Limiter>`.
@@ -93,6 +96,7 @@ impl RedisLimiter {
                 &SCRIPTS.release,
                 &SCRIPTS.budget,
                 &SCRIPTS.cool_down,
+                &SCRIPTS.peek,
             ] {
                 script.load_async(&mut conn).await.map_err(unavailable)?;
             }
@@ -292,6 +296,30 @@ impl Limiter for RedisLimiter {
                 .map_err(unavailable)
         })
         .await
+    }
+
+    async fn peek(&self, person: &str, asks: &[Ask]) -> Result<Vec<Option<Cap>>, LimiterError> {
+        validate_person(person)?;
+        for ask in asks {
+            ask.validate()?;
+        }
+        if asks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let key = PersonKeys::new(&self.prefix, person).limits();
+        let names = peek::fields(asks);
+        let now = self.now_arg();
+        let (now, values): (i64, Vec<Option<String>>) = self
+            .bounded("peek", async |conn| {
+                let mut call = SCRIPTS.peek.prepare_invoke();
+                call.key(&key).arg(&now);
+                for n in &names {
+                    call.arg(n);
+                }
+                call.invoke_async(conn).await.map_err(unavailable)
+            })
+            .await?;
+        Ok(peek::judge(asks, &names, &values, now))
     }
 
     async fn forget_person(&self, person: &str) -> Result<(), LimiterError> {

@@ -14,8 +14,8 @@ use std::time::Duration;
 use self::budget::OfferBudget;
 use self::person::{Person, Verdict};
 use super::{
-    ClaimOutcome, ClaimRequest, Limiter, LimiterError, TWIN_IDEMPOTENCY_TTL, validate_id,
-    validate_person,
+    Ask, Budget, Cap, ClaimOutcome, ClaimRequest, Limiter, LimiterError, TWIN_IDEMPOTENCY_TTL,
+    validate_id, validate_person,
 };
 use crate::clock::Clock;
 
@@ -146,6 +146,34 @@ impl Limiter for InProcessLimiter {
             budget.refund(&req.checkin_id, granted_at.timestamp_millis());
         }
         Ok(())
+    }
+
+    async fn peek(&self, person: &str, asks: &[Ask]) -> Result<Vec<Option<Cap>>, LimiterError> {
+        validate_person(person)?;
+        for ask in asks {
+            ask.validate()?;
+        }
+        let now_ms = self.clock.now_ms();
+        let state = self.lock();
+        let Some(p) = state.people.get(person) else {
+            return Ok(vec![None; asks.len()]);
+        };
+        Ok(asks
+            .iter()
+            .map(|ask| {
+                // The caps read only who, what and where; nothing is recorded.
+                let req = ClaimRequest {
+                    checkin_id: String::new(),
+                    person: person.to_owned(),
+                    brand: ask.brand.clone(),
+                    offer_id: ask.offer_id.clone(),
+                    fence_id: ask.fence_id.clone(),
+                    caps: ask.caps,
+                    budget: Budget::default(),
+                };
+                p.check_caps(&req, now_ms).map(|d| d.cap)
+            })
+            .collect())
     }
 
     async fn forget_person(&self, person: &str) -> Result<(), LimiterError> {

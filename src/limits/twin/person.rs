@@ -83,7 +83,8 @@ impl Person {
         }
     }
 
-    fn check_caps(&self, req: &ClaimRequest, now_ms: i64) -> Option<Denial> {
+    /// The personal cap or cool-down that refuses `req` now, if any (reads only).
+    pub(super) fn check_caps(&self, req: &ClaimRequest, now_ms: i64) -> Option<Denial> {
         if let Some(until) = self.cooldowns.get(&req.brand).filter(|u| **u > now_ms) {
             return Some(Denial {
                 cap: Cap::BrandCooldown,
