@@ -185,6 +185,12 @@ impl Catalog {
         self.index.query(lat, lon, accuracy_m, out);
     }
 
+    /// Fences whose edge is within `margin_m` of the point, or that contain it (no accuracy
+    /// gate): where a visit stays open although the report is not inside.
+    pub fn near(&self, lat: f64, lon: f64, margin_m: f64, out: &mut Vec<FenceMatch>) {
+        self.index.near(lat, lon, margin_m, out);
+    }
+
     /// A fence's details.
     pub fn fence(&self, id: &Uuid) -> Option<Arc<FenceInfo>> {
         read(&self.fences).get(id).cloned()

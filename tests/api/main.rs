@@ -19,5 +19,6 @@ mod simulate;
 mod strict_caps;
 mod support;
 mod trial;
+mod visits;
 mod weather;
 mod webhooks;

@@ -224,6 +224,19 @@ impl LiveIndex {
         finish(out);
     }
 
+    /// Fences within `margin_m` of the point (or containing it), over the base and pending
+    /// edits, sorted by id; no accuracy gate, `edge_distance_m` negative outside.
+    pub fn near(&self, lat: f64, lon: f64, margin_m: f64, out: &mut Vec<FenceMatch>) {
+        out.clear();
+        let v = self.inner.view.load();
+        v.base.near_append(lat, lon, margin_m, out);
+        v.mid.shadow(out);
+        v.mid.index.near_append(lat, lon, margin_m, out);
+        v.recent.shadow(out);
+        v.recent.index.near_append(lat, lon, margin_m, out);
+        finish(out);
+    }
+
     /// Number of live fences.
     pub fn len(&self) -> usize {
         self.inner.view.load().len
