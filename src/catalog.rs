@@ -187,21 +187,21 @@ impl Catalog {
         self.index.query(lat, lon, accuracy_m, out);
     }
 
-    /// The live fences within `radius_m` of the point (by their covering circle), nearest
-    /// first, each with its distance in metres (0 inside). Read from the index: no store.
-    pub fn near(&self, lat: f64, lon: f64, radius_m: f64) -> Vec<(Arc<FenceInfo>, f64)> {
-        let mut ids = Vec::new();
-        self.index.near(lat, lon, radius_m, &mut ids);
+    /// Fences whose edge is within `margin_m` of the point, or that contain it (no accuracy
+    /// gate): where a visit stays open although the report is not inside.
+    pub fn near(&self, lat: f64, lon: f64, margin_m: f64, out: &mut Vec<FenceMatch>) {
+        self.index.near(lat, lon, margin_m, out);
+    }
+
+    /// The live fences within `radius_m` of the point, nearest edge first, each with the
+    /// distance to its edge in metres (0 inside). Read from the index: no store.
+    pub fn nearby(&self, lat: f64, lon: f64, radius_m: f64) -> Vec<(Arc<FenceInfo>, f64)> {
+        let mut found = Vec::new();
+        self.index.near(lat, lon, radius_m, &mut found);
         let fences = read(&self.fences);
-        let mut out: Vec<(Arc<FenceInfo>, f64)> = ids
+        let mut out: Vec<(Arc<FenceInfo>, f64)> = found
             .iter()
-            .filter_map(|id| fences.get(id))
-            .map(|f| {
-                let r = &f.reach;
-                let d = (haversine_m(lat, lon, r.lat, r.lon) - r.radius_m).max(0.0);
-                (f.clone(), d)
-            })
-            .filter(|(_, d)| *d <= radius_m)
+            .filter_map(|m| Some((fences.get(&m.id)?.clone(), (-m.edge_distance_m).max(0.0))))
             .collect();
         drop(fences);
         out.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.id.cmp(&b.0.id)));

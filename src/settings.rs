@@ -83,6 +83,10 @@ pub struct Settings {
     pub min_relevance: f64,
     /// A jump between two check-ins inside fences faster than this (km/h) is implausible.
     pub max_plausible_speed_kmh: f64,
+    /// A visit dwells once it has lasted this long (minutes; docs/visits.md).
+    pub visit_dwell_minutes: u32,
+    /// An open visit with no check-in there for this long ends (minutes; docs/visits.md).
+    pub visit_timeout_minutes: u32,
     /// Decision traces older than this are purged (the decision and its delivery stay).
     pub trace_retention_days: u32,
     /// Offers per person per rolling 24 h, all brands together.
@@ -150,6 +154,8 @@ impl Default for Settings {
             quiet_hours: "21:00-08:00".into(),
             min_relevance: 1.0,
             max_plausible_speed_kmh: crate::checkins::engine::DEFAULT_MAX_PLAUSIBLE_SPEED_KMH,
+            visit_dwell_minutes: 10,
+            visit_timeout_minutes: 30,
             trace_retention_days: 90,
             cap_person_day: 1,
             cap_person_week: 3,
@@ -196,6 +202,8 @@ pub struct FileSettings {
     quiet_hours: Option<String>,
     min_relevance: Option<f64>,
     max_plausible_speed_kmh: Option<f64>,
+    visit_dwell_minutes: Option<u32>,
+    visit_timeout_minutes: Option<u32>,
     trace_retention_days: Option<u32>,
     cap_person_day: Option<u32>,
     cap_person_week: Option<u32>,
@@ -247,6 +255,20 @@ impl Settings {
         } else {
             anyhow::bail!("max_plausible_speed_kmh must be a positive number of km/h, got {v}")
         }
+    }
+
+    /// The visit dwell and timeout (ms), once checked: 1 to 1440 minutes each.
+    pub fn visit_times_ms(&self) -> anyhow::Result<(i64, i64)> {
+        for (name, v) in [
+            ("visit_dwell_minutes", self.visit_dwell_minutes),
+            ("visit_timeout_minutes", self.visit_timeout_minutes),
+        ] {
+            if !(1..=1440).contains(&v) {
+                anyhow::bail!("{name} must be between 1 and 1440 minutes, got {v}");
+            }
+        }
+        let ms = |m: u32| i64::from(m) * 60_000;
+        Ok((ms(self.visit_dwell_minutes), ms(self.visit_timeout_minutes)))
     }
 
     /// Quiet hours as minutes since local midnight, `None` when `off`.
@@ -340,6 +362,8 @@ impl Settings {
             quiet_hours,
             min_relevance,
             max_plausible_speed_kmh,
+            visit_dwell_minutes,
+            visit_timeout_minutes,
             trace_retention_days,
             cap_person_day,
             cap_person_week,

@@ -341,6 +341,8 @@ impl Application {
             min_relevance: settings.min_relevance,
             max_plausible_speed_kmh: settings.max_plausible_speed()?,
             caps: settings.caps(),
+            visit_dwell_ms: settings.visit_times_ms()?.0,
+            visit_timeout_ms: settings.visit_times_ms()?.1,
             ..EngineConfig::default()
         };
         let pool_gauges = pool_metrics(store.clone(), &metrics, stopped.clone())?;

@@ -5,6 +5,7 @@ use super::input::Checkin;
 use super::model::Matched;
 use crate::decisions::{DeliveryRecord, Prior};
 use crate::error::ApiError;
+use crate::habits::{VisitEvent, VisitKind};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -21,6 +22,41 @@ pub struct FenceRef {
     pub id: Uuid,
     /// Fence name.
     pub name: String,
+}
+
+/// A visit event's kind, on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckinEventType {
+    /// The visit to the fence began.
+    Enter,
+    /// The visit has lasted the deployment's dwell time.
+    Dwell,
+    /// The visit ended (beyond the exit margin, or after the timeout).
+    Exit,
+}
+
+impl From<VisitKind> for CheckinEventType {
+    fn from(k: VisitKind) -> Self {
+        match k {
+            VisitKind::Enter => Self::Enter,
+            VisitKind::Dwell => Self::Dwell,
+            VisitKind::Exit => Self::Exit,
+        }
+    }
+}
+
+/// A visit event the check-in caused (docs/visits.md).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CheckinEvent {
+    /// When it happened: the report's time, or for an exit after the timeout the person's
+    /// last report there.
+    pub at: DateTime<Utc>,
+    /// The fence.
+    pub fence_id: Uuid,
+    /// `enter`, `dwell` or `exit`.
+    #[serde(rename = "type")]
+    pub kind: CheckinEventType,
 }
 
 /// A delivered offer.
@@ -51,6 +87,9 @@ pub struct CheckinResponse {
     pub checkin_id: String,
     /// `offer` or `none`.
     pub decision: String,
+    /// The visit events this check-in caused, in order (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<CheckinEvent>,
     /// The offer, when decision is `offer`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offer: Option<DeliveredOffer>,
@@ -70,9 +109,25 @@ impl CheckinResponse {
             decision: "none".into(),
             reason: Some(reason.into()),
             checkin_id: checkin_id.into(),
+            events: Vec::new(),
             offer: None,
             offer_id: None,
         }
+    }
+
+    /// The same answer, carrying the visit events the check-in caused.
+    pub(super) fn with_events(mut self, events: &[VisitEvent]) -> Self {
+        self.events = events
+            .iter()
+            .filter_map(|e| {
+                Some(CheckinEvent {
+                    at: DateTime::from_timestamp_millis(e.at_ms)?,
+                    fence_id: e.fence.parse().ok()?,
+                    kind: e.kind.into(),
+                })
+            })
+            .collect();
+        self
     }
 
     /// The offer delivered at `m`.
@@ -94,6 +149,7 @@ impl CheckinResponse {
             decision: "offer".into(),
             reason: None,
             checkin_id: c.checkin_id.clone(),
+            events: Vec::new(),
             offer: Some(body),
             offer_id: None,
         }

@@ -1,13 +1,16 @@
 //! Step 6, candidates: the active offers of the matched fences' brands that target the fence
-//! (by id or tag), outside quiet hours; and the person's profile, read only when an offer
-//! uses it.
+//! (by id or tag), outside quiet hours — or, for an `exit` trigger, that target a fence of the
+//! brand the person left within the last 2 hours; and the person's profile, read only when an
+//! offer uses it.
 
 use super::Engine;
 use super::engine::Subjects;
 use super::model::{Candidate, Matched};
-use crate::catalog::FenceInfo;
+use super::triggers::{targets, visit_facts};
+use crate::habits::Visit;
+use crate::offers::Trigger;
+use std::collections::BTreeMap;
 use crate::error::ApiError;
-use crate::offers::Offer;
 use crate::people::gate::Allowed;
 use crate::people::{PersonId, Profile};
 use chrono::{DateTime, Duration, Utc};
@@ -15,11 +18,27 @@ use chrono::{DateTime, Duration, Utc};
 impl Engine {
     /// Every offer reachable from the matched fences, each through the fence the person is
     /// deepest in.
-    pub(super) fn candidates(&self, matched: &[Matched]) -> Vec<Candidate> {
+    pub(super) fn candidates(
+        &self,
+        matched: &[Matched],
+        visits: &BTreeMap<String, Visit>,
+        at_ms: i64,
+    ) -> Vec<Candidate> {
         let mut out: Vec<Candidate> = Vec::new();
         for (i, m) in matched.iter().enumerate().filter(|(_, m)| !m.quiet) {
             for offer in self.catalog.offers_of(&m.info.brand) {
-                if !targets(&offer, &m.info) {
+                let reached = match offer.spec.targeting.trigger {
+                    Some(Trigger::Exit { .. }) => {
+                        let id = m.info.id.to_string();
+                        visit_facts(&offer, &id, visits, at_ms, |f| {
+                            self.catalog.fence(&f.parse().ok()?)
+                        })
+                        .since_exit_ms
+                        .is_some()
+                    }
+                    _ => targets(&offer, &m.info),
+                };
+                if !reached {
                     continue;
                 }
                 match out.iter_mut().find(|x| x.offer.id == offer.id) {
@@ -50,14 +69,5 @@ impl Engine {
         }
         let since = now - Duration::days(self.config.profile_days);
         Ok(Some(self.store.profile(person, since).await?))
-    }
-}
-
-/// Does the offer target this fence (by id or tag; an offer naming no fences targets all of
-/// its brand's)?
-pub(super) fn targets(offer: &Offer, fence: &FenceInfo) -> bool {
-    match &offer.spec.targeting.fences {
-        None => true,
-        Some(t) => t.ids.contains(&fence.id) || t.tags.iter().any(|tag| fence.tags.contains(tag)),
     }
 }

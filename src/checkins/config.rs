@@ -2,6 +2,10 @@
 
 use crate::limits::Caps;
 
+/// The exit margin's floor (metres): a report outside a fence closes its visit only when
+/// farther from the edge than its accuracy, and never nearer than this.
+pub const MIN_EXIT_MARGIN_M: f64 = 25.0;
+
 /// Faster than any train; a flight's arrival may exceed it once (docs/decisions.md, 4a).
 pub const DEFAULT_MAX_PLAUSIBLE_SPEED_KMH: f64 = 300.0;
 
@@ -26,6 +30,10 @@ pub struct EngineConfig {
     pub attribution_days: i64,
     /// A jump between two check-ins inside fences faster than this (km/h) is implausible.
     pub max_plausible_speed_kmh: f64,
+    /// A visit dwells once it has lasted this long (ms).
+    pub visit_dwell_ms: i64,
+    /// An open visit with no check-in there for this long ends at the next check-in (ms).
+    pub visit_timeout_ms: i64,
 }
 
 impl Default for EngineConfig {
@@ -40,6 +48,8 @@ impl Default for EngineConfig {
             dismissal_cooldown_days: 14,
             attribution_days: 7,
             max_plausible_speed_kmh: DEFAULT_MAX_PLAUSIBLE_SPEED_KMH,
+            visit_dwell_ms: 10 * 60_000,
+            visit_timeout_ms: 30 * 60_000,
         }
     }
 }

@@ -51,6 +51,8 @@ impl Engine {
             c: &c,
             fingerprint: &fingerprint,
             now,
+            personalization: consent.personalization,
+            events: &[],
         };
         // 3a. A check-in decided before is answered from its record before anything about
         // this one is observed or claimed: retries never count twice, however long ago the
@@ -65,9 +67,10 @@ impl Engine {
         // Overload is answered here, before any visit is counted or any cap claimed.
         self.writer.admit()?;
         let mut trace = Trace::new(&c, now, consent.personalization);
-        // 4. Visits and habits (personalization consent only); the person's last sighting.
+        // 4. Visits and habits (personalization consent only); the person's last sighting and
+        // visit state (enter, dwell, exit), in the same round trip.
         let span = debug_span!("habits", fences = matched.len());
-        let previous = self
+        let seen = self
             .observe_visits(
                 &person,
                 consent.personalization,
@@ -79,8 +82,18 @@ impl Engine {
             .instrument(span)
             .await;
         trace.fences(&matched);
+        trace.visits(
+            &seen,
+            &c,
+            self.config.visit_dwell_ms,
+            self.config.visit_timeout_ms,
+        );
+        let who = Subject {
+            events: &seen.events,
+            ..who
+        };
         // 4a. Plausibility: a mocked report, an impossible jump, a device shared at a distance.
-        if let Some(why) = self.implausible(&who, &matched, previous.as_ref()) {
+        if let Some(why) = self.implausible(&who, &matched, seen.previous.as_ref()) {
             self.metrics.implausible(why.check());
             trace.implausible(&why);
             let answer = CheckinResponse::none(&c.checkin_id, "implausible-location");
@@ -95,7 +108,8 @@ impl Engine {
                 .await;
         }
         // 6. Candidates, and the profile when an offer reads it.
-        let mut candidates = self.candidates(&matched);
+        let at_ms = c.recorded_at.timestamp_millis();
+        let mut candidates = self.candidates(&matched, &seen.visits, at_ms);
         let profile = self.profile(&person, consent, &candidates, now).await?;
         // 7. Weather, only when an offer asks.
         let weather = self
@@ -107,6 +121,7 @@ impl Engine {
             matched: &matched,
             profile: profile.as_ref(),
             weather: &weather,
+            visits: &seen.visits,
         };
         trace.audience(&scene, &candidates, now, self.config.retargeting_days);
         // 8–11. Rules and scoring, best first.

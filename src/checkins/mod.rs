@@ -26,6 +26,7 @@ mod record;
 pub mod rules;
 pub mod scoring;
 mod trace;
+mod triggers;
 mod visits;
 mod weather;
 pub mod writer;

@@ -7,12 +7,13 @@ use crate::catalog::FenceInfo;
 use crate::decisions::DeliveryRecord;
 pub use crate::decisions::trace::{Outcome, RuleId};
 use crate::fences::index::FenceMatch;
-use crate::habits::HabitFeatures;
+use crate::habits::{HabitFeatures, Visit, VisitEvent};
 use crate::limits::ClaimRequest;
 use crate::offers::Offer;
 use crate::people::{PersonId, Profile};
 use crate::weather::WeatherLookup;
 use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// A fence the point is in, with what was learned about it.
@@ -53,7 +54,7 @@ impl Candidate {
 }
 
 /// Who a decision is for and when: the app, its user's pseudonym, the report, its
-/// fingerprint and the decision time.
+/// fingerprint, the decision time, the consent to personalization and the visit events.
 #[derive(Clone, Copy)]
 pub(super) struct Subject<'a> {
     pub(super) app: &'a str,
@@ -61,6 +62,10 @@ pub(super) struct Subject<'a> {
     pub(super) c: &'a Checkin,
     pub(super) fingerprint: &'a str,
     pub(super) now: DateTime<Utc>,
+    /// Whether the person allows personalization (visit webhooks need it).
+    pub(super) personalization: bool,
+    /// The visit events the report caused (empty before step 4).
+    pub(super) events: &'a [VisitEvent],
 }
 
 /// What the rules, the copy and the claim read about the moment.
@@ -69,6 +74,8 @@ pub(super) struct Scene<'a> {
     pub(super) matched: &'a [Matched],
     pub(super) profile: Option<&'a Profile>,
     pub(super) weather: &'a WeatherLookup,
+    /// The person's visits (open, and closed within 2 hours), by fence: what triggers read.
+    pub(super) visits: &'a BTreeMap<String, Visit>,
 }
 
 /// A granted offer: its delivery and, for a fresh grant (not a replay), the claim to give

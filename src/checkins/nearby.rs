@@ -7,7 +7,7 @@
 //! position is neither stored nor logged.
 
 use super::Engine;
-use super::candidates::targets;
+use super::triggers::targets;
 use crate::catalog::FenceInfo;
 use crate::domain::{Latitude, Longitude};
 use crate::error::ApiError;
@@ -153,7 +153,7 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Vec<Found> {
         self.catalog
-            .near(lat, lon, radius_m)
+            .nearby(lat, lon, radius_m)
             .into_iter()
             .filter_map(|(info, d)| {
                 let offers: Vec<_> = self

@@ -7,12 +7,39 @@ use super::Engine;
 use super::answer::{CheckinAnswer, CheckinResponse, replay};
 use super::model::{Granted, Subject};
 use super::trace::Trace;
-use crate::decisions::DecisionRecord;
+use crate::decisions::{DecisionRecord, VisitHook};
+use crate::habits::VisitKind;
+use crate::webhooks::{EventType, visit_hook};
+use chrono::DateTime;
+use uuid::Uuid;
 use crate::decisions::record::pack_trace;
 use crate::error::ApiError;
 use std::time::Instant;
 
 impl Engine {
+    /// `visit.entered` / `visit.exited` for the fence's brand, with personalization consent
+    /// only (docs/webhooks.md); a dwell is in the answer and the trace, not a webhook.
+    fn visit_hooks(&self, who: &Subject) -> Vec<VisitHook> {
+        if !who.personalization {
+            return Vec::new();
+        }
+        who.events
+            .iter()
+            .filter_map(|e| {
+                let event = match e.kind {
+                    VisitKind::Enter => EventType::VisitEntered,
+                    VisitKind::Exit => EventType::VisitExited,
+                    VisitKind::Dwell => return None,
+                };
+                let fence: Uuid = e.fence.parse().ok()?;
+                let brand = self.catalog.fence(&fence)?.brand.to_string();
+                let at = DateTime::from_timestamp_millis(e.at_ms)?;
+                let (person, user) = (who.person.as_str(), &who.c.user_id);
+                Some(visit_hook(event, person, user, fence, &brand, at))
+            })
+            .collect()
+    }
+
     /// Records the decision and answers it.
     pub(super) async fn record(
         &self,
@@ -23,6 +50,7 @@ impl Engine {
         granted: Option<Granted>,
     ) -> Result<CheckinAnswer, ApiError> {
         let c = who.c;
+        let answer = answer.with_events(who.events);
         let (delivery, fresh) = granted.map_or((None, None), |g| (Some(g.delivery), g.fresh));
         let latency_us = started.elapsed().as_micros() as i64;
         let (trace, mut brands) = trace.finish(&answer, latency_us);
@@ -53,6 +81,7 @@ impl Engine {
             trace: pack_trace(&trace),
             brands,
             latency_us,
+            visit_hooks: self.visit_hooks(&who),
         };
         // The delivery is durable before the response that carries it leaves. A retry gets
         // the first answer back, whatever this attempt computed (its claims replayed, so it

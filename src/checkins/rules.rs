@@ -8,6 +8,8 @@
 use super::input::Activity;
 pub use crate::decisions::trace::{Fact, RuleId, RuleOutcome, plain_number};
 use crate::habits::HabitFeatures;
+use super::triggers::trigger;
+pub use super::triggers::VisitFacts;
 use crate::offers::{Day, HabitScope, Offer, OfferStatus, validate::parse_hhmm};
 use crate::people::Profile;
 use crate::weather::WeatherLookup;
@@ -20,7 +22,7 @@ pub const DEFAULT_MAX_SPEED_MPS: f64 = 7.0;
 /// Purchase look-back of an `exclude` block that names none.
 pub const DEFAULT_EXCLUDE_DAYS: u32 = 30;
 
-fn outcome(rule: RuleId, passed: bool, expected: Fact, actual: Fact, text: String) -> RuleOutcome {
+pub(super) fn outcome(rule: RuleId, passed: bool, expected: Fact, actual: Fact, text: String) -> RuleOutcome {
     RuleOutcome {
         rule,
         passed,
@@ -50,6 +52,8 @@ pub struct Moment<'a> {
     pub activity: Option<Activity>,
     /// Purchases this recent suppress offers for the same SKU or category.
     pub retargeting_days: i64,
+    /// The person's visits, as the triggers read them.
+    pub visit: VisitFacts,
 }
 
 /// Evaluates every rule the offer sets, in a fixed order.
@@ -110,6 +114,9 @@ pub fn evaluate(offer: &Offer, m: &Moment) -> Vec<RuleOutcome> {
         m,
         &mut out,
     );
+    if let Some(tr) = t.trigger {
+        trigger(tr, m, &mut out);
+    }
     if let Some(sch) = &t.schedule {
         schedule(sch, m, &mut out);
     }
@@ -581,6 +588,7 @@ mod tests {
             speed_mps,
             activity,
             retargeting_days: 14,
+            visit: VisitFacts::default(),
         };
         let runs = [
             (

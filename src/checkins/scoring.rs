@@ -7,6 +7,7 @@
 use super::Engine;
 use super::model::{Candidate, Outcome, Scene, Subject};
 use super::rules::{self, Moment, RuleOutcome};
+use super::triggers::visit_facts;
 use crate::decisions::trace::Signal;
 use crate::domain::SpeedMps;
 use sha2::{Digest, Sha256};
@@ -76,6 +77,13 @@ impl Engine {
                 speed_mps: who.c.speed_mps.map(SpeedMps::mps),
                 activity: who.c.activity,
                 retargeting_days: self.config.retargeting_days,
+                visit: visit_facts(
+                    &cand.offer,
+                    &m.info.id.to_string(),
+                    scene.visits,
+                    who.c.recorded_at.timestamp_millis(),
+                    |f| self.catalog.fence(&f.parse().ok()?),
+                ),
             };
             cand.rules = rules::evaluate(&cand.offer, &moment);
             cand.eligible = cand.rules.iter().all(|r| r.passed);

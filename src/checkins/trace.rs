@@ -5,11 +5,13 @@ use super::answer::CheckinResponse;
 use super::input::Checkin;
 use super::model::{Candidate, Matched, Scene};
 use super::rules::DEFAULT_EXCLUDE_DAYS;
+use super::config::MIN_EXIT_MARGIN_M;
+use super::visits::Seen;
 use crate::decisions::trace::{
     AudienceFacts, HabitFacts, Implausible, LimiterEntry, PurchaseFact, TraceCandidate,
-    TraceContext, TraceFence, TraceWeather,
+    TraceContext, TraceFence, TraceVisit, TraceWeather,
 };
-use crate::habits::HabitFeatures;
+use crate::habits::{HabitFeatures, VisitKind};
 use crate::weather::WeatherLookup;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -22,6 +24,7 @@ use std::borrow::Cow;
 pub(super) struct Trace {
     context: String,
     fences: Option<String>,
+    visits: Option<String>,
     implausible: Option<String>,
     weather: Option<String>,
     audience: Option<String>,
@@ -73,6 +76,7 @@ impl Trace {
         Self {
             context,
             fences: None,
+            visits: None,
             implausible: None,
             weather: None,
             audience: None,
@@ -107,6 +111,60 @@ impl Trace {
         self.brands = matched.iter().map(|m| m.info.brand.to_string()).collect();
         self.brands.sort_unstable();
         self.brands.dedup();
+    }
+
+    /// The visit events this report caused, each with why; a late report says it moved none.
+    pub(super) fn visits(&mut self, seen: &Seen, c: &Checkin, dwell_ms: i64, timeout_ms: i64) {
+        if !seen.moved && !seen.visits.is_empty() {
+            self.note(
+                "late report: older than the person's visit state, so visits, exits and \
+                 visit webhooks stay as they were"
+                    .into(),
+            );
+        }
+        let at = c.recorded_at.timestamp_millis();
+        let margin = c.accuracy_m.metres().max(MIN_EXIT_MARGIN_M);
+        let min = |ms: i64| ms / 60_000;
+        let v: Vec<TraceVisit> = seen
+            .events
+            .iter()
+            .map(|e| {
+                let why = match e.kind {
+                    VisitKind::Enter => format!(
+                        "entered: the check-in is inside the fence, its accuracy ({:.0} m) within \
+                         the fence's gate",
+                        c.accuracy_m.metres()
+                    ),
+                    VisitKind::Dwell => {
+                        let since = seen.visits.get(&e.fence).map_or(0, |v| e.at_ms - v.enter_ms);
+                        format!(
+                            "dwelled: in the fence for {} min (the dwell time is {} min)",
+                            min(since),
+                            min(dwell_ms)
+                        )
+                    }
+                    VisitKind::Exit if e.at_ms < at => format!(
+                        "exited: no check-in inside or near the fence for {} min or more (the \
+                         timeout); the visit ended at the last one",
+                        min(timeout_ms)
+                    ),
+                    VisitKind::Exit => format!(
+                        "exited: the check-in is outside the fence, farther from its edge than \
+                         the exit margin of {margin:.0} m (the larger of its accuracy and \
+                         {MIN_EXIT_MARGIN_M:.0} m)"
+                    ),
+                };
+                TraceVisit {
+                    event: e.kind.as_str().to_string(),
+                    fence_id: e.fence.clone(),
+                    at: DateTime::from_timestamp_millis(e.at_ms).unwrap_or(c.recorded_at),
+                    why,
+                }
+            })
+            .collect();
+        if !v.is_empty() {
+            self.visits = Some(json_text(&v));
+        }
     }
 
     /// The plausibility check that failed.
@@ -215,6 +273,7 @@ impl Trace {
         doc.push_str(&self.context);
         for (name, part) in [
             ("fences", &self.fences),
+            ("visits", &self.visits),
             ("implausible", &self.implausible),
             ("weather", &self.weather),
             ("audience", &self.audience),

@@ -2,22 +2,39 @@
 //! matched fence and brand, and the habit features come back for the rules and the copy. In
 //! the same round trip, for everyone with location consent, the report becomes the person's
 //! last sighting (a fence and a time, for 6 hours) and the previous one comes back for the
-//! plausibility step. A report the SDK marks as mocked is neither counted nor remembered.
+//! plausibility step. Also in that round trip, for everyone with location consent, the
+//! person's visit state moves (docs/visits.md): the fences the report is inside and those
+//! near enough to keep a visit open (within the exit margin: the larger of the accuracy and
+//! 25 m) go along, and the enter, dwell and exit events come back. A report the SDK marks as
+//! mocked is neither counted nor remembered.
 
 use super::Engine;
+use super::config::MIN_EXIT_MARGIN_M;
 use super::input::Checkin;
 use super::model::Matched;
 use super::plausibility::sighting_fence;
 use super::trace::Trace;
-use crate::habits::{HabitFeatures, Place, Sighting, features};
+use crate::habits::{HabitFeatures, Place, Sighting, Track, Visit, VisitEvent, features};
 use crate::people::PersonId;
 use chrono::{DateTime, Timelike, Utc};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+
+/// What step 4 learned: the previous sighting, the visit events this report caused and the
+/// person's visits after it (for the triggers).
+#[derive(Default)]
+pub(super) struct Seen {
+    pub(super) previous: Option<Sighting>,
+    pub(super) events: Vec<VisitEvent>,
+    pub(super) visits: BTreeMap<String, Visit>,
+    /// False for a report older than the visit state: it moved nothing.
+    pub(super) moved: bool,
+}
 
 impl Engine {
-    /// Observes the visit (personalization only), fills each matched fence's habit features
-    /// and returns the person's previous sighting. Unknown habits (the backend is down) only
-    /// mean habit-gated offers do not fire, and an unknown sighting skips the speed check.
+    /// Observes the visit (personalization only), moves the visit state, fills each matched
+    /// fence's habit features and returns the person's previous sighting with the visit events.
+    /// Unknown habits (the backend is down) only mean habit-gated and triggered offers do not
+    /// fire, and an unknown sighting skips the speed check.
     pub(super) async fn observe_visits(
         &self,
         person: &PersonId,
@@ -26,10 +43,11 @@ impl Engine {
         now: DateTime<Utc>,
         matched: &mut [Matched],
         trace: &mut Trace,
-    ) -> Option<Sighting> {
+    ) -> Seen {
         if c.is_mocked() {
-            return None;
+            return Seen::default();
         }
+        let track = self.track(c, matched);
         let mut places: Vec<(Place, u8)> = Vec::new();
         for m in matched.iter().filter(|_| personalization) {
             let hour = m.local.hour() as u8;
@@ -47,6 +65,7 @@ impl Engine {
                 person.as_str(),
                 &places,
                 fence.as_deref(),
+                &track,
                 at,
                 now.timestamp_millis(),
             )
@@ -64,12 +83,44 @@ impl Engine {
                         .get(&Place::Brand(m.info.brand.to_string()))
                         .cloned();
                 }
-                observed.previous
+                Seen {
+                    previous: observed.previous,
+                    events: observed.events,
+                    visits: observed.visits,
+                    moved: observed.visits_moved,
+                }
             }
             Err(e) => {
                 trace.note(format!("habits unavailable: {e}"));
-                None
+                Seen::default()
             }
+        }
+    }
+
+    /// The report's fences for the visit state: those it is inside, with their brands, and
+    /// those near enough to keep an open visit open (within the exit margin, not inside).
+    fn track(&self, c: &Checkin, matched: &[Matched]) -> Track {
+        let margin = c.accuracy_m.metres().max(MIN_EXIT_MARGIN_M);
+        let mut hits = Vec::new();
+        self.catalog
+            .near(c.lat.degrees(), c.lon.degrees(), margin, &mut hits);
+        let only = self.subjects.only_brand();
+        let near = hits
+            .iter()
+            .filter(|h| !matched.iter().any(|m| m.info.id == h.id))
+            .filter(|h| {
+                only.is_none_or(|b| self.catalog.fence(&h.id).is_some_and(|f| f.brand == *b))
+            })
+            .map(|h| h.id.to_string())
+            .collect();
+        Track {
+            inside: matched
+                .iter()
+                .map(|m| (m.info.id.to_string(), m.info.brand.to_string()))
+                .collect(),
+            near,
+            dwell_ms: self.config.visit_dwell_ms,
+            timeout_ms: self.config.visit_timeout_ms,
         }
     }
 }

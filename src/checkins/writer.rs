@@ -234,6 +234,7 @@ mod tests {
             trace: Vec::new(),
             brands: Vec::new(),
             latency_us: 0,
+            visit_hooks: Vec::new(),
         }
     }
 

@@ -2,12 +2,15 @@
 //! `OfferSpec` for `CatalogService::create_offer` / `update_offer` (the API's own calls), and
 //! an offer shown as the form again for editing. A service refusal names fields by JSON
 //! pointer (`/targeting/weather/min_temp_c`); [`field_of`] says which form field shows it.
+//!
+//! Over 400 lines: every block of the spec has its form field, its reading back and its
+//! pointer here, kept in step in one place.
 
 use crate::error::FieldError;
 use crate::offers::{
     Audience, Budget, Day, Exclude, FenceTargeting, HabitRule, HabitScope, HourRange, OfferCaps,
-    OfferSpec, OfferStatus, PerPersonCap, Product, Redemption, Schedule, Targeting, WeatherRule,
-    validate::CONDITIONS,
+    OfferSpec, OfferStatus, PerPersonCap, Product, Redemption, Schedule, Targeting, Trigger,
+    WeatherRule, validate::CONDITIONS,
 };
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
@@ -54,6 +57,10 @@ pub struct OfferForm {
     pub exclude_skus: String,
     pub exclude_within_days: String,
     pub max_speed_mps: String,
+    /// `enter` (default), `dwell` or `exit` (docs/visits.md).
+    pub trigger: String,
+    /// The trigger's minutes: `min_minutes` for dwell, `within_minutes` for exit.
+    pub trigger_minutes: String,
     pub cap_count: String,
     pub cap_period_days: String,
     pub budget_total: String,
@@ -98,6 +105,8 @@ impl Default for OfferForm {
             exclude_skus: String::new(),
             exclude_within_days: String::new(),
             max_speed_mps: String::new(),
+            trigger: "enter".into(),
+            trigger_minutes: String::new(),
             cap_count: String::new(),
             cap_period_days: String::new(),
             budget_total: String::new(),
@@ -169,6 +178,8 @@ impl OfferForm {
                 "exclude_skus" => &mut f.exclude_skus,
                 "exclude_within_days" => &mut f.exclude_within_days,
                 "max_speed_mps" => &mut f.max_speed_mps,
+                "trigger" => &mut f.trigger,
+                "trigger_minutes" => &mut f.trigger_minutes,
                 "cap_count" => &mut f.cap_count,
                 "cap_period_days" => &mut f.cap_period_days,
                 "budget_total" => &mut f.budget_total,
@@ -260,6 +271,18 @@ impl OfferForm {
             exclude_skus: list(&exclude.purchased_skus),
             exclude_within_days: whole(exclude.purchased_within_days.map(u64::from)),
             max_speed_mps: num(t.max_speed_mps),
+            trigger: match t.trigger {
+                None | Some(Trigger::Enter) => "enter",
+                Some(Trigger::Dwell { .. }) => "dwell",
+                Some(Trigger::Exit { .. }) => "exit",
+            }
+            .into(),
+            trigger_minutes: match t.trigger {
+                Some(Trigger::Dwell { min_minutes: m } | Trigger::Exit { within_minutes: m }) => {
+                    m.to_string()
+                }
+                _ => String::new(),
+            },
             cap_count: whole(cap.map(|c| u64::from(c.count))),
             cap_period_days: whole(cap.and_then(|c| c.period_days).map(u64::from)),
             budget_total: whole(s.budget.total),
@@ -393,6 +416,7 @@ impl OfferForm {
                     purchased_within_days: within.map(|v| u32::try_from(v).unwrap_or(u32::MAX)),
                 });
         let max_speed_mps = r.float(&self.max_speed_mps, "/targeting/max_speed_mps");
+        let trigger = self.trigger_spec(&mut r);
         let cap_count = r.whole(&self.cap_count, "/caps/per_person/count");
         let cap_period = r.whole(&self.cap_period_days, "/caps/per_person/period_days");
         if cap_count.is_none() && cap_period.is_some() {
@@ -463,6 +487,7 @@ impl OfferForm {
                 habit,
                 audience,
                 exclude,
+                trigger,
                 max_speed_mps,
             },
             caps: OfferCaps { per_person },
@@ -470,6 +495,31 @@ impl OfferForm {
             holdout_pct,
             redemption,
             product,
+        })
+    }
+}
+
+impl OfferForm {
+    /// The trigger as the form names it; a dwell or exit needs its minutes.
+    fn trigger_spec(&self, r: &mut Reader) -> Option<Trigger> {
+        let pointer = match self.trigger.as_str() {
+            "dwell" => "/targeting/trigger/min_minutes",
+            "exit" => "/targeting/trigger/within_minutes",
+            _ => return None,
+        };
+        let minutes = r.whole(&self.trigger_minutes, pointer);
+        let Some(m) = minutes else {
+            if self.trigger_minutes.trim().is_empty() {
+                r.errs
+                    .push(FieldError::new(pointer, String::from("say how many minutes")));
+            }
+            return None;
+        };
+        let m = u32::try_from(m).unwrap_or(u32::MAX);
+        Some(if self.trigger == "dwell" {
+            Trigger::Dwell { min_minutes: m }
+        } else {
+            Trigger::Exit { within_minutes: m }
         })
     }
 }
@@ -590,6 +640,8 @@ pub fn field_of(pointer: &str) -> &'static str {
         ["targeting", "exclude", "purchased_within_days", ..] => "exclude_within_days",
         ["targeting", "exclude", ..] => "exclude_categories",
         ["targeting", "max_speed_mps", ..] => "max_speed_mps",
+        ["targeting", "trigger", _, ..] => "trigger_minutes",
+        ["targeting", "trigger", ..] => "trigger",
         ["caps", "per_person", "period_days", ..] => "cap_period_days",
         ["caps", ..] => "cap_count",
         ["budget", "daily", ..] => "budget_daily",

@@ -14,7 +14,7 @@ pub mod trace;
 use std::collections::HashMap;
 
 pub use deliveries::{Delivery, DeliveryFilter, DeliveryKey};
-pub use record::{DecisionRecord, DeliveryRecord, Prior, StoredDecision};
+pub use record::{DecisionRecord, DeliveryRecord, Prior, StoredDecision, VisitHook};
 pub use timeline::{TimelineKey, TimelineQuery, TimelineRow};
 
 /// An offer's brand and name, for offers a trace names only by id (cap holders).

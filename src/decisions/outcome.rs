@@ -58,6 +58,10 @@ pub enum RuleId {
     ExcludePurchases,
     #[serde(rename = "retargeting.recent_purchase")]
     RetargetingRecentPurchase,
+    #[serde(rename = "trigger.dwell")]
+    TriggerDwell,
+    #[serde(rename = "trigger.exit")]
+    TriggerExit,
     /// A rule this version does not know (a trace from a later one).
     #[serde(other, rename = "other")]
     Other,

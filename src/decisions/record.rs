@@ -40,6 +40,22 @@ pub struct DecisionRecord {
     pub brands: Vec<String>,
     /// Time spent deciding.
     pub latency_us: i64,
+    /// The visit events this check-in caused that brands' webhooks may receive (people with
+    /// personalization consent only): written to the outbox with this record.
+    pub visit_hooks: Vec<VisitHook>,
+}
+
+/// A `visit.entered` or `visit.exited` message for a brand's subscribed endpoints.
+#[derive(Debug, Clone)]
+pub struct VisitHook {
+    /// `visit.entered` or `visit.exited`.
+    pub event: crate::webhooks::EventType,
+    /// The fence's brand: only its endpoints receive it.
+    pub brand: String,
+    /// The message's `webhook-id`, stable for the event.
+    pub msg_id: String,
+    /// The payload (pseudonymous ids and the fence id, never coordinates).
+    pub payload: String,
 }
 
 /// An offer sent to a device.

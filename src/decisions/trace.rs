@@ -33,6 +33,9 @@ pub struct Trace<'a> {
     /// Every matched fence.
     #[serde(default)]
     pub fences: Vec<TraceFence<'a>>,
+    /// The visit events this check-in caused, each with why (docs/visits.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub visits: Vec<TraceVisit>,
     /// The plausibility check that failed (reason `implausible-location`); none before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub implausible: Option<Implausible>,
@@ -58,6 +61,19 @@ pub struct Trace<'a> {
     /// Time spent deciding.
     #[serde(default)]
     pub latency_us: i64,
+}
+
+/// A visit event in the trace: what happened at which fence, when, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceVisit {
+    /// `enter`, `dwell` or `exit`.
+    pub event: String,
+    /// The fence.
+    pub fence_id: String,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// The sentence support reads.
+    pub why: String,
 }
 
 impl Trace<'static> {

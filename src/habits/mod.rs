@@ -2,8 +2,10 @@
 //! beside the rate limiter (Redis, or its in-process twin) under the person's hash tag, so one
 //! round trip records this check-in's visits and returns what the decision needs.
 //!
-//! A visit to a fence starts with the first matching check-in after at least 3 hours without
-//! one there. Visit starts are kept for 56 days; older ones fall out, so habits fade.
+//! A visit to a fence starts with its `enter` event (track.rs: the visit state the same round
+//! trip keeps), or with the first matching check-in after at least 3 hours without one there;
+//! a brand's visit starts when one of its fences is entered while none of them was open.
+//! Visit starts are kept for 56 days; older ones fall out, so habits fade.
 //!
 //! The same round trip keeps the person's last sighting: the fence of their last check-in
 //! inside a fence and its time, never a coordinate, for [`SIGHTING_TTL_MS`] (6 hours). The
@@ -11,13 +13,18 @@
 
 mod features;
 mod redis;
+mod track;
 mod twin;
 
 pub use features::{HabitFeatures, features};
+pub use track::{
+    EXIT_MEMORY_MS, Moved, Track, VISIT_TTL_MS, Visit, VisitEvent, VisitKind, VisitState, advance,
+};
 pub use redis::RedisHabits;
 pub use twin::InProcessHabits;
 
 use async_trait::async_trait;
+use std::collections::BTreeMap;
 
 /// A gap this long without a check-in at a place ends the visit.
 pub const VISIT_GAP_MS: i64 = 3 * 3_600_000;
@@ -72,6 +79,12 @@ pub struct Observed {
     pub places: Vec<PlaceHistory>,
     /// The person's last sighting before this check-in, unless it expired.
     pub previous: Option<Sighting>,
+    /// The visit events this check-in caused (none for a late report).
+    pub events: Vec<VisitEvent>,
+    /// The person's visits after this check-in (open, and closed within 2 hours), by fence.
+    pub visits: BTreeMap<String, Visit>,
+    /// False when the report was older than the visit state (it moved nothing).
+    pub visits_moved: bool,
 }
 
 /// Hot-state failures.
@@ -89,13 +102,16 @@ pub trait Habits: Send + Sync + 'static {
     /// personalization consent) and returns each place's history, in the order given, with
     /// the person's previous sighting. With `fence`, the check-in becomes the person's last
     /// sighting, unless the one kept is more recent (a late report does not move it back).
-    /// `now_ms` trims what fell out of the horizon and expires the sighting. With neither
-    /// places nor a fence there is nothing to do, and nothing is read.
+    /// `now_ms` trims what fell out of the horizon and expires the sighting. `track` moves the
+    /// person's visit state (enter, dwell, exit) in the same round trip, unless the report is
+    /// older than it; a place's habit visit then starts with its enter event. With no place,
+    /// fence or tracked fence there is nothing to do, and nothing is read.
     async fn observe(
         &self,
         person: &str,
         places: &[(Place, u8)],
         fence: Option<&str>,
+        track: &Track,
         at_ms: i64,
         now_ms: i64,
     ) -> Result<Observed, HabitsError>;
@@ -124,13 +140,14 @@ pub fn sight(
 }
 
 /// The visit rule shared by both implementations, on one place's state.
-/// `seen` is (last check-in, current visit start); returns the new state and, when this
-/// check-in starts a visit that must be logged, its start.
-pub fn step(seen: Option<(i64, i64)>, at: i64) -> ((i64, i64), Option<i64>) {
+/// `seen` is (last check-in, current visit start); `entered` says this check-in's visit state
+/// opened a visit there. Returns the new state and, when this check-in starts a visit that
+/// must be logged, its start.
+pub fn step(seen: Option<(i64, i64)>, at: i64, entered: bool) -> ((i64, i64), Option<i64>) {
     match seen {
         None => ((at, at), Some(at)),
         Some((last, start)) if at >= last => {
-            if at - last >= VISIT_GAP_MS {
+            if entered || at - last >= VISIT_GAP_MS {
                 ((at, at), Some(at))
             } else {
                 ((at, start), None)
@@ -156,17 +173,17 @@ mod tests {
 
     #[test]
     fn a_visit_starts_after_three_quiet_hours() {
-        let (s, new) = step(None, 0);
+        let (s, new) = step(None, 0, false);
         assert_eq!((s, new), ((0, 0), Some(0)));
-        let (s, new) = step(Some(s), 2 * H);
+        let (s, new) = step(Some(s), 2 * H, false);
         assert_eq!((s, new), ((2 * H, 0), None));
-        let (s, new) = step(Some(s), 2 * H + 3 * H);
+        let (s, new) = step(Some(s), 2 * H + 3 * H, false);
         assert_eq!((s, new), ((5 * H, 5 * H), Some(5 * H)));
     }
 
     #[test]
     fn a_late_report_within_the_visit_moves_its_start_earlier() {
-        let ((last, start), new) = step(Some((10 * H, 9 * H)), 8 * H);
+        let ((last, start), new) = step(Some((10 * H, 9 * H)), 8 * H, false);
         assert_eq!((last, start, new), (10 * H, 8 * H, Some(8 * H)));
     }
 
@@ -193,8 +210,14 @@ mod tests {
     }
 
     #[test]
+    fn an_enter_starts_a_visit_within_three_hours() {
+        let (s, new) = step(Some((0, 0)), H, true);
+        assert_eq!((s, new), ((H, H), Some(H)));
+    }
+
+    #[test]
     fn a_much_older_report_is_a_visit_of_its_own() {
-        let (s, new) = step(Some((10 * H, 9 * H)), 2 * H);
+        let (s, new) = step(Some((10 * H, 9 * H)), 2 * H, false);
         assert_eq!((s, new), ((10 * H, 9 * H), Some(2 * H)));
     }
 }

@@ -1,8 +1,8 @@
 //! Visits in Redis: one Lua script per check-in over the person's own hash.
 
 use super::{
-    HORIZON_MS, Habits, HabitsError, MAX_VISITS, Observed, Place, PlaceHistory, SIGHTING_TTL_MS,
-    Sighting, VISIT_GAP_MS,
+    EXIT_MEMORY_MS, HORIZON_MS, Habits, HabitsError, MAX_VISITS, Observed, Place, PlaceHistory,
+    SIGHTING_TTL_MS, Sighting, Track, VISIT_GAP_MS, VISIT_TTL_MS, Visit, VisitEvent, VisitKind,
 };
 use crate::redis_conns::{Calls, PerThread};
 use async_trait::async_trait;
@@ -13,9 +13,23 @@ use std::time::Duration;
 
 static VISITS: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("visits.lua")));
 
+/// The script's answer: each place's (start, visits), the previous sighting (fence, at), the
+/// events (kind, fence, at), the visits (fence, enter, last, dwelled, exit or '', brand) and
+/// whether the visit state moved.
+type Answer = (
+    Vec<(i64, Vec<String>)>,
+    String,
+    i64,
+    Vec<(String, String, i64)>,
+    Vec<(String, i64, i64, i64, String, String)>,
+    i64,
+);
+
 /// Visit history in Redis: one hash per person, `{prefix}{u:<person>}:hab`, which also holds
 /// the last sighting; without places (no personalization consent) the sighting is a key of its
-/// own beside it, `{prefix}{u:<person>}:seen`, which Redis expires after 6 hours.
+/// own beside it, `{prefix}{u:<person>}:seen`, which Redis expires after 6 hours. The visit
+/// state (enter, dwell, exit) is `{prefix}{u:<person>}:vis`, expiring a day after the last
+/// report: three keys, one slot, one script.
 #[derive(Clone)]
 pub struct RedisHabits {
     conns: Arc<PerThread>,
@@ -50,6 +64,11 @@ impl RedisHabits {
         format!("{}{{u:{person}}}:seen", self.prefix)
     }
 
+    /// The person's visit state, on the same slot.
+    fn visits_key(&self, person: &str) -> String {
+        format!("{}{{u:{person}}}:vis", self.prefix)
+    }
+
     async fn bounded<T>(
         &self,
         op: &'static str,
@@ -69,15 +88,17 @@ impl Habits for RedisHabits {
         person: &str,
         places: &[(Place, u8)],
         fence: Option<&str>,
+        track: &Track,
         at_ms: i64,
         now_ms: i64,
     ) -> Result<Observed, HabitsError> {
-        if places.is_empty() && fence.is_none() {
+        if places.is_empty() && fence.is_none() && !track.is_on() {
             return Ok(Observed::default());
         }
         let mut inv = VISITS.prepare_invoke();
         inv.key(self.key(person))
             .key(self.sighting_key(person))
+            .key(self.visits_key(person))
             .arg(at_ms)
             .arg(now_ms)
             .arg(HORIZON_MS)
@@ -85,12 +106,24 @@ impl Habits for RedisHabits {
             .arg(MAX_VISITS)
             .arg(HORIZON_MS + 86_400_000)
             .arg(fence.unwrap_or(""))
-            .arg(SIGHTING_TTL_MS);
+            .arg(SIGHTING_TTL_MS)
+            .arg(track.dwell_ms)
+            .arg(track.timeout_ms)
+            .arg(EXIT_MEMORY_MS)
+            .arg(VISIT_TTL_MS)
+            .arg(track.inside.len());
+        for (fence, brand) in &track.inside {
+            inv.arg(fence).arg(brand);
+        }
+        inv.arg(track.near.len());
+        for fence in &track.near {
+            inv.arg(fence);
+        }
         for (place, hour) in places {
             inv.arg(place.key()).arg(*hour);
         }
         let mut conn = self.conns.get().await;
-        let (raw, previous, previous_at): (Vec<(i64, Vec<String>)>, String, i64) = self
+        let (raw, previous, previous_at, events, visits, moved): Answer = self
             .bounded("habits_observe", inv.invoke_async(&mut conn))
             .await?;
         let previous = (!previous.is_empty()).then_some(Sighting {
@@ -110,7 +143,36 @@ impl Habits for RedisHabits {
                     .collect(),
             })
             .collect();
-        Ok(Observed { places, previous })
+        let events = events
+            .into_iter()
+            .filter_map(|(kind, fence, at_ms)| {
+                Some(VisitEvent {
+                    kind: VisitKind::parse(&kind)?,
+                    fence,
+                    at_ms,
+                })
+            })
+            .collect();
+        let visits = visits
+            .into_iter()
+            .map(|(fence, enter_ms, last_ms, dwelled, exit, brand)| {
+                let visit = Visit {
+                    enter_ms,
+                    last_ms,
+                    dwelled: dwelled == 1,
+                    exit_ms: exit.parse().ok(),
+                    brand,
+                };
+                (fence, visit)
+            })
+            .collect();
+        Ok(Observed {
+            places,
+            previous,
+            events,
+            visits,
+            visits_moved: moved == 1,
+        })
     }
 
     async fn forget(&self, person: &str) -> Result<(), HabitsError> {
@@ -120,6 +182,7 @@ impl Habits for RedisHabits {
             redis::cmd("DEL")
                 .arg(self.key(person))
                 .arg(self.sighting_key(person))
+                .arg(self.visits_key(person))
                 .query_async::<()>(&mut conn),
         )
         .await

@@ -1,8 +1,8 @@
 //! The in-process twin of the Redis hot state: the same rule within one process.
 
 use super::{
-    HORIZON_MS, Habits, HabitsError, MAX_VISITS, Observed, Place, PlaceHistory, SIGHTING_TTL_MS,
-    Sighting, sight, step,
+    HORIZON_MS, Habits, HabitsError, MAX_VISITS, Moved, Observed, Place, PlaceHistory,
+    SIGHTING_TTL_MS, Sighting, Track, VISIT_TTL_MS, VisitKind, VisitState, advance, sight, step,
 };
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -31,6 +31,8 @@ struct State {
     people: HashMap<String, Places>,
     /// Each person's last sighting and when it expires (by the callers' clock).
     sightings: HashMap<String, (Sighting, i64)>,
+    /// Each person's visit state and when it expires (by the callers' clock).
+    visits: HashMap<String, (VisitState, i64)>,
     last_sweep_ms: i64,
 }
 
@@ -49,6 +51,27 @@ impl State {
             !places.is_empty()
         });
         self.sightings.retain(|_, (_, until)| *until > now_ms);
+        self.visits.retain(|_, (_, until)| *until > now_ms);
+    }
+
+    /// Moves the person's visit state with one report (Redis expires it after a quiet day).
+    fn track(&mut self, person: &str, t: &Track, at_ms: i64, now_ms: i64) -> (Moved, VisitState) {
+        if !t.is_on() {
+            return (Moved::default(), VisitState::default());
+        }
+        let (mut state, until) = match self.visits.remove(person) {
+            Some((s, until)) if until > now_ms => (s, until),
+            _ => (VisitState::default(), now_ms + VISIT_TTL_MS),
+        };
+        let moved = advance(&mut state, t, at_ms, now_ms);
+        // A late report reads but does not renew the state.
+        let until = if moved.applied {
+            now_ms + VISIT_TTL_MS
+        } else {
+            until
+        };
+        self.visits.insert(person.to_string(), (state.clone(), until));
+        (moved, state)
     }
 }
 
@@ -78,10 +101,11 @@ impl Habits for InProcessHabits {
         person: &str,
         places: &[(Place, u8)],
         fence: Option<&str>,
+        track: &Track,
         at_ms: i64,
         now_ms: i64,
     ) -> Result<Observed, HabitsError> {
-        if places.is_empty() && fence.is_none() {
+        if places.is_empty() && fence.is_none() && !track.is_on() {
             return Ok(Observed::default());
         }
         let mut state = self
@@ -98,11 +122,23 @@ impl Habits for InProcessHabits {
                 .sightings
                 .insert(person.to_string(), (w, now_ms + SIGHTING_TTL_MS));
         }
+        let (moved, visits) = state.track(person, track, at_ms, now_ms);
+        let entered = |place: &Place| match place {
+            Place::Fence(f) => moved
+                .events
+                .iter()
+                .any(|e| e.kind == VisitKind::Enter && e.fence == *f),
+            Place::Brand(b) => moved.entered_brands.contains(b),
+        };
+        let mut observed = Observed {
+            places: Vec::new(),
+            previous,
+            events: moved.events.clone(),
+            visits: visits.visits,
+            visits_moved: moved.applied,
+        };
         if places.is_empty() {
-            return Ok(Observed {
-                places: Vec::new(),
-                previous,
-            });
+            return Ok(observed);
         }
         let known = match state.people.get_mut(person) {
             Some(known) => known,
@@ -115,7 +151,7 @@ impl Habits for InProcessHabits {
                 visits: Vec::new(),
             });
             let previous = (p.seen.0 != i64::MIN).then_some(p.seen);
-            let (seen, new_start) = step(previous, at_ms);
+            let (seen, new_start) = step(previous, at_ms, entered(place));
             if let Some((_, old_start)) = previous
                 && seen.1 < old_start
             {
@@ -140,10 +176,8 @@ impl Habits for InProcessHabits {
                 current_start: seen.1,
             });
         }
-        Ok(Observed {
-            places: out,
-            previous,
-        })
+        observed.places = out;
+        Ok(observed)
     }
 
     async fn forget(&self, person: &str) -> Result<(), HabitsError> {
@@ -153,6 +187,7 @@ impl Habits for InProcessHabits {
             .map_err(|_| HabitsError::Unavailable("poisoned".into()))?;
         state.people.remove(person);
         state.sightings.remove(person);
+        state.visits.remove(person);
         Ok(())
     }
 }
@@ -168,23 +203,23 @@ mod tests {
         let t0 = 1_700_000_000_000;
         let fence = |id: &str| (Place::Fence(id.into()), 9u8);
         habits
-            .observe("gone", &[fence("a")], None, t0, t0)
+            .observe("gone", &[fence("a")], None, &Track::default(), t0, t0)
             .await
             .unwrap();
         habits
-            .observe("stays", &[fence("a"), fence("b")], None, t0, t0)
+            .observe("stays", &[fence("a"), fence("b")], None, &Track::default(), t0, t0)
             .await
             .unwrap();
         // Within the horizon, "stays" comes back to one of its places.
         let later = t0 + HORIZON_MS - day;
         habits
-            .observe("stays", &[fence("b")], None, later, later)
+            .observe("stays", &[fence("b")], None, &Track::default(), later, later)
             .await
             .unwrap();
         // Past the horizon of the first check-ins, the next call sweeps.
         let past = t0 + HORIZON_MS + day;
         let history = habits
-            .observe("stays", &[fence("b")], None, past, past)
+            .observe("stays", &[fence("b")], None, &Track::default(), past, past)
             .await
             .unwrap()
             .places;

@@ -11,10 +11,18 @@
 -- (personalization consent) it is field 'p' of the habit hash, read and written with the
 -- visits at no extra command; the hash already holds when each fence was last seen. Without
 -- places it is KEYS[2], a string expiring after sighting_ttl_ms. Same hash tag: one slot.
+-- KEYS[3] = the person's visit state (track.rs has the rule; this is the same rule): field 't'
+-- is the newest report applied, 'v:<fence>' is '<enter_ms> <last_ms> <dwelled 0|1> <exit_ms
+-- or -> <brand>'. Kept for everyone with location consent (triggers need it), expiring after
+-- vis_ttl_ms without a report; closed visits are dropped exit_memory_ms after their exit.
 -- ARGV = at_ms, now_ms, horizon_ms, gap_ms, max_visits, ttl_ms, the fence to record as the
--- last sighting ('' for none), sighting_ttl_ms, then per place its field and the local hour
+-- last sighting ('' for none), sighting_ttl_ms, dwell_ms, timeout_ms, exit_memory_ms,
+-- vis_ttl_ms, the number of fences the report is inside and each one's id and brand, the
+-- number of fences it is near and their ids, then per place its field and the local hour
 -- at it (no places without personalization consent: only the sighting is read and kept).
--- Returns { per place {start, members}, previous fence ('' for none), previous at_ms }.
+-- Returns { per place {start, members}, previous fence ('' for none), previous at_ms,
+-- events {kind, fence, at_ms} in order, visits {fence, enter, last, dwelled, exit or '',
+-- brand}, 1 if the visit state moved (0 for a late report or nothing tracked) }.
 local at = tonumber(ARGV[1])
 local now = tonumber(ARGV[2])
 local horizon = tonumber(ARGV[3])
@@ -23,7 +31,22 @@ local maxv = tonumber(ARGV[5])
 local ttl = tonumber(ARGV[6])
 local sighted = ARGV[7]
 local sight_ttl = tonumber(ARGV[8])
+local dwell = tonumber(ARGV[9])
+local timeout = tonumber(ARGV[10])
+local memory = tonumber(ARGV[11])
+local vis_ttl = tonumber(ARGV[12])
 local key = KEYS[1]
+local a = 13
+local inside, inside_list = {}, {}
+for _ = 1, tonumber(ARGV[a]) do
+  inside[ARGV[a + 1]] = ARGV[a + 2]
+  inside_list[#inside_list + 1] = ARGV[a + 1]
+  a = a + 2
+end
+a = a + 1
+local near, n_near = {}, tonumber(ARGV[a])
+for k = 1, n_near do near[ARGV[a + k]] = true end
+local first_place = a + n_near + 1
 
 -- A kept sighting, unless it expired: fence ('' for none) and time.
 local function parse(value)
@@ -40,15 +63,96 @@ local function replacing(prev_fence, prev_at)
   end
 end
 
-if #ARGV < 9 then
+-- Visit state: exits (timeout, then beyond the margin), enters, dwells; late reports read it.
+local events, visits_out, moved = {}, {}, 0
+local entered_fence, entered_brand = {}, {}
+if #inside_list + n_near > 0 then
+  local raw = redis.call('HGETALL', KEYS[3])
+  local latest, vis, names, gone = 0, {}, {}, {}
+  for k = 1, #raw, 2 do
+    if raw[k] == 't' then
+      latest = tonumber(raw[k + 1])
+    else
+      local e, l, d, x, b = string.match(raw[k + 1], '^(%-?%d+) (%-?%d+) (%d) (%S+) (.*)$')
+      local f = string.sub(raw[k], 3)
+      vis[f] = { enter = tonumber(e), last = tonumber(l), dwelled = d == '1', exit = tonumber(x), brand = b }
+      names[#names + 1] = f
+    end
+  end
+  if at >= latest then
+    moved = 1
+    local kept = {}
+    for _, f in ipairs(names) do
+      if vis[f].exit and vis[f].exit <= now - memory then
+        vis[f] = nil
+        gone[#gone + 1] = 'v:' .. f
+      else
+        kept[#kept + 1] = f
+      end
+    end
+    names = kept
+    table.sort(names)
+    local open_before = {}
+    for _, f in ipairs(names) do
+      local v = vis[f]
+      if not v.exit then
+        if at - v.last >= timeout then
+          v.exit = v.last
+          events[#events + 1] = { 'exit', f, v.last }
+        else
+          open_before[v.brand] = true
+          if not inside[f] and not near[f] then
+            v.exit = at
+            events[#events + 1] = { 'exit', f, at }
+          else
+            v.last = at
+          end
+        end
+      end
+    end
+    table.sort(inside_list)
+    for _, f in ipairs(inside_list) do
+      local v, b = vis[f], inside[f]
+      if not v or v.exit then
+        if not v then names[#names + 1] = f end
+        vis[f] = { enter = at, last = at, dwelled = false, brand = b }
+        events[#events + 1] = { 'enter', f, at }
+        entered_fence[f] = true
+        if not open_before[b] then entered_brand[b] = true end
+      end
+    end
+    table.sort(names)
+    local writes = { 't', string.format('%d', at) }
+    for _, f in ipairs(names) do
+      local v = vis[f]
+      if not v.exit and not v.dwelled and at - v.enter >= dwell then
+        v.dwelled = true
+        events[#events + 1] = { 'dwell', f, at }
+      end
+      writes[#writes + 1] = 'v:' .. f
+      writes[#writes + 1] = string.format('%d %d %d %s %s', v.enter, v.last, v.dwelled and 1 or 0,
+        v.exit and string.format('%d', v.exit) or '-', v.brand)
+    end
+    if #gone > 0 then redis.call('HDEL', KEYS[3], unpack(gone)) end
+    redis.call('HSET', KEYS[3], unpack(writes))
+    redis.call('PEXPIRE', KEYS[3], vis_ttl)
+  end
+  for _, f in ipairs(names) do
+    local v = vis[f]
+    visits_out[#visits_out + 1] = { f, v.enter, v.last, v.dwelled and 1 or 0,
+      v.exit and string.format('%d', v.exit) or '', v.brand }
+  end
+end
+
+if first_place > #ARGV then
   local prev_fence, prev_at = parse(redis.call('GET', KEYS[2]))
   local value = replacing(prev_fence, prev_at)
   if value then redis.call('SET', KEYS[2], value, 'PX', sight_ttl) end
-  return { {}, prev_fence, prev_at }
+  return { {}, prev_fence, prev_at, events, visits_out, moved }
 end
 
 local fields = {}
-for i = 9, #ARGV, 2 do fields[#fields + 1] = ARGV[i] end
+for i = first_place, #ARGV, 2 do fields[#fields + 1] = ARGV[i] end
 fields[#fields + 1] = 'hz'
 fields[#fields + 1] = 'p'
 local values = redis.call('HMGET', key, unpack(fields))
@@ -63,7 +167,13 @@ sighting = replacing(prev_fence, prev_at)
 
 local writes, out = {}, {}
 for n, field in ipairs(fields) do
-  local hour = ARGV[8 + 2 * n]
+  local hour = ARGV[first_place - 1 + 2 * n]
+  local entered
+  if string.sub(field, 1, 2) == 'f:' then
+    entered = entered_fence[string.sub(field, 3)]
+  else
+    entered = entered_brand[string.sub(field, 3)]
+  end
   local value = values[n]
   local visits = {}
   local last, start, new_start
@@ -74,7 +184,7 @@ for n, field in ipairs(fields) do
     last, start = tonumber(l), tonumber(s)
     for t, h in string.gmatch(rest, ' (%d+):(%d+)') do visits[#visits + 1] = {tonumber(t), h} end
     if at >= last then
-      if at - last >= gap then
+      if entered or at - last >= gap then
         last, start, new_start = at, at, at
       else
         last = at
@@ -128,4 +238,4 @@ if now + ttl > expires then
 else
   redis.call('HSET', key, unpack(writes))
 end
-return { out, prev_fence, prev_at }
+return { out, prev_fence, prev_at, events, visits_out, moved }

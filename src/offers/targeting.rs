@@ -28,10 +28,36 @@ pub struct Targeting {
     /// Purchases that rule the person out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exclude: Option<Exclude>,
+    /// When in a visit the offer fires: `enter` (absent: any check-in inside, as before),
+    /// `dwell` after `min_minutes` in the fence, or `exit` within `within_minutes` after
+    /// leaving a fence the offer targets (docs/visits.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<Trigger>,
     /// Faster than this (m/s) is "in motion"; default 7.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 0, maximum = 100)]
     pub max_speed_mps: Option<f64>,
+}
+
+/// When in a visit an offer fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Trigger {
+    /// Any check-in inside a targeted fence (the default).
+    Enter,
+    /// Once the person's visit to the fence has lasted `min_minutes`.
+    Dwell {
+        /// Minutes in the fence, 1 to 1440.
+        #[schema(minimum = 1, maximum = 1440)]
+        min_minutes: u32,
+    },
+    /// At a check-in inside one of the brand's fences within `within_minutes` after the
+    /// person left a fence the offer targets.
+    Exit {
+        /// Minutes since the exit, 1 to 120.
+        #[schema(minimum = 1, maximum = 120)]
+        within_minutes: u32,
+    },
 }
 
 /// Fence selection by id or tag (either matches); name at least one.

@@ -2,7 +2,7 @@
 //!
 //! About 300 lines, 60 of them tests.
 
-use super::{OfferSpec, creative};
+use super::{OfferSpec, Trigger, creative};
 use crate::domain::check_tag;
 use crate::error::FieldError;
 
@@ -166,6 +166,17 @@ pub fn validate_offer(spec: &OfferSpec) -> Vec<FieldError> {
             "/targeting/exclude/purchased_within_days",
             "must be between 1 and 365".into(),
         );
+    }
+    match t.trigger {
+        Some(Trigger::Dwell { min_minutes }) if !(1..=1440).contains(&min_minutes) => bad(
+            "/targeting/trigger/min_minutes",
+            "must be between 1 and 1440 minutes".into(),
+        ),
+        Some(Trigger::Exit { within_minutes }) if !(1..=120).contains(&within_minutes) => bad(
+            "/targeting/trigger/within_minutes",
+            "must be between 1 and 120 minutes (closed visits are kept 2 hours)".into(),
+        ),
+        _ => {}
     }
     if let Some(v) = t.max_speed_mps
         && (!v.is_finite() || !(0.0..=100.0).contains(&v))

@@ -27,7 +27,7 @@ use crate::clock::{Clock, ManualClock};
 use crate::decisions::StoredDecision;
 use crate::domain::{BrandId, Latitude, Longitude, ReportedAccuracyM};
 use crate::error::{ApiError, FieldError};
-use crate::habits::{Habits, InProcessHabits, Place};
+use crate::habits::{Habits, InProcessHabits, Place, Track};
 use crate::people::gate::{Allowed, ConsentGate, InProcessGate};
 use crate::people::{PersonId, Profile, Purchase};
 use crate::store::Store;
@@ -462,7 +462,7 @@ async fn regular_visits(
         let ms = t.timestamp_millis();
         habits
             // Visits only: the test person's last sighting is the try itself.
-            .observe(person.as_str(), &places, None, ms, ms)
+            .observe(person.as_str(), &places, None, &Track::default(), ms, ms)
             .await
             .map_err(|e| ApiError::Internal(e.into()))?;
     }

@@ -7,7 +7,7 @@
 //! targets — is tallied and printed here from one pass over the records.
 
 use crate::decisions::record::{DecisionRecord, unpack_trace};
-use crate::decisions::trace::{LimiterAnswer, Signal, Trace};
+use crate::decisions::trace::{LimiterAnswer, RuleId, Signal, Trace};
 use crate::limits::{Caps, Window};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -49,8 +49,8 @@ pub struct Report {
     pub by_brand: BTreeMap<String, BrandLine>,
     /// Per offer (`brand / name`): offers and the signals each had.
     pub by_offer: BTreeMap<String, OfferLine>,
-    /// Per trigger. The trace has no trigger field: every offer is triggered by a check-in
-    /// inside a fence (`checkin-in-fence`).
+    /// Per trigger (`enter`, `dwell`, `exit`: docs/visits.md), from the delivered offer's
+    /// trigger rule in the trace; no trigger rule is `enter`.
     pub by_trigger: BTreeMap<String, u64>,
     /// Signals behind each offer: the place plus each of weather, habit, time, audience
     /// that the offer asked for and that held.
@@ -156,6 +156,7 @@ pub struct Tally {
     sent: Vec<Sent>,
     by_offer: BTreeMap<String, OfferLine>,
     by_kind: BTreeMap<String, u64>,
+    by_trigger: BTreeMap<String, u64>,
     cap_hits: BTreeMap<String, u64>,
 }
 
@@ -178,8 +179,16 @@ impl Tally {
         let Some(d) = &r.delivery else { return };
         let mut kinds = vec!["place"];
         let mut name = d.offer_id.to_string();
+        let mut trigger = "enter";
         if let Some(c) = trace.candidates.iter().find(|c| c.offer_id == d.offer_id) {
             name = c.offer_name.to_string();
+            for r in c.rules.iter() {
+                match r.rule {
+                    RuleId::TriggerDwell => trigger = "dwell",
+                    RuleId::TriggerExit => trigger = "exit",
+                    _ => {}
+                }
+            }
             for (signal, kind) in [
                 (Signal::Weather, "weather"),
                 (Signal::Habit, "habit"),
@@ -194,6 +203,7 @@ impl Tally {
                 }
             }
         }
+        *self.by_trigger.entry(trigger.into()).or_default() += 1;
         let signals = kinds.len() as u8;
         for k in kinds {
             *self.by_kind.entry(k.into()).or_default() += 1;
@@ -291,11 +301,7 @@ impl Tally {
             offers,
             by_brand,
             by_offer: self.by_offer,
-            by_trigger: if offers > 0 {
-                BTreeMap::from([("checkin-in-fence".to_string(), offers)])
-            } else {
-                BTreeMap::new()
-            },
+            by_trigger: self.by_trigger,
             signals: Signals {
                 histogram,
                 by_kind: self.by_kind,

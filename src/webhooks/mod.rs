@@ -7,7 +7,7 @@ pub mod address;
 pub mod retry;
 pub mod signing;
 
-use crate::decisions::record::{DecisionRecord, DeliveryRecord};
+use crate::decisions::record::{DecisionRecord, DeliveryRecord, VisitHook};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -351,6 +351,37 @@ pub fn delivery_created_payload(d: &DecisionRecord, x: &DeliveryRecord) -> Strin
             "expires_at": x.expires_at,
         }),
     )
+}
+
+/// A visit event's message for the brand of `fence` (`visit.entered` / `visit.exited`): the
+/// app's user id and the fence id, never a location. Its id is stable per person, fence,
+/// event and time.
+pub fn visit_hook(
+    event: EventType,
+    person: &str,
+    user_id: &str,
+    fence: Uuid,
+    brand: &str,
+    at: DateTime<Utc>,
+) -> VisitHook {
+    use sha2::{Digest, Sha256};
+    let id = Sha256::new()
+        .chain_update(person)
+        .chain_update([0])
+        .chain_update(fence.as_bytes())
+        .chain_update(event.as_str())
+        .chain_update(at.timestamp_millis().to_be_bytes())
+        .finalize();
+    VisitHook {
+        event,
+        brand: brand.to_string(),
+        msg_id: format!("msg_visit_{}", hex::encode(&id[..16])),
+        payload: envelope(
+            event,
+            at,
+            json!({ "fence_id": fence, "brand": brand, "user_id": user_id }),
+        ),
+    }
 }
 
 /// The envelope of `delivery.opened` / `delivery.redeemed` up to its `data`, for the store

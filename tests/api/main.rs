@@ -20,5 +20,6 @@ mod simulate;
 mod strict_caps;
 mod support;
 mod trial;
+mod visits;
 mod weather;
 mod webhooks;

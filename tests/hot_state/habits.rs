@@ -5,7 +5,7 @@ use crate::support::redis_cluster::RedisCluster;
 use crate::support::redis_server::RedisServer;
 use geoffer::habits::{
     HORIZON_MS, Habits, InProcessHabits, MAX_VISITS, Observed, Place, PlaceHistory, RedisHabits,
-    SIGHTING_TTL_MS, Sighting, VISIT_GAP_MS,
+    SIGHTING_TTL_MS, Sighting, Track, VISIT_GAP_MS,
 };
 use geoffer::redis_conns::{self, PerThread};
 use std::sync::Arc;
@@ -47,13 +47,13 @@ async fn both_agree(reports: &[(i64, i64)], n_places: usize) -> Vec<Vec<PlaceHis
     let mut answers = Vec::new();
     for (i, (t, now)) in reports.iter().enumerate() {
         let a = redis
-            .observe("p1", &at, None, *t, *now)
+            .observe("p1", &at, None, &Track::default(), *t, *now)
             .await
             .expect("redis");
-        let b = twin.observe("p1", &at, None, *t, *now).await.expect("twin");
+        let b = twin.observe("p1", &at, None, &Track::default(), *t, *now).await.expect("twin");
         assert_eq!(a, b, "report {i} at {t} (now {now}) differs");
         let c = on_cluster
-            .observe("p1", &at, None, *t, *now)
+            .observe("p1", &at, None, &Track::default(), *t, *now)
             .await
             .expect("cluster");
         assert_eq!(a, c, "report {i} at {t} (now {now}) differs on the cluster");
@@ -117,12 +117,12 @@ async fn forgetting_a_person_erases_their_habits_in_redis() {
     let server = RedisServer::start();
     let redis = redis_habits(&server).await;
     redis
-        .observe("p2", &places(2), Some("fence-0"), T0, T0)
+        .observe("p2", &places(2), Some("fence-0"), &Track::default(), T0, T0)
         .await
         .expect("observe");
     redis.forget("p2").await.expect("forget");
     let again = redis
-        .observe("p2", &places(2), None, T0 + H, T0 + H)
+        .observe("p2", &places(2), None, &Track::default(), T0 + H, T0 + H)
         .await
         .expect("observe");
     assert!(
@@ -143,14 +143,14 @@ async fn sightings_agree(reports: &[(bool, Option<&str>, i64, i64)]) -> Vec<Obse
     for (i, (personal, fence, t, now)) in reports.iter().enumerate() {
         let at = if *personal { places(1) } else { Vec::new() };
         let a = redis
-            .observe("p3", &at, *fence, *t, *now)
+            .observe("p3", &at, *fence, &Track::default(), *t, *now)
             .await
             .expect("redis");
         let b = twin
-            .observe("p3", &at, *fence, *t, *now)
+            .observe("p3", &at, *fence, &Track::default(), *t, *now)
             .await
             .expect("twin");
-        let c = on_cluster.observe("p3", &at, *fence, *t, *now).await;
+        let c = on_cluster.observe("p3", &at, *fence, &Track::default(), *t, *now).await;
         assert_eq!(a, b, "report {i} differs");
         assert_eq!(a, c.expect("cluster"), "report {i} differs on the cluster");
         answers.push(a);
@@ -202,7 +202,7 @@ async fn without_habits_the_sighting_is_one_key_that_redis_expires_after_six_hou
     let server = RedisServer::start();
     let redis = redis_habits(&server).await;
     redis
-        .observe("p4", &[], Some("fence-0"), T0, T0)
+        .observe("p4", &[], Some("fence-0"), &Track::default(), T0, T0)
         .await
         .expect("observe");
     let client = ::redis::Client::open(server.url()).expect("url");

@@ -6,6 +6,7 @@
 mod gate;
 mod habits;
 mod limits;
+mod visits;
 
 /// A throw-away redis-server, shared with the HTTP tests.
 #[path = "../api/support/redis_server.rs"]

@@ -155,6 +155,7 @@ pub fn decision(checkin: &str, user: &str, at: DateTime<Utc>) -> DecisionRecord 
         trace: pack_trace(&json!({"fences": [], "checkin": checkin}).to_string()),
         brands: vec![],
         latency_us: 10,
+        visit_hooks: Vec::new(),
     }
 }
 

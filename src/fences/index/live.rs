@@ -224,19 +224,17 @@ impl LiveIndex {
         finish(out);
     }
 
-    /// Ids of the live fences whose boxes come within `radius_m` of the point, sorted and
-    /// without repeats (a superset of the fences that near: see [`FenceIndex`]'s
-    /// `near_append`).
-    pub fn near(&self, lat: f64, lon: f64, radius_m: f64, out: &mut Vec<Uuid>) {
+    /// Fences within `margin_m` of the point (or containing it), over the base and pending
+    /// edits, sorted by id; no accuracy gate, `edge_distance_m` negative outside.
+    pub fn near(&self, lat: f64, lon: f64, margin_m: f64, out: &mut Vec<FenceMatch>) {
         out.clear();
         let v = self.inner.view.load();
-        v.base.near_append(lat, lon, radius_m, out);
-        v.mid.shadow_ids(out);
-        v.mid.index.near_append(lat, lon, radius_m, out);
-        v.recent.shadow_ids(out);
-        v.recent.index.near_append(lat, lon, radius_m, out);
-        out.sort_unstable();
-        out.dedup();
+        v.base.near_append(lat, lon, margin_m, out);
+        v.mid.shadow(out);
+        v.mid.index.near_append(lat, lon, margin_m, out);
+        v.recent.shadow(out);
+        v.recent.index.near_append(lat, lon, margin_m, out);
+        finish(out);
     }
 
     /// Number of live fences.

@@ -40,13 +40,6 @@ impl Layer {
         }
     }
 
-    /// Drops ids from lower layers that this layer edited.
-    pub(crate) fn shadow_ids(&self, out: &mut Vec<Uuid>) {
-        if !self.hides.is_empty() && !out.is_empty() {
-            out.retain(|id| !self.hides.contains(id));
-        }
-    }
-
     pub(crate) fn heap_bytes(&self) -> usize {
         // hashbrown: one control byte per bucket next to each 16-byte slot.
         self.index.heap_bytes() + self.hides.capacity() * (std::mem::size_of::<Uuid>() + 1)

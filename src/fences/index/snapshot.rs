@@ -187,25 +187,42 @@ impl FenceIndex {
             });
     }
 
-    /// Appends the id of every fence whose box comes within `radius_m` of the point
-    /// (unsorted, possibly repeated: a fence may have several boxes). A superset of the
-    /// fences within that distance; callers measure and sort (`Catalog::near`).
-    pub(crate) fn near_append(&self, lat: f64, lon: f64, radius_m: f64, out: &mut Vec<Uuid>) {
+    /// Fences whose edge is within `margin_m` of the point, or that contain it, whatever the
+    /// report's accuracy (no accuracy gate): `edge_distance_m` is negative outside. Appends
+    /// unsorted; [`finish`] sorts. Visits use it to keep a visit open near the edge.
+    pub(crate) fn near_append(&self, lat: f64, lon: f64, margin_m: f64, out: &mut Vec<FenceMatch>) {
         if !(lat.is_finite() && lon.is_finite() && (-90.0..=90.0).contains(&lat))
-            || radius_m.is_nan()
-            || radius_m < 0.0
+            || !margin_m.is_finite()
         {
             return;
         }
-        let (envs, n) = circle_envelopes(normalize_lon(lon), lat, radius_m);
-        for env in &envs[..n] {
+        let p = [normalize_lon(lon), lat];
+        let (boxes, n) = circle_envelopes(p[0], p[1], margin_m.max(0.0));
+        for env in &boxes[..n] {
             for e in self.tree.locate_in_envelope_intersecting(&outward(env)) {
-                out.push(if e.slot & AREA_BIT == 0 {
-                    self.circles[e.slot as usize].id
+                if e.slot & AREA_BIT == 0 {
+                    let d = haversine_m(e.center[1], e.center[0], p[1], p[0]);
+                    let r = e.radius_m as f64;
+                    if d <= r + margin_m {
+                        out.push(FenceMatch {
+                            id: self.circles[e.slot as usize].id,
+                            edge_distance_m: r - d,
+                            center_distance_m: Some(d),
+                        });
+                    }
                 } else {
-                    let (ai, _) = self.parts[(e.slot & !AREA_BIT) as usize];
-                    self.areas[ai as usize].id
-                });
+                    let (ai, pi) = self.parts[(e.slot & !AREA_BIT) as usize];
+                    let area = &self.areas[ai as usize];
+                    let d = area.edge_distance_m(p);
+                    let inside = area.contains(pi, p);
+                    if inside || d <= margin_m {
+                        out.push(FenceMatch {
+                            id: area.id,
+                            edge_distance_m: if inside { d } else { -d },
+                            center_distance_m: None,
+                        });
+                    }
+                }
             }
         }
     }

@@ -6,6 +6,7 @@ use super::{PgStore, db_err, from_ms, ms};
 use crate::decisions::record::{DecisionRecord, unpack_trace};
 use crate::store::shared;
 use crate::store::{DecisionStore, Prior, StoreResult, StoredDecision};
+use crate::decisions::VisitHook;
 use crate::webhooks::{EventType, delivery_created_payload, delivery_msg_id};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -220,6 +221,7 @@ impl DecisionStore for PgStore {
             .await
             .map_err(db_err)?;
         }
+        visit_outbox(&mut *tx, &new).await?;
         let retried: Vec<&DecisionRecord> = fresh
             .iter()
             .copied()
@@ -286,4 +288,41 @@ fn prior_of(r: &PgRow) -> StoreResult<Prior> {
         response: serde_json::from_str(&r.get::<String, _>("response"))
             .map_err(anyhow::Error::new)?,
     })
+}
+
+/// The brands' `visit.entered` / `visit.exited` messages, one per subscribed active endpoint,
+/// in the transaction of the decisions that caused them (docs/webhooks.md).
+async fn visit_outbox(tx: &mut sqlx::PgConnection, new: &[&DecisionRecord]) -> StoreResult<()> {
+    let hooks: Vec<(&DecisionRecord, &VisitHook)> = new
+        .iter()
+        .flat_map(|d| d.visit_hooks.iter().map(move |h| (*d, h)))
+        .collect();
+    if hooks.is_empty() {
+        return Ok(());
+    }
+    let col = |f: &dyn Fn(&DecisionRecord, &VisitHook) -> String| -> Vec<String> {
+        hooks.iter().map(|(d, h)| f(d, h)).collect()
+    };
+    sqlx::query(
+        "INSERT INTO webhook_outbox (endpoint_id, msg_id, brand_id, event_type, person,
+             payload, created_at, next_attempt_at, status, attempts)
+         SELECT e.id, v.msg_id, e.brand_id, v.event_type, v.person, v.payload, v.created_at,
+             v.created_at, 'pending', 0
+         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+             $7::int8[]) AS v(msg_id, brand, event_type, quoted, person, payload, created_at)
+         JOIN webhook_endpoints e ON e.brand_id = v.brand AND e.status = 'active'
+           AND position(v.quoted in e.event_types) > 0
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(col(&|_, h| h.msg_id.clone()))
+    .bind(col(&|_, h| h.brand.clone()))
+    .bind(col(&|_, h| h.event.as_str().to_string()))
+    .bind(col(&|_, h| h.event.quoted()))
+    .bind(col(&|d, _| d.person.clone()))
+    .bind(col(&|_, h| h.payload.clone()))
+    .bind(hooks.iter().map(|(d, _)| ms(d.at)).collect::<Vec<i64>>())
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
 }

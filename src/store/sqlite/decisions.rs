@@ -6,6 +6,7 @@ use super::{SqliteStore, db_err, from_ms, ms};
 use crate::decisions::record::{DecisionRecord, DeliveryRecord, unpack_trace};
 use crate::store::shared;
 use crate::store::{DecisionStore, Prior, StoreResult, StoredDecision};
+use crate::decisions::VisitHook;
 use crate::webhooks::{EventType, delivery_created_payload, delivery_msg_id};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -256,6 +257,7 @@ fn save_statements(
         .push(") > 0 WHERE ")
         .push(MINE);
     }
+    visit_outbox(q, batch, rows, MINE);
     q.push(format!(
         "; SELECT {job} AS job, d.app_id, d.checkin_id, d.user_id, d.fingerprint, d.response
            FROM decisions d JOIN ("
@@ -271,6 +273,42 @@ fn save_statements(
         ") AS v ON d.app_id = v.column1 AND d.checkin_id = v.column2
          WHERE NOT (d.at = v.column3 AND d.latency_us = v.column4)",
     );
+}
+
+/// The brands' `visit.entered` / `visit.exited` messages, one per subscribed active endpoint,
+/// in the same transaction as the decision that caused them (docs/webhooks.md); only for a
+/// decision that is this very attempt (`mine`).
+fn visit_outbox(q: &mut QueryBuilder<Sqlite>, batch: &[DecisionRecord], rows: &[usize], mine: &str) {
+    let hooks: Vec<(&DecisionRecord, &VisitHook)> = rows
+        .iter()
+        .flat_map(|&i| batch[i].visit_hooks.iter().map(move |h| (&batch[i], h)))
+        .collect();
+    if hooks.is_empty() {
+        return;
+    }
+    q.push(
+        "; INSERT OR IGNORE INTO webhook_outbox (endpoint_id, msg_id, brand_id, event_type,
+           person, payload, created_at, next_attempt_at, status, attempts)
+           SELECT e.id, v.column5, e.brand_id, v.column9, v.column6, v.column7, v.column3,
+             v.column3, 'pending', 0 FROM (",
+    );
+    q.push_values(&hooks, |mut row, (d, h)| {
+        row.push_bind(&d.app)
+            .push_bind(&d.checkin_id)
+            .push_bind(ms(d.at))
+            .push_bind(d.latency_us)
+            .push_bind(&h.msg_id)
+            .push_bind(&d.person)
+            .push_bind(&h.payload)
+            .push_bind(&h.brand)
+            .push_bind(h.event.as_str())
+            .push_bind(h.event.quoted());
+    });
+    q.push(
+        ") AS v JOIN webhook_endpoints e ON e.brand_id = v.column8 AND e.status = 'active'
+           AND instr(e.event_types, v.column10) > 0 WHERE ",
+    )
+    .push(mine);
 }
 
 /// Decisions per round trip: the writer batches at most 256; the deliveries statement then

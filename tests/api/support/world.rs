@@ -142,5 +142,6 @@ pub fn delivered(brand: &str, user: &str, at: DateTime<Utc>, title: &str) -> Dec
         trace: pack_trace(&json!({"fences": [{"brand": brand}]}).to_string()),
         brands: vec![brand.to_string()],
         latency_us: 1,
+        visit_hooks: Vec::new(),
     }
 }
