@@ -20,6 +20,7 @@ mod model;
 mod place;
 mod plausibility;
 mod record;
+pub mod replay;
 pub mod rules;
 pub mod scoring;
 mod trace;

@@ -17,6 +17,7 @@ pub mod health;
 pub mod offers;
 pub mod people;
 pub mod postgres;
+pub mod replay;
 pub mod rows;
 pub mod sessions;
 pub mod shared;
@@ -35,6 +36,7 @@ pub use fences::{FencePage, FenceStore, Upserted};
 pub use health::Health;
 pub use offers::OfferStore;
 pub use people::{Erase, PeopleStore};
+pub use replay::ReplayStore;
 pub use sessions::SessionStore;
 pub use support::SupportStore;
 pub use webhooks::WebhookStore;
@@ -44,7 +46,7 @@ pub use webhooks::WebhookStore;
 pub mod prelude {
     pub use super::{
         AuditStore, BrandStore, ChangeLogStore, DecisionStore, EventStore, FenceStore, Health,
-        OfferStore, PeopleStore, SessionStore, Store, SupportStore, WebhookStore,
+        OfferStore, PeopleStore, ReplayStore, SessionStore, Store, SupportStore, WebhookStore,
     };
 }
 
@@ -84,6 +86,7 @@ pub trait Store:
     + ChangeLogStore
     + SessionStore
     + WebhookStore
+    + ReplayStore
     + Send
     + Sync
     + 'static
@@ -103,6 +106,7 @@ impl<T> Store for T where
         + ChangeLogStore
         + SessionStore
         + WebhookStore
+        + ReplayStore
         + Send
         + Sync
         + 'static
