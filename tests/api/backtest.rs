@@ -138,6 +138,8 @@ async fn a_backtest_of_the_live_offer_reproduces_its_deliveries() {
     let people: BTreeSet<&String> = w.live.iter().collect();
     assert!(w.live.len() >= 4 && people.len() >= 3, "{:?}", w.live);
     let b = w.backtest(hello(), Some(&w.hello_id)).await;
+    // docs/backtest.md's worked example is this answer (`-- --nocapture` prints it).
+    eprintln!("{b:#}");
     let live = w.live.len() as u64;
     assert_eq!(b["live_deliveries"], live, "{b:#}");
     assert_eq!(b["deliveries"], live, "{b:#}");
