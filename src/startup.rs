@@ -282,6 +282,13 @@ fn services(
             engine.config.clone(),
             clock.clone(),
         )),
+        backtest: Arc::new(crate::services::backtest::BacktestService::new(
+            store.clone(),
+            engine.catalog.clone(),
+            engine.config.clone(),
+            clock.clone(),
+            settings.trace_retention()?,
+        )),
         health: Arc::new(HealthService::new(
             store.clone(),
             engine.limiter.clone(),

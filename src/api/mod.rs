@@ -98,6 +98,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, import_limit: usize) {
                         .route(web::post().to(offers::try_it)),
                 )
                 .service(
+                    web::resource("/brands/{brand}/offers/backtest")
+                        .route(web::post().to(offers::backtest)),
+                )
+                .service(
                     web::resource("/brands/{brand}/offers/{id}")
                         .route(web::get().to(offers::get))
                         .route(web::put().to(offers::update))

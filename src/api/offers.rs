@@ -5,6 +5,7 @@ use super::{BrandItemPath, BrandPath};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::offers::{OfferSpec, OfferView};
+use crate::services::backtest::{BacktestInput, BacktestView};
 use crate::services::trial::{TrialInput, TrialView};
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
@@ -137,6 +138,29 @@ pub async fn try_it(
         .services
         .trial
         .try_it(&who, &path.brand, body.0)
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Backtest: what an offer (new, or an edit of a live one) would have done over a past
+/// period, replayed on the brand's recorded decisions through the same rules, scoring and
+/// caps as live decisions (caps on a virtual limiter). Nothing is recorded and no person's
+/// data is returned: only counts.
+#[utoipa::path(post, path = "/v1/brands/{brand}/offers/backtest", tag = "offers", security(("bearer" = [])),
+    params(BrandPath), request_body = BacktestInput,
+    responses((status = 200, description = "What the offer would have done, in numbers and in words", body = BacktestView)))]
+pub async fn backtest(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<BrandPath>,
+    body: ValidJson<BacktestInput>,
+) -> Result<HttpResponse, ApiError> {
+    // Awaited here, in the request's own future: a client that disconnects drops it, and
+    // the replay stops at its next await.
+    let view = state
+        .services
+        .backtest
+        .backtest(&who, &path.brand, body.0)
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }

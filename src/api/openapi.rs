@@ -27,7 +27,7 @@ use utoipa::{Modify, OpenApi};
         super::fences::create, super::fences::list, super::fences::get, super::fences::update,
         super::fences::delete, super::fences::import,
         super::offers::create, super::offers::list, super::offers::get, super::offers::update,
-        super::offers::delete, super::offers::try_it,
+        super::offers::delete, super::offers::try_it, super::offers::backtest,
         super::audit::changes, super::audit::reads,
         super::users::put_consent, super::users::get_consent,
         super::checkins::create, super::checkins::batch, super::nearby::get,

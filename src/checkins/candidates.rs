@@ -7,13 +7,17 @@ use super::Engine;
 use super::engine::Subjects;
 use super::model::{Candidate, Matched};
 use super::triggers::{targets, visit_facts};
+use crate::catalog::FenceInfo;
+use crate::domain::BrandId;
 use crate::habits::Visit;
 use crate::offers::Trigger;
 use std::collections::BTreeMap;
 use crate::error::ApiError;
+use crate::offers::Offer;
 use crate::people::gate::Allowed;
 use crate::people::{PersonId, Profile};
 use chrono::{DateTime, Duration, Utc};
+use std::sync::Arc;
 
 impl Engine {
     /// Every offer reachable from the matched fences, each through the fence the person is
@@ -24,33 +28,13 @@ impl Engine {
         visits: &BTreeMap<String, Visit>,
         at_ms: i64,
     ) -> Vec<Candidate> {
-        let mut out: Vec<Candidate> = Vec::new();
-        for (i, m) in matched.iter().enumerate().filter(|(_, m)| !m.quiet) {
-            for offer in self.catalog.offers_of(&m.info.brand) {
-                let reached = match offer.spec.targeting.trigger {
-                    Some(Trigger::Exit { .. }) => {
-                        let id = m.info.id.to_string();
-                        visit_facts(&offer, &id, visits, at_ms, |f| {
-                            self.catalog.fence(&f.parse().ok()?)
-                        })
-                        .since_exit_ms
-                        .is_some()
-                    }
-                    _ => targets(&offer, &m.info),
-                };
-                if !reached {
-                    continue;
-                }
-                match out.iter_mut().find(|x| x.offer.id == offer.id) {
-                    Some(x) if matched[x.fence].hit.edge_distance_m < m.hit.edge_distance_m => {
-                        x.fence = i
-                    }
-                    Some(_) => {}
-                    None => out.push(Candidate::new(offer, i)),
-                }
-            }
-        }
-        out
+        candidates_of(
+            matched,
+            visits,
+            at_ms,
+            |brand| self.catalog.offers_of(brand),
+            |f| self.catalog.fence(&f.parse().ok()?),
+        )
     }
 
     /// The profile (a store read): only with personalization consent and when an offer reads it.
@@ -70,4 +54,41 @@ impl Engine {
         let since = now - Duration::days(self.config.profile_days);
         Ok(Some(self.store.profile(person, since).await?))
     }
+}
+
+/// Every offer of `offers_of` a matched fence's brand that targets the fence (by id or tag),
+/// outside quiet hours, each through the fence the person is deepest in. The backtest calls
+/// it with the brand's offers as they would be with the tested one.
+pub(super) fn candidates_of(
+    matched: &[Matched],
+    visits: &BTreeMap<String, Visit>,
+    at_ms: i64,
+    offers_of: impl Fn(&BrandId) -> Vec<Arc<Offer>>,
+    fence: impl Fn(&str) -> Option<Arc<FenceInfo>>,
+) -> Vec<Candidate> {
+    let mut out: Vec<Candidate> = Vec::new();
+    for (i, m) in matched.iter().enumerate().filter(|(_, m)| !m.quiet) {
+        for offer in offers_of(&m.info.brand) {
+            let reached = match offer.spec.targeting.trigger {
+                Some(Trigger::Exit { .. }) => {
+                    let id = m.info.id.to_string();
+                    visit_facts(&offer, &id, visits, at_ms, &fence)
+                        .since_exit_ms
+                        .is_some()
+                }
+                _ => targets(&offer, &m.info),
+            };
+            if !reached {
+                continue;
+            }
+            match out.iter_mut().find(|x| x.offer.id == offer.id) {
+                Some(x) if matched[x.fence].hit.edge_distance_m < m.hit.edge_distance_m => {
+                    x.fence = i
+                }
+                Some(_) => {}
+                None => out.push(Candidate::new(offer, i)),
+            }
+        }
+    }
+    out
 }

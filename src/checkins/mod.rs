@@ -23,6 +23,7 @@ mod place;
 mod plausibility;
 pub mod quota;
 mod record;
+pub mod replay;
 pub mod rules;
 pub mod scoring;
 mod trace;

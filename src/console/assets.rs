@@ -96,6 +96,11 @@ const ASSETS: &[Asset] = &[
         mime: JS,
     },
     Asset {
+        name: "backtest.js",
+        body: include_bytes!("static/backtest.js"),
+        mime: JS,
+    },
+    Asset {
         name: "decision.js",
         body: include_bytes!("static/decision.js"),
         mime: JS,

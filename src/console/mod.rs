@@ -3,6 +3,7 @@
 //! and renders the answer; it never reaches the store.
 
 pub mod assets;
+mod backtest;
 pub mod error;
 pub mod fence_import;
 pub mod fence_new;
@@ -93,6 +94,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/brands/{brand}/offers/preview")
                     .route(web::post().to(offers::live_preview)),
+            )
+            .service(
+                web::resource("/brands/{brand}/offers/backtest")
+                    .route(web::post().to(backtest::run)),
             )
             .service(
                 web::resource("/brands/{brand}/offers/{id}")

@@ -8,6 +8,7 @@ mod fact;
 mod outcome;
 pub mod plausibility;
 pub mod record;
+pub mod replay;
 pub mod timeline;
 pub mod trace;
 

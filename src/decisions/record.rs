@@ -115,18 +115,26 @@ pub fn pack_trace(json: &str) -> Vec<u8> {
 /// (decisions recorded before traces were compressed, and purged traces, which are `null`).
 /// Unreadable bytes give `null`, with an error in the log.
 pub fn unpack_trace(stored: &[u8]) -> Value {
-    const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
-    let parsed = if stored.starts_with(&ZSTD_MAGIC) {
-        zstd::stream::decode_all(stored)
-            .map_err(anyhow::Error::from)
-            .and_then(|text| Ok(serde_json::from_slice(&text)?))
-    } else {
-        serde_json::from_slice(stored).map_err(anyhow::Error::from)
-    };
+    let parsed = unpack_text(stored)
+        .ok_or_else(|| anyhow::anyhow!("not a zstd frame"))
+        .and_then(|text| Ok(serde_json::from_slice(&text)?));
     parsed.unwrap_or_else(|e| {
         tracing::error!(error = %e, "a stored decision trace could not be read");
         Value::Null
     })
+}
+
+/// The trace's JSON text as stored: a zstd frame decompressed, or plain text as it is;
+/// `None` (with an error in the log) for a frame that does not decompress.
+pub fn unpack_text(stored: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
+    const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+    if !stored.starts_with(&ZSTD_MAGIC) {
+        return Some(std::borrow::Cow::Borrowed(stored));
+    }
+    zstd::stream::decode_all(stored)
+        .inspect_err(|e| tracing::error!(error = %e, "a stored decision trace could not be read"))
+        .ok()
+        .map(std::borrow::Cow::Owned)
 }
 
 /// The decision first recorded for an (app, check-in id): enough to tell a retry from a

@@ -8,6 +8,7 @@
 //! named `now`, so audit times and `received_at` follow the test clock.
 
 pub mod access;
+pub mod backtest;
 pub mod catalog;
 pub mod events;
 pub mod health;
@@ -58,6 +59,8 @@ pub struct Services {
     pub sessions: Arc<SessionService>,
     /// Test decisions ("Try it") through the real engine.
     pub trial: Arc<TrialService>,
+    /// Backtests of offers on recorded decisions.
+    pub backtest: Arc<backtest::BacktestService>,
     /// Brands' webhook endpoints, attempts and replay.
     pub webhooks: Arc<WebhookService>,
     /// Sends due webhook messages (the background task calls it; tests may too).

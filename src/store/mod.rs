@@ -17,6 +17,7 @@ pub mod health;
 pub mod offers;
 pub mod people;
 pub mod postgres;
+pub mod replay;
 pub mod rows;
 mod same_sql;
 pub mod sessions;
@@ -36,6 +37,7 @@ pub use fences::{FencePage, FenceStore, Upserted};
 pub use health::Health;
 pub use offers::OfferStore;
 pub use people::{Erase, PeopleStore};
+pub use replay::ReplayStore;
 pub use sessions::SessionStore;
 pub use support::SupportStore;
 pub use webhooks::WebhookStore;
@@ -45,7 +47,7 @@ pub use webhooks::WebhookStore;
 pub mod prelude {
     pub use super::{
         AuditStore, BrandStore, ChangeLogStore, DecisionStore, EventStore, FenceStore, Health,
-        OfferStore, PeopleStore, SessionStore, Store, SupportStore, WebhookStore,
+        OfferStore, PeopleStore, ReplayStore, SessionStore, Store, SupportStore, WebhookStore,
     };
 }
 
@@ -85,6 +87,7 @@ pub trait Store:
     + ChangeLogStore
     + SessionStore
     + WebhookStore
+    + ReplayStore
     + Send
     + Sync
     + 'static
@@ -104,6 +107,7 @@ impl<T> Store for T where
         + ChangeLogStore
         + SessionStore
         + WebhookStore
+        + ReplayStore
         + Send
         + Sync
         + 'static

@@ -1,5 +1,6 @@
 //! All HTTP-level tests in one binary (one link step on a 2-core machine).
 
+mod backtest;
 mod brands_and_keys;
 mod checkins;
 mod contract;

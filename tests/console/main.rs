@@ -3,6 +3,7 @@
 //! `target/console-screenshots/`. Skipped, with a message, only when
 //! `/usr/bin/chromedriver` is missing (`bash .ci/test` installs it).
 
+mod backtest;
 mod browser;
 mod fences;
 mod helpers;

@@ -40,6 +40,7 @@ mod health;
 mod offers;
 mod people;
 mod pg;
+mod replay;
 mod sessions;
 mod support;
 mod webhooks;

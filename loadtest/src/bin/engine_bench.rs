@@ -1,7 +1,11 @@
 //! The check-in engine without HTTP: 100,000 fences, 100,000 people, a realistic mix of
 //! reports (most match no fence). Prints decisions/s and latency percentiles as markdown.
 //!
-//! `cargo run --release -p loadtest --bin engine_bench -- [--fences N] [--people N] [--decisions N] [--concurrency N] [--database-url postgres://…]`
+//! `cargo run --release -p loadtest --bin engine_bench -- [--fences N] [--people N] [--decisions N] [--concurrency N] [--brands N] [--backtest] [--database-url postgres://…]`
+//!
+//! With `--backtest`, the recorded decisions are then replayed by a backtest of the first
+//! brand's "Hot days" offer over the whole run (`services::backtest`), and the replayed
+//! decisions per second are printed too.
 
 use geoffer::auth::{Principal, Role};
 use geoffer::catalog::Catalog;
@@ -15,6 +19,7 @@ use geoffer::habits::InProcessHabits;
 use geoffer::limits::InProcessLimiter;
 use geoffer::offers::OfferSpec;
 use geoffer::people::PersonId;
+use geoffer::services::backtest::{BacktestInput, BacktestService};
 use geoffer::store::postgres::{PgStore, PoolSettings};
 use geoffer::store::sqlite::SqliteStore;
 use geoffer::store::{Brand, Store};
@@ -113,7 +118,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let mut rng = StdRng::seed_from_u64(42);
     let setup = Instant::now();
-    let brands: Vec<BrandId> = (0..50)
+    let brands: Vec<BrandId> = (0..arg("--brands", 50))
         .map(|i| BrandId::parse(&format!("brand-{i:02}")).expect("valid id"))
         .collect();
     let mut centres = Vec::with_capacity(n_fences);
@@ -183,6 +188,7 @@ async fn main() -> anyhow::Result<()> {
         tx.commit().await?;
     }
     let dyn_store: Arc<dyn Store> = store;
+    let bench_start = chrono::Utc::now();
     let catalog = Arc::new(Catalog::load(dyn_store.as_ref()).await?);
     let metrics = geoffer::metrics::Metrics::new();
     let (writer, writer_task) = DecisionWriter::start(
@@ -190,6 +196,7 @@ async fn main() -> anyhow::Result<()> {
         &metrics,
         geoffer::checkins::writer::DEFAULT_QUEUE_CAPACITY,
     );
+    let bench_store = dyn_store.clone();
     let engine = Arc::new(Engine::new(EngineParts {
         catalog,
         store: dyn_store,
@@ -261,6 +268,8 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let catalog = engine.catalog().clone();
+    let config = engine.config().clone();
     drop(engine);
     writer_task.await?;
     println!(
@@ -280,7 +289,64 @@ async fn main() -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    if args.iter().any(|a| a == "--backtest") {
+        backtest(
+            bench_store,
+            catalog,
+            config,
+            &brands[0],
+            &actor,
+            bench_start,
+        )
+        .await?;
+    }
     std::fs::remove_dir_all(&dir).ok();
+    Ok(())
+}
+
+/// Backtests `brand`'s "Hot days" offer, unchanged, over every decision the run recorded,
+/// and prints the replayed decisions per second.
+async fn backtest(
+    store: Arc<dyn Store>,
+    catalog: Arc<Catalog>,
+    config: EngineConfig,
+    brand: &BrandId,
+    actor: &Principal,
+    from: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    let offer = catalog
+        .offers_of(brand)
+        .into_iter()
+        .find(|o| o.spec.name == "Hot days")
+        .ok_or_else(|| anyhow::anyhow!("no Hot days offer"))?;
+    let service = BacktestService::new(
+        store,
+        catalog,
+        config,
+        Arc::new(SystemClock),
+        chrono::Duration::days(90),
+    );
+    let input = BacktestInput {
+        offer: offer.spec.clone(),
+        offer_id: Some(offer.id),
+        from: from - chrono::Duration::minutes(1),
+        to: chrono::Utc::now() + chrono::Duration::minutes(1),
+    };
+    let started = Instant::now();
+    let view = service
+        .backtest(actor, brand.as_str(), input)
+        .await
+        .map_err(|e| anyhow::anyhow!("backtest: {e}"))?;
+    let s = started.elapsed().as_secs_f64();
+    let replayed = view.checkins_considered + view.not_replayable;
+    println!("\n| backtest of | decisions replayed | seconds | decisions/s | deliveries (live) |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| {brand} / Hot days | {replayed} | {s:.2} | {:.0} | {} ({}) |",
+        replayed as f64 / s,
+        view.deliveries,
+        view.live_deliveries.unwrap_or(0)
+    );
     Ok(())
 }
 

@@ -6,6 +6,7 @@ mod fences;
 mod offers;
 
 pub use fences::{ImportInput, ImportResult, MAX_IMPORT};
+pub(crate) use offers::offer_problems;
 
 use super::{BrandGrant, grant};
 use crate::auth::{NewKey, Principal, Role, generate_key};

@@ -14,21 +14,36 @@ fn not_found(id: Uuid) -> ApiError {
     ApiError::NotFound(format!("offer `{id}` not found"))
 }
 
+/// Every problem of `spec` as an offer of `brand`, including fence ids that are not the
+/// brand's, each at its pointer under `at` (`""` for an offer body, `/offer` inside another).
+pub(crate) async fn offer_problems(
+    store: &dyn crate::store::Store,
+    brand: &BrandId,
+    spec: &OfferSpec,
+    at: &str,
+) -> Result<Vec<FieldError>, ApiError> {
+    let mut errors = validate_offer(spec);
+    if let Some(f) = &spec.targeting.fences
+        && !f.ids.is_empty()
+    {
+        for missing in store.missing_fences(brand, &f.ids).await? {
+            let i = f.ids.iter().position(|id| *id == missing).unwrap_or(0);
+            errors.push(FieldError::new(
+                format!("/targeting/fences/ids/{i}"),
+                format!("fence `{missing}` is not one of this brand's fences"),
+            ));
+        }
+    }
+    for e in &mut errors {
+        e.pointer.insert_str(0, at);
+    }
+    Ok(errors)
+}
+
 impl CatalogService {
     /// Every problem of `spec`, including fence ids that are not the brand's.
     async fn checked(&self, brand: &BrandId, spec: &OfferSpec) -> Result<(), ApiError> {
-        let mut errors = validate_offer(spec);
-        if let Some(f) = &spec.targeting.fences
-            && !f.ids.is_empty()
-        {
-            for missing in self.store.missing_fences(brand, &f.ids).await? {
-                let i = f.ids.iter().position(|id| *id == missing).unwrap_or(0);
-                errors.push(FieldError::new(
-                    format!("/targeting/fences/ids/{i}"),
-                    format!("fence `{missing}` is not one of this brand's fences"),
-                ));
-            }
-        }
+        let errors = offer_problems(self.store.as_ref(), brand, spec, "").await?;
         if errors.is_empty() {
             Ok(())
         } else {

@@ -13,6 +13,7 @@ mod fences;
 mod health;
 mod offers;
 mod people;
+mod replay;
 mod sessions;
 mod support;
 mod webhooks;
