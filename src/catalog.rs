@@ -4,9 +4,7 @@
 
 use crate::changes::{Change, ChangeFeed};
 use crate::domain::BrandId;
-use crate::fences::index::{
-    FenceIndex, FenceMatch, IndexedFence, LiveIndex, Reach, Shape, haversine_m,
-};
+use crate::fences::index::{FenceIndex, FenceMatch, IndexedFence, LiveIndex, Reach, Shape};
 use crate::fences::{Fence, FenceGeometry};
 use crate::offers::Offer;
 use crate::store::{CatalogChange, ChangedEntity, Store};

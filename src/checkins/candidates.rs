@@ -9,14 +9,14 @@ use super::model::{Candidate, Matched};
 use super::triggers::{targets, visit_facts};
 use crate::catalog::FenceInfo;
 use crate::domain::BrandId;
-use crate::habits::Visit;
-use crate::offers::Trigger;
-use std::collections::BTreeMap;
 use crate::error::ApiError;
+use crate::habits::Visit;
 use crate::offers::Offer;
+use crate::offers::Trigger;
 use crate::people::gate::Allowed;
 use crate::people::{PersonId, Profile};
 use chrono::{DateTime, Duration, Utc};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 impl Engine {

@@ -33,6 +33,7 @@ use crate::people::{PersonId, Profile, Purchase};
 use crate::store::Store;
 use crate::weather::{Condition, FixedWeather, Weather, WeatherLookup};
 use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -182,7 +183,11 @@ impl Replayer {
         if matched.is_empty() || early_stop(&c, now, &matched).is_some() {
             return out;
         }
-        let mut cands = candidates_of(&matched, &no_visits, c.recorded_at.timestamp_millis(), |b| self.offers_of(b), |_| None);
+        // Visit state is not part of the recorded moment: offers are replayed as `enter`
+        // offers (a `dwell` or `exit` trigger never fires in a backtest; docs/backtest.md).
+        let no_visits = BTreeMap::new();
+        let at_ms = c.recorded_at.timestamp_millis();
+        let mut cands = candidates_of(&matched, &no_visits, at_ms, |b| self.offers_of(b), |_| None);
         let profile = if ctx.personalization && cands.iter().any(|x| x.offer.reads_profile()) {
             out.audience_missing = trace.audience.is_none();
             trace.audience.as_ref().map(profile_of)
@@ -203,6 +208,7 @@ impl Replayer {
             matched: &matched,
             profile: profile.as_ref(),
             weather: &weather,
+            visits: &no_visits,
         };
         let person = PersonId::of(&m.app, &m.user_id);
         let who = Subject {
@@ -211,6 +217,8 @@ impl Replayer {
             c: &c,
             fingerprint: "",
             now,
+            personalization: ctx.personalization,
+            events: &[],
         };
         self.engine.rank(&who, &scene, &mut cands);
         self.clock.set(now);

@@ -55,7 +55,9 @@ async fn world(offers: &[Value], people: &[(&str, bool)]) -> World {
         ("Shop", circle("Shop", 50, "shop")),
         ("Block", circle("Block", 400, "zone")),
     ] {
-        let a = app.post("/v1/brands/chillco/geofences", &brand_key, &f).await;
+        let a = app
+            .post("/v1/brands/chillco/geofences", &brand_key, &f)
+            .await;
         assert_eq!(a.status, 201, "{}", a.body);
         fences.push((a.body["id"].as_str().unwrap().to_string(), name.to_string()));
     }
@@ -234,7 +236,10 @@ async fn a_late_report_feeds_nothing_into_visits_and_says_so() {
         .await;
     assert!(a.get("events").is_none(), "{a}");
     let trace = w.app.trace("c-3").await;
-    assert!(trace["notes"].to_string().contains("late report"), "{trace}");
+    assert!(
+        trace["notes"].to_string().contains("late report"),
+        "{trace}"
+    );
     // The exit stands: the next report in the shop is a new visit.
     let a = w.at("c-4", "u-1", STORE, json!({})).await;
     assert_eq!(events(&w, &a), vec![ev("enter", "Shop")]);
@@ -320,7 +325,15 @@ async fn visit_webhooks_reach_the_brand_only_for_people_with_personalization_con
             .await;
     }
     let mut sent = 0;
-    while let n @ 1.. = w.app.state.services.webhook_sender.send_due().await.unwrap() {
+    while let n @ 1.. = w
+        .app
+        .state
+        .services
+        .webhook_sender
+        .send_due()
+        .await
+        .unwrap()
+    {
         sent += n;
     }
     assert_eq!(sent, 3);
