@@ -20,4 +20,6 @@ mod strict_caps;
 mod support;
 mod trial;
 mod weather;
+mod webhook_events;
+mod webhook_rebinding;
 mod webhooks;

@@ -3,10 +3,13 @@
 //! size), and the purge of old traces.
 
 use super::{PgStore, db_err, from_ms, ms};
-use crate::decisions::record::{DecisionRecord, unpack_trace};
+use crate::decisions::record::{BudgetExhausted, DecisionRecord, DeliveryRecord, unpack_trace};
 use crate::store::shared;
 use crate::store::{DecisionStore, Prior, StoreResult, StoredDecision};
-use crate::webhooks::{EventType, delivery_created_payload, delivery_msg_id};
+use crate::webhooks::{
+    EventType, budget_exhausted_msg_id, budget_exhausted_payload, delivery_created_payload,
+    delivery_msg_id,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
@@ -219,6 +222,52 @@ impl DecisionStore for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
+            // The budget a delivery used up, if it took the last unit: about the offer, not
+            // the person (no `person`, so erasure leaves it).
+            let exhausted: Vec<(&DecisionRecord, &DeliveryRecord, &BudgetExhausted)> = delivered
+                .iter()
+                .filter_map(|&d| {
+                    let x = d.delivery.as_ref()?;
+                    Some((d, x, x.budget_exhausted.as_ref()?))
+                })
+                .collect();
+            if !exhausted.is_empty() {
+                let kind = EventType::OfferBudgetExhausted;
+                sqlx::query(
+                    "INSERT INTO webhook_outbox (endpoint_id, msg_id, brand_id, event_type,
+                         person, payload, created_at, next_attempt_at, status, attempts)
+                     SELECT e.id, v.msg_id, e.brand_id, $4, NULL, v.payload, d.created_at,
+                         d.created_at, 'pending', 0
+                     FROM UNNEST($1::text[], $2::text[], $3::text[]) AS v(id, msg_id, payload)
+                     JOIN deliveries d ON d.id = v.id
+                     JOIN webhook_endpoints e ON e.brand_id = d.brand_id AND e.status = 'active'
+                       AND position($5 in e.event_types) > 0
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(
+                    exhausted
+                        .iter()
+                        .map(|(_, x, _)| x.id.to_string())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    exhausted
+                        .iter()
+                        .map(|(_, x, b)| budget_exhausted_msg_id(x.offer_id, b))
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    exhausted
+                        .iter()
+                        .map(|(d, x, b)| budget_exhausted_payload(d, x, b))
+                        .collect::<Vec<_>>(),
+                )
+                .bind(kind.as_str())
+                .bind(kind.quoted())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            }
         }
         let retried: Vec<&DecisionRecord> = fresh
             .iter()

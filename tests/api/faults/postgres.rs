@@ -153,7 +153,7 @@ unsafe extern "C" {
     fn libc_geteuid() -> u32;
 }
 
-fn free_port() -> u16 {
+pub(super) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -162,7 +162,12 @@ fn free_port() -> u16 {
 }
 
 /// A check-in as raw HTTP: status, `Retry-After`, body (`None` when no answer came).
-async fn checkin(base: &str, key: &str, id: &str, user: &str) -> Option<(u16, bool, Value)> {
+pub(super) async fn checkin(
+    base: &str,
+    key: &str,
+    id: &str,
+    user: &str,
+) -> Option<(u16, bool, Value)> {
     static CLIENT: std::sync::LazyLock<reqwest::Client> = std::sync::LazyLock::new(|| {
         reqwest::Client::builder()
             .pool_idle_timeout(Duration::from_secs(2))
@@ -186,7 +191,7 @@ async fn checkin(base: &str, key: &str, id: &str, user: &str) -> Option<(u16, bo
     Some((status, retry_after, body))
 }
 
-fn delivery_of(body: &Value) -> Option<String> {
+pub(super) fn delivery_of(body: &Value) -> Option<String> {
     (body["decision"] == "offer")
         .then(|| body["offer"]["delivery_id"].as_str().unwrap().to_string())
 }
@@ -288,7 +293,7 @@ fn replica(db: &str) -> (Child, String) {
     (child, format!("http://127.0.0.1:{port}"))
 }
 
-async fn wait_ready(base: &str) {
+pub(super) async fn wait_ready(base: &str) {
     let started = Instant::now();
     while reqwest::get(format!("{base}/readyz"))
         .await
