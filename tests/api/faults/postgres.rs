@@ -162,12 +162,7 @@ pub(super) fn free_port() -> u16 {
 }
 
 /// A check-in as raw HTTP: status, `Retry-After`, body (`None` when no answer came).
-pub(super) async fn checkin(
-    base: &str,
-    key: &str,
-    id: &str,
-    user: &str,
-) -> Option<(u16, bool, Value)> {
+async fn checkin(base: &str, key: &str, id: &str, user: &str) -> Option<(u16, bool, Value)> {
     static CLIENT: std::sync::LazyLock<reqwest::Client> = std::sync::LazyLock::new(|| {
         reqwest::Client::builder()
             .pool_idle_timeout(Duration::from_secs(2))
