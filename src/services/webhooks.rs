@@ -87,21 +87,13 @@ impl WebhookService {
             )));
         }
         let now = self.now();
-        let endpoint = Endpoint {
-            id: mint_id(now),
-            brand: brand.id().as_str().to_string(),
-            url: new.url,
+        let endpoint = Endpoint::new(
+            mint_id(now),
+            brand.id().as_str().to_string(),
+            new.url,
             event_types,
-            secret: new_secret(),
-            previous_secret: None,
-            previous_secret_until: None,
-            status: EndpointStatus::Active,
-            disabled_reason: None,
-            consecutive_failures: 0,
-            failing_since: None,
-            created_at: now,
-            updated_at: now,
-        };
+            now,
+        );
         let change =
             audit(who, &brand, &endpoint, now, "create").snapshots(None, Some(snapshot(&endpoint)));
         self.store.create_endpoint(&endpoint, &change).await?;

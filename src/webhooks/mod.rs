@@ -146,6 +146,31 @@ impl std::fmt::Debug for Endpoint {
 }
 
 impl Endpoint {
+    /// A new active endpoint with a fresh secret.
+    pub fn new(
+        id: Uuid,
+        brand: String,
+        url: String,
+        event_types: Vec<EventType>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            brand,
+            url,
+            event_types,
+            secret: signing::new_secret(),
+            previous_secret: None,
+            previous_secret_until: None,
+            status: EndpointStatus::Active,
+            disabled_reason: None,
+            consecutive_failures: 0,
+            failing_since: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     /// `event_types` as stored: a JSON array of names.
     pub fn event_types_json(&self) -> String {
         serde_json::to_string(&self.event_types).unwrap_or_else(|_| "[]".into())

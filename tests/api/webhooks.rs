@@ -96,6 +96,21 @@ pub(crate) fn independent_signature(secret: &str, r: &Request) -> String {
         .unwrap()
 }
 
+/// A receiver that answers `fail` to the first `times` requests, then 204.
+pub(crate) async fn receiver_failing(times: u64, fail: u16) -> MockServer {
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(fail))
+        .up_to_n_times(times)
+        .mount(&receiver)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&receiver)
+        .await;
+    receiver
+}
+
 pub(crate) async fn send_due(app: &TestApp) -> usize {
     app.state.services.webhook_sender.send_due().await.unwrap()
 }

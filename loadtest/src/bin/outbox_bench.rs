@@ -16,22 +16,14 @@ use geoffer::store::prelude::*;
 use geoffer::store::shared::Change;
 use geoffer::store::sqlite::SqliteStore;
 use geoffer::store::webhooks::FailurePolicy;
-use geoffer::webhooks::{Endpoint, EndpointStatus, EventType, signing::new_secret};
+use geoffer::webhooks::{Endpoint, EventType};
+use loadtest::arg;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use uuid::Uuid;
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// A keep-alive HTTP/1.1 receiver on 127.0.0.1 that reads each request whole and answers
 /// 204; counts the requests.
@@ -137,21 +129,13 @@ async fn main() -> anyhow::Result<()> {
             },
         )
         .await?;
-    let endpoint = Endpoint {
-        id: Uuid::now_v7(),
-        brand: brand.as_str().into(),
-        url: format!("http://127.0.0.1:{port}/hooks"),
-        event_types: vec![EventType::DeliveryCreated],
-        secret: new_secret(),
-        previous_secret: None,
-        previous_secret_until: None,
-        status: EndpointStatus::Active,
-        disabled_reason: None,
-        consecutive_failures: 0,
-        failing_since: None,
-        created_at: now,
-        updated_at: now,
-    };
+    let endpoint = Endpoint::new(
+        Uuid::now_v7(),
+        brand.as_str().into(),
+        format!("http://127.0.0.1:{port}/hooks"),
+        vec![EventType::DeliveryCreated],
+        now,
+    );
     let change = Change::new(
         Some(&actor),
         now,

@@ -153,7 +153,7 @@ unsafe extern "C" {
     fn libc_geteuid() -> u32;
 }
 
-pub(super) fn free_port() -> u16 {
+fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -276,8 +276,17 @@ async fn while_postgres_is_down_checkins_answer_503_with_retry_after_and_recover
 
 /// A `geoffer serve` process on `db`, on a free port.
 fn replica(db: &str) -> (Child, String) {
+    serve(db, None)
+}
+
+/// A `geoffer serve` process on `db` (with the settings file `config`), on a free port.
+pub(super) fn serve(db: &str, config: Option<&std::path::Path>) -> (Child, String) {
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_geoffer"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_geoffer"));
+    if let Some(config) = config {
+        command.arg("--config").arg(config);
+    }
+    let child = command
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .args(["--database-url", db, "--weather-url", "http://127.0.0.1:9"])
         .args(["--quiet-hours", "off"])

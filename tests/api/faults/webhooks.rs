@@ -3,33 +3,15 @@
 //! the same SQLite file delivers each of them, exactly once marked delivered. The receiver
 //! deduplicates by `webhook-id` and misses nothing.
 
-use super::postgres::{delivery_of, free_port, wait_ready};
+use super::postgres::{delivery_of, serve, wait_ready};
 use super::{NEAR, world};
 use crate::helpers::*;
+use crate::webhooks::receiver_failing;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const PEOPLE: usize = 3;
-
-/// A `geoffer serve` process on the SQLite file `db` with the settings in `config`.
-fn serve(db: &str, config: &std::path::Path) -> (Child, String) {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_geoffer"))
-        .arg("--config")
-        .arg(config)
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .args(["--database-url", db, "--weather-url", "http://127.0.0.1:9"])
-        .args(["--quiet-hours", "off"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("geoffer starts");
-    (child, format!("http://127.0.0.1:{port}"))
-}
 
 /// A check-in at the fence reported now (the process runs on the real clock); the answer.
 async fn checkin(base: &str, key: &str, id: &str, user: &str) -> Value {
@@ -98,16 +80,7 @@ fn count(seen: &[(String, String)], outcome: &str) -> usize {
 
 #[tokio::test]
 async fn a_process_killed_between_attempts_leaves_every_message_for_the_next_to_deliver_once() {
-    let receiver = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(500))
-        .up_to_n_times(PEOPLE as u64)
-        .mount(&receiver)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&receiver)
-        .await;
+    let receiver = receiver_failing(PEOPLE as u64, 500).await;
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("hooks.db").display());
     let config = dir.path().join("geoffer.toml");
@@ -139,7 +112,7 @@ async fn a_process_killed_between_attempts_leaves_every_message_for_the_next_to_
     let hook = hook.body["id"].as_str().unwrap().to_string();
     drop(app);
 
-    let (mut first, base) = serve(&db, &config);
+    let (mut first, base) = serve(&db, Some(&config));
     wait_ready(&base).await;
     let mut deliveries = BTreeSet::new();
     for u in 0..PEOPLE {
@@ -152,7 +125,7 @@ async fn a_process_killed_between_attempts_leaves_every_message_for_the_next_to_
     let _ = first.wait();
     assert_eq!(count(&before, "delivered"), 0, "{before:?}");
 
-    let (mut second, base) = serve(&db, &config);
+    let (mut second, base) = serve(&db, Some(&config));
     wait_ready(&base).await;
     let after = attempts_until(&base, &admin, &hook, |s| count(s, "delivered") == PEOPLE).await;
     let _ = second.kill();
