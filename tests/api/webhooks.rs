@@ -117,16 +117,7 @@ pub(crate) async fn send_due(app: &TestApp) -> usize {
 
 #[tokio::test]
 async fn a_receiver_that_fails_three_times_gets_the_event_once_delivered_and_verifiably_signed() {
-    let receiver = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(500))
-        .up_to_n_times(3)
-        .mount(&receiver)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&receiver)
-        .await;
+    let receiver = receiver_failing(3, 500).await;
     let app = spawn_app_with(options(None, None)).await;
     let (key, app_key) = brand_with_offer(&app).await;
     let hook = register(&app, &key, &format!("{}/hooks", receiver.uri())).await;
