@@ -9,8 +9,9 @@ use super::deliver::deliver;
 use super::model::{Candidate, Granted, Outcome, Scene, Subject};
 use super::scoring;
 use super::trace::Trace;
+use crate::decisions::record::BudgetExhausted;
 use crate::decisions::trace::{CapDenial, CapHolder, LimiterAnswer, LimiterEntry};
-use crate::limits::{Budget, Cap, Caps, ClaimOutcome, ClaimRequest, Denial, Window};
+use crate::limits::{Budget, BudgetWindow, Cap, Caps, ClaimOutcome, ClaimRequest, Denial, Window};
 use crate::offers::Offer;
 
 impl Engine {
@@ -75,12 +76,25 @@ impl Engine {
             };
             let offer_id = cand.offer.id;
             match self.limiter.claim(&req).await {
-                Ok(ClaimOutcome::Granted { at, replayed }) => {
+                Ok(ClaimOutcome::Granted {
+                    at,
+                    replayed,
+                    exhausted,
+                }) => {
                     self.metrics.grant();
                     cand.outcome = Outcome::Delivered { replayed };
                     let answer = LimiterAnswer::Granted { at, replayed };
                     trace.limiter(LimiterEntry { offer_id, answer });
-                    let delivery = deliver(who.app, c, m, &cand.offer, at, copy);
+                    let mut delivery = deliver(who.app, c, m, &cand.offer, at, copy);
+                    delivery.budget_exhausted = exhausted.map(|window| BudgetExhausted {
+                        window,
+                        limit: match window {
+                            BudgetWindow::Total => req.budget.total,
+                            BudgetWindow::Daily => req.budget.daily,
+                        }
+                        .unwrap_or_default(),
+                        day: at.date_naive(),
+                    });
                     let answer = CheckinResponse::offer(c, &delivery, m);
                     let fresh = (!replayed).then_some((req, at));
                     return (answer, Some(Granted { delivery, fresh }));

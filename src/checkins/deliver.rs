@@ -124,6 +124,7 @@ pub(super) fn deliver(
         body: copy.body,
         redemption_code: redemption.map(|r| redemption_code(&r.code_prefix, &id)),
         expires_at: redemption.map(|r| at + Duration::hours(i64::from(r.valid_hours))),
+        budget_exhausted: None,
     }
 }
 

@@ -1,7 +1,8 @@
 //! What a decision leaves behind: the record (with its trace) and, for an offer, the
 //! delivery; and what the store gives back about a recorded decision.
 
-use chrono::{DateTime, Utc};
+use crate::limits::BudgetWindow;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -79,6 +80,20 @@ pub struct DeliveryRecord {
     pub redemption_code: Option<String>,
     /// When the code expires.
     pub expires_at: Option<DateTime<Utc>>,
+    /// The offer budget this delivery used up (its claim took the last unit): reported to
+    /// the brand as `offer.budget_exhausted` in the delivery's transaction.
+    pub budget_exhausted: Option<BudgetExhausted>,
+}
+
+/// An offer budget's window that a delivery used up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BudgetExhausted {
+    /// Total or daily.
+    pub window: BudgetWindow,
+    /// The budget: deliveries allowed in that window.
+    pub limit: u64,
+    /// The UTC day of the grant (a daily budget's window).
+    pub day: NaiveDate,
 }
 
 /// zstd level for traces: the fastest level already shrinks a trace about tenfold.

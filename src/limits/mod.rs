@@ -14,7 +14,7 @@ mod twin;
 use std::time::Duration;
 
 pub use self::caps::{Budget, Caps, Window};
-pub use self::outcome::{Cap, ClaimOutcome, Denial, Holder};
+pub use self::outcome::{BudgetWindow, Cap, ClaimOutcome, Denial, Holder};
 pub use self::redis::RedisLimiter;
 pub use self::twin::InProcessLimiter;
 

@@ -85,6 +85,10 @@ pub enum ClaimOutcome {
         at: DateTime<Utc>,
         /// True when this answers a retry of an already granted claim (nothing counted).
         replayed: bool,
+        /// The budget window this grant used up, when it took the last delivery of one
+        /// (`offer.budget_exhausted`); a retry of that grant reports it again.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exhausted: Option<BudgetWindow>,
     },
     /// The delivery must not go out.
     Denied(Denial),
@@ -102,6 +106,33 @@ impl ClaimOutcome {
             ClaimOutcome::Denied(denial) => Some(denial),
             ClaimOutcome::Granted { .. } => None,
         }
+    }
+}
+
+/// An offer budget's window, as a grant that used it up reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BudgetWindow {
+    /// The offer's total budget: used up once, for good.
+    Total,
+    /// The offer's budget for the grant's UTC day: used up at most once that day.
+    Daily,
+}
+
+impl BudgetWindow {
+    /// The wire name (`total`, `daily`), as budget.lua answers it and payloads carry it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BudgetWindow::Total => "total",
+            BudgetWindow::Daily => "daily",
+        }
+    }
+
+    /// The window of a wire name.
+    pub fn parse(name: &str) -> Option<Self> {
+        [BudgetWindow::Total, BudgetWindow::Daily]
+            .into_iter()
+            .find(|w| w.as_str() == name)
     }
 }
 

@@ -4,19 +4,19 @@
 //! Endpoints that keep failing are disabled with a reason the brand sees.
 //!
 //! SSRF: the URL is checked again before every send, the client resolves names through
-//! [`PublicOnly`] (every address a name resolves to is checked at the moment of
-//! connecting, against DNS rebinding), follows no redirects and uses no proxy.
+//! [`super::webhook_dns`]'s public-only resolver (every address a name resolves to is
+//! checked at the moment of connecting, against DNS rebinding), follows no redirects and
+//! uses no proxy.
 
+use super::webhook_dns::{Lookup, PublicOnly, SystemLookup};
 use crate::clock::Clock;
 use crate::store::shared::mint_id;
 use crate::store::webhooks::FailurePolicy;
 use crate::store::{Store, StoreResult};
-use crate::webhooks::address::{check_url, refused};
+use crate::webhooks::address::check_url;
 use crate::webhooks::retry::next_attempt;
 use crate::webhooks::signing::signature_header;
 use crate::webhooks::{AttemptOutcome, AttemptRecord, Endpoint, Message};
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -33,31 +33,6 @@ pub struct SenderConfig {
     pub policy: FailurePolicy,
     /// `webhook_allow_loopback_http`.
     pub allow_loopback_http: bool,
-}
-
-/// Resolves names for the webhook client, keeping only public addresses: a name that
-/// resolves to private, loopback or link-local addresses (say, after a DNS rebinding) is
-/// not connected to.
-struct PublicOnly;
-
-impl Resolve for PublicOnly {
-    fn resolve(&self, name: Name) -> Resolving {
-        let host = name.as_str().to_string();
-        Box::pin(async move {
-            let all: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let public: Vec<SocketAddr> = all
-                .into_iter()
-                .filter(|a| refused(a.ip()).is_none())
-                .collect();
-            if public.is_empty() {
-                return Err(format!(
-                    "`{host}` resolves to no public address: refused by the webhook address rules"
-                )
-                .into());
-            }
-            Ok(Box::new(public.into_iter()) as Addrs)
-        })
-    }
 }
 
 /// Sends due webhook messages.
@@ -77,14 +52,25 @@ impl WebhookSender {
         self
     }
 
-    /// A sender over `store`, timing attempts by `clock`.
+    /// A sender over `store`, timing attempts by `clock`, resolving names with the system.
     pub fn new(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         config: SenderConfig,
     ) -> anyhow::Result<Self> {
+        Self::resolving(store, clock, config, Arc::new(SystemLookup))
+    }
+
+    /// The same with names resolved by `lookup` (each answer still filtered to public
+    /// addresses when connecting).
+    pub fn resolving(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        config: SenderConfig,
+        lookup: Arc<dyn Lookup>,
+    ) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
-            .dns_resolver(PublicOnly)
+            .dns_resolver(PublicOnly(lookup))
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .timeout(config.timeout)

@@ -2,13 +2,14 @@
 //! read, delete, rotate the secret (the old one keeps signing for a grace period), list
 //! attempts and replay one. Sending is [`super::webhook_sender`].
 
+use super::webhook_dns::{Lookup, SystemLookup, check_resolves_public};
 use super::{BrandGrant, Page, grant, id_path, paging};
 use crate::auth::Principal;
 use crate::clock::Clock;
 use crate::error::{ApiError, FieldError};
 use crate::store::Store;
 use crate::store::shared::{Change, mint_id};
-use crate::webhooks::address::{Target, check_url, refused};
+use crate::webhooks::address::{Target, check_url};
 use crate::webhooks::signing::new_secret;
 use crate::webhooks::{
     AttemptView, Endpoint, EndpointStatus, EndpointUpdate, EndpointView, EventType, NewEndpoint,
@@ -30,6 +31,7 @@ pub struct WebhookService {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     allow_loopback_http: bool,
+    lookup: Arc<dyn Lookup>,
 }
 
 impl WebhookService {
@@ -39,7 +41,14 @@ impl WebhookService {
             store,
             clock,
             allow_loopback_http,
+            lookup: Arc::new(SystemLookup),
         }
+    }
+
+    /// The same, resolving names with `lookup` when checking where a URL points.
+    pub fn resolving(mut self, lookup: Arc<dyn Lookup>) -> Self {
+        self.lookup = lookup;
+        self
     }
 
     fn now(&self) -> DateTime<Utc> {
@@ -78,21 +87,13 @@ impl WebhookService {
             )));
         }
         let now = self.now();
-        let endpoint = Endpoint {
-            id: mint_id(now),
-            brand: brand.id().as_str().to_string(),
-            url: new.url,
+        let endpoint = Endpoint::new(
+            mint_id(now),
+            brand.id().as_str().to_string(),
+            new.url,
             event_types,
-            secret: new_secret(),
-            previous_secret: None,
-            previous_secret_until: None,
-            status: EndpointStatus::Active,
-            disabled_reason: None,
-            consecutive_failures: 0,
-            failing_since: None,
-            created_at: now,
-            updated_at: now,
-        };
+            now,
+        );
         let change =
             audit(who, &brand, &endpoint, now, "create").snapshots(None, Some(snapshot(&endpoint)));
         self.store.create_endpoint(&endpoint, &change).await?;
@@ -279,24 +280,9 @@ impl WebhookService {
             Target::Loopback(_) => return Ok(()),
             Target::Named(url) => url,
         };
-        let host = url.host_str().unwrap_or_default().to_string();
+        let host = url.host_str().unwrap_or_default();
         let port = url.port_or_known_default().unwrap_or(443);
-        let addrs: Vec<_> = tokio::net::lookup_host((host.as_str(), port))
-            .await
-            .map_err(|e| format!("the host `{host}` does not resolve: {e}"))?
-            .collect();
-        if addrs.is_empty() {
-            return Err(format!("the host `{host}` does not resolve"));
-        }
-        for a in addrs {
-            if let Some(why) = refused(a.ip()) {
-                return Err(format!(
-                    "`{host}` resolves to {why} ({}); webhooks go to public addresses only",
-                    a.ip()
-                ));
-            }
-        }
-        Ok(())
+        check_resolves_public(self.lookup.as_ref(), host, port).await
     }
 }
 

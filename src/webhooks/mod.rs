@@ -7,7 +7,8 @@ pub mod address;
 pub mod retry;
 pub mod signing;
 
-use crate::decisions::record::{DecisionRecord, DeliveryRecord, VisitHook};
+use crate::decisions::record::{BudgetExhausted, DecisionRecord, DeliveryRecord, VisitHook};
+use crate::limits::BudgetWindow;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -32,7 +33,7 @@ pub enum EventType {
     /// A person left one of the brand's fences (accepted; emitted once visits exist).
     #[serde(rename = "visit.exited")]
     VisitExited,
-    /// An offer's budget ran out (accepted; emitted once budgets report it).
+    /// An offer's budget ran out: total once, daily at most once a day (emitted).
     #[serde(rename = "offer.budget_exhausted")]
     OfferBudgetExhausted,
 }
@@ -145,6 +146,31 @@ impl std::fmt::Debug for Endpoint {
 }
 
 impl Endpoint {
+    /// A new active endpoint with a fresh secret.
+    pub fn new(
+        id: Uuid,
+        brand: String,
+        url: String,
+        event_types: Vec<EventType>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            brand,
+            url,
+            event_types,
+            secret: signing::new_secret(),
+            previous_secret: None,
+            previous_secret_until: None,
+            status: EndpointStatus::Active,
+            disabled_reason: None,
+            consecutive_failures: 0,
+            failing_since: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     /// `event_types` as stored: a JSON array of names.
     pub fn event_types_json(&self) -> String {
         serde_json::to_string(&self.event_types).unwrap_or_else(|_| "[]".into())
@@ -389,4 +415,33 @@ pub fn visit_hook(
 /// appends `,"data":{…}}`.
 pub fn delivery_event_timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The `webhook-id` of an offer's budget running out: one per budget window (`total`, or
+/// `daily` and the UTC day), so the outbox holds it once per window however often a claim
+/// reports it (a retry reports it again).
+pub fn budget_exhausted_msg_id(offer: Uuid, b: &BudgetExhausted) -> String {
+    match b.window {
+        BudgetWindow::Total => format!("msg_{offer}_budget_total"),
+        BudgetWindow::Daily => format!("msg_{offer}_budget_daily_{}", b.day.format("%Y%m%d")),
+    }
+}
+
+/// `offer.budget_exhausted`: the offer, its brand and the budget window; nothing about the
+/// person whose delivery took the last unit.
+pub fn budget_exhausted_payload(
+    d: &DecisionRecord,
+    x: &DeliveryRecord,
+    b: &BudgetExhausted,
+) -> String {
+    let mut data = json!({
+        "offer_id": x.offer_id,
+        "brand": x.brand,
+        "budget": b.window.as_str(),
+        "limit": b.limit,
+    });
+    if b.window == BudgetWindow::Daily {
+        data["day"] = json!(b.day.format("%Y-%m-%d").to_string());
+    }
+    envelope(EventType::OfferBudgetExhausted, d.at, data)
 }

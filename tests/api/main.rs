@@ -23,4 +23,6 @@ mod support;
 mod trial;
 mod visits;
 mod weather;
+mod webhook_events;
+mod webhook_rebinding;
 mod webhooks;

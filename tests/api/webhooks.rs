@@ -10,9 +10,12 @@ use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-const STORE: (f64, f64) = (40.7490, -73.9860);
+pub(crate) const STORE: (f64, f64) = (40.7490, -73.9860);
 
-fn options(db_url: Option<String>, now: Option<chrono::DateTime<chrono::Utc>>) -> Options {
+pub(crate) fn options(
+    db_url: Option<String>,
+    now: Option<chrono::DateTime<chrono::Utc>>,
+) -> Options {
     let mut o = Options {
         db_url,
         // The tests drive the sender themselves (`send_due`) after moving the clock.
@@ -29,7 +32,7 @@ fn options(db_url: Option<String>, now: Option<chrono::DateTime<chrono::Utc>>) -
 }
 
 /// A brand with a fence and an offer there, an app key and a consenting user.
-async fn brand_with_offer(app: &TestApp) -> (String, String) {
+pub(crate) async fn brand_with_offer(app: &TestApp) -> (String, String) {
     let key = app.brand_with_key("chillco").await;
     let fence = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [STORE.1, STORE.0]},
         "properties": {"name": "Corner", "radius_m": 100, "timezone": "America/New_York", "tags": ["corner-store"]}});
@@ -45,7 +48,7 @@ async fn brand_with_offer(app: &TestApp) -> (String, String) {
     (key, app_key)
 }
 
-async fn register(app: &TestApp, key: &str, url: &str) -> Value {
+pub(crate) async fn register(app: &TestApp, key: &str, url: &str) -> Value {
     let a = app
         .post(
             "/v1/brands/chillco/webhooks",
@@ -71,7 +74,7 @@ async fn delivered_to(app: &TestApp, app_key: &str, checkin: &str, user: &str) -
     a.body["offer"]["delivery_id"].as_str().unwrap().to_string()
 }
 
-fn header<'a>(r: &'a Request, name: &str) -> &'a str {
+pub(crate) fn header<'a>(r: &'a Request, name: &str) -> &'a str {
     r.headers
         .get(name)
         .unwrap_or_else(|| panic!("no {name} header"))
@@ -82,7 +85,7 @@ fn header<'a>(r: &'a Request, name: &str) -> &'a str {
 /// The signature `secret` gives the request, computed by the `standardwebhooks` crate (not
 /// by geoffer's signer). Its `verify` also checks the timestamp against the real clock,
 /// which the test clock is far from, so the signature is compared here instead.
-fn independent_signature(secret: &str, r: &Request) -> String {
+pub(crate) fn independent_signature(secret: &str, r: &Request) -> String {
     standardwebhooks::Webhook::new(secret)
         .unwrap()
         .sign(
@@ -93,22 +96,28 @@ fn independent_signature(secret: &str, r: &Request) -> String {
         .unwrap()
 }
 
-async fn send_due(app: &TestApp) -> usize {
-    app.state.services.webhook_sender.send_due().await.unwrap()
-}
-
-#[tokio::test]
-async fn a_receiver_that_fails_three_times_gets_the_event_once_delivered_and_verifiably_signed() {
+/// A receiver that answers `fail` to the first `times` requests, then 204.
+pub(crate) async fn receiver_failing(times: u64, fail: u16) -> MockServer {
     let receiver = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(500))
-        .up_to_n_times(3)
+        .respond_with(ResponseTemplate::new(fail))
+        .up_to_n_times(times)
         .mount(&receiver)
         .await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(204))
         .mount(&receiver)
         .await;
+    receiver
+}
+
+pub(crate) async fn send_due(app: &TestApp) -> usize {
+    app.state.services.webhook_sender.send_due().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_receiver_that_fails_three_times_gets_the_event_once_delivered_and_verifiably_signed() {
+    let receiver = receiver_failing(3, 500).await;
     let app = spawn_app_with(options(None, None)).await;
     let (key, app_key) = brand_with_offer(&app).await;
     let hook = register(&app, &key, &format!("{}/hooks", receiver.uri())).await;

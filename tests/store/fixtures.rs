@@ -182,6 +182,7 @@ pub fn delivered(
             body: "Body".into(),
             redemption_code: Some(format!("CODE-{checkin}")),
             expires_at: Some(at + Duration::hours(4)),
+            budget_exhausted: None,
         }),
         response: json!({"decision": "offer", "checkin_id": checkin}),
         brands: vec![brand.to_string()],

@@ -24,6 +24,7 @@ use geoffer::store::postgres::{PgStore, PoolSettings};
 use geoffer::store::sqlite::SqliteStore;
 use geoffer::store::{Brand, Store};
 use geoffer::weather::{Condition, Weather, WeatherLookup, WeatherProvider};
+use loadtest::arg;
 use loadtest::report::{histogram, percentiles_us};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -49,15 +50,6 @@ impl WeatherProvider for Sunny {
     fn name(&self) -> &'static str {
         "sunny"
     }
-}
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 /// City centres the fences cluster around (lat, lon, IANA zone).

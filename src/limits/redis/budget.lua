@@ -6,7 +6,10 @@
 -- ARGV: 1 checkin_id, 2 total limit (-1: none), 3 daily limit (-1: none),
 --       4 the grant's time in ms (claim.lua read it from Redis TIME, or the test clock),
 --       5 how long reservations are remembered (ms)
--- Returns 'OK', or a denial answer in claim.lua's format.
+-- Returns 'OK', 'OK total' / 'OK daily' when this reservation took the last delivery of
+-- that budget (the claim that exhausted it: `offer.budget_exhausted`), or a denial answer
+-- in claim.lua's format. A retry of a reservation gets the same answer again: the
+-- reservation keeps what it exhausted.
 --
 -- Reservations are kept per UTC day of the grant: a retry replays its grant, with the
 -- grant's time, so it finds its reservation in the same day's hash. One HSETNX both asks
@@ -23,7 +26,11 @@ local function int(n) return string.format('%d', n) end
 local now = tonumber(ARGV[4])
 
 -- A retry of a check-in that already reserved must not spend the budget twice.
-if redis.call('HSETNX', reservations, checkin, '1') == 0 then return 'OK' end
+if redis.call('HSETNX', reservations, checkin, '1') == 0 then
+  local was = redis.call('HGET', reservations, checkin)
+  if was == 'total' or was == 'daily' then return 'OK ' .. was end
+  return 'OK'
+end
 
 local today = math.floor(now / day_ms)
 local c = redis.call('HMGET', counters, 'total', 'day', 'day_count')
@@ -46,8 +53,17 @@ end
 
 -- The counters have no TTL on purpose: a total budget that expired would be spent again.
 redis.call('HSET', counters, 'total', int(total + 1), 'day', int(today), 'day_count', int(day_count + 1))
+-- This reservation took the last delivery: the total first (it never comes back), else the day's.
+local exhausted
+if total_limit >= 0 and total + 1 == total_limit then
+  exhausted = 'total'
+elseif daily_limit >= 0 and day_count + 1 == daily_limit then
+  exhausted = 'daily'
+end
+if exhausted then redis.call('HSET', reservations, checkin, exhausted) end
 -- The first reservation of a day gives that day's hash its life: the day, then `keep`.
 if tonumber(c[2] or '-1') ~= today then
   redis.call('PEXPIRE', reservations, int((today + 1) * day_ms + keep - now))
 end
+if exhausted then return 'OK ' .. exhausted end
 return 'OK'

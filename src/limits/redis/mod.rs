@@ -203,8 +203,8 @@ impl RedisLimiter {
             .invoke_async(conn)
             .await
             .map_err(unavailable)?;
-        if budget == "OK" {
-            return Ok(outcome);
+        if let Some(used_up) = budget.strip_prefix("OK") {
+            return wire::with_exhausted(outcome, used_up);
         }
 
         let refusal = wire::parse_answer(&budget, false)?;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::limits::{Cap, ClaimOutcome, Denial, Holder, LimiterError};
+use crate::limits::{BudgetWindow, Cap, ClaimOutcome, Denial, Holder, LimiterError};
 
 /// Parses `G <at_ms>` or `D <cap> <limit> <period_ms> <until_ms> <held_at_ms> <checkin> <offer>`.
 pub(super) fn parse_answer(answer: &str, replayed: bool) -> Result<ClaimOutcome, LimiterError> {
@@ -16,7 +16,11 @@ pub(super) fn parse_answer(answer: &str, replayed: bool) -> Result<ClaimOutcome,
     match parts.next() {
         Some("G") => {
             let at = parts.next().and_then(millis).ok_or_else(bad)?;
-            Ok(ClaimOutcome::Granted { at, replayed })
+            Ok(ClaimOutcome::Granted {
+                at,
+                replayed,
+                exhausted: None,
+            })
         }
         Some("D") => {
             let cap = parts.next().and_then(Cap::parse).ok_or_else(bad)?;
@@ -47,6 +51,28 @@ pub(super) fn parse_answer(answer: &str, replayed: bool) -> Result<ClaimOutcome,
         }
         _ => Err(bad()),
     }
+}
+
+/// The grant with what budget.lua said after its `OK`: nothing, ` total` or ` daily`
+/// (the budget window this reservation used up).
+pub(super) fn with_exhausted(
+    outcome: ClaimOutcome,
+    used_up: &str,
+) -> Result<ClaimOutcome, LimiterError> {
+    let window = match used_up.trim() {
+        "" => None,
+        name => Some(BudgetWindow::parse(name).ok_or_else(|| {
+            LimiterError::Internal(format!("unreadable budget answer {used_up:?}"))
+        })?),
+    };
+    Ok(match outcome {
+        ClaimOutcome::Granted { at, replayed, .. } => ClaimOutcome::Granted {
+            at,
+            replayed,
+            exhausted: window,
+        },
+        denied => denied,
+    })
 }
 
 fn millis(text: &str) -> Option<DateTime<Utc>> {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::DateTime;
 
-use crate::limits::{Budget, Cap, Denial};
+use crate::limits::{Budget, BudgetWindow, Cap, Denial};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -15,8 +15,9 @@ pub(super) struct OfferBudget {
     total: u64,
     day: i64,
     day_count: u64,
-    /// Check-in -> when it reserved; retries must not spend twice.
-    reservations: HashMap<String, i64>,
+    /// Check-in -> when it reserved and the window it used up; retries must not spend
+    /// twice, and hear again what their reservation exhausted.
+    reservations: HashMap<String, (i64, Option<BudgetWindow>)>,
 }
 
 impl OfferBudget {
@@ -48,10 +49,18 @@ impl OfferBudget {
         None
     }
 
-    /// Counts one delivery (after [`OfferBudget::check`] passed), once per check-in.
-    pub(super) fn reserve(&mut self, checkin: &str, now_ms: i64, keep_ms: i64) {
-        if self.reservations.contains_key(checkin) {
-            return;
+    /// Counts one delivery (after [`OfferBudget::check`] passed), once per check-in; the
+    /// budget window this delivery used up, if it took the last one (the total first: it
+    /// never comes back), as budget.lua answers `OK total` / `OK daily`.
+    pub(super) fn reserve(
+        &mut self,
+        checkin: &str,
+        budget: Budget,
+        now_ms: i64,
+        keep_ms: i64,
+    ) -> Option<BudgetWindow> {
+        if let Some((_, exhausted)) = self.reservations.get(checkin) {
+            return *exhausted;
         }
         let today = now_ms.div_euclid(DAY_MS);
         if self.day != today {
@@ -60,8 +69,17 @@ impl OfferBudget {
         }
         self.total += 1;
         self.day_count += 1;
-        self.reservations.insert(checkin.to_owned(), now_ms);
+        let exhausted = if budget.total == Some(self.total) {
+            Some(BudgetWindow::Total)
+        } else if budget.daily == Some(self.day_count) {
+            Some(BudgetWindow::Daily)
+        } else {
+            None
+        };
+        self.reservations
+            .insert(checkin.to_owned(), (now_ms, exhausted));
         self.forget_old(now_ms, keep_ms);
+        exhausted
     }
 
     /// Gives back the delivery `checkin` reserved at `granted_ms` (a released grant); a
@@ -79,6 +97,6 @@ impl OfferBudget {
     /// Drops reservations older than any retry (the counters stay: they are the budget).
     pub(super) fn forget_old(&mut self, now_ms: i64, keep_ms: i64) {
         let from = now_ms.saturating_sub(keep_ms);
-        self.reservations.retain(|_, at| *at > from);
+        self.reservations.retain(|_, (at, _)| *at > from);
     }
 }

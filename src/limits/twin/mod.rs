@@ -76,7 +76,7 @@ impl State {
         match person.check(req, now_ms, ttl_ms) {
             Verdict::Replay(outcome) => outcome,
             Verdict::Denied(denial) => ClaimOutcome::Denied(denial),
-            Verdict::Open if req.budget.is_unlimited() => person.grant(req, now_ms, ttl_ms),
+            Verdict::Open if req.budget.is_unlimited() => person.grant(req, now_ms, ttl_ms, None),
             Verdict::Open => {
                 let budget = self.budgets.entry(req.offer_id.clone()).or_default();
                 match budget.check(&req.checkin_id, req.budget, now_ms) {
@@ -88,8 +88,8 @@ impl State {
                         outcome
                     }
                     None => {
-                        budget.reserve(&req.checkin_id, now_ms, ttl_ms);
-                        person.grant(req, now_ms, ttl_ms)
+                        let exhausted = budget.reserve(&req.checkin_id, req.budget, now_ms, ttl_ms);
+                        person.grant(req, now_ms, ttl_ms, exhausted)
                     }
                 }
             }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::DateTime;
 
 use super::log::SlidingLog;
-use crate::limits::{Cap, ClaimOutcome, ClaimRequest, Denial, Holder};
+use crate::limits::{BudgetWindow, Cap, ClaimOutcome, ClaimRequest, Denial, Holder};
 
 /// A brand's, offer's or fence's log, or an empty one when there is none yet.
 fn log_of<'a>(
@@ -56,7 +56,11 @@ impl Person {
             .and_then(|r| r.answers.get(&req.offer_id))
         {
             return Verdict::Replay(match answer.clone() {
-                ClaimOutcome::Granted { at, .. } => ClaimOutcome::Granted { at, replayed: true },
+                ClaimOutcome::Granted { at, exhausted, .. } => ClaimOutcome::Granted {
+                    at,
+                    replayed: true,
+                    exhausted,
+                },
                 denied => denied,
             });
         }
@@ -120,8 +124,15 @@ impl Person {
             .find_map(|(log, window, cap)| log.check(window, cap, now_ms))
     }
 
-    /// Records a grant in every log and as the check-in's answer.
-    pub(super) fn grant(&mut self, req: &ClaimRequest, now_ms: i64, ttl_ms: i64) -> ClaimOutcome {
+    /// Records a grant in every log and as the check-in's answer (with the budget window it
+    /// used up, so a retry reports that again, as budget.lua does).
+    pub(super) fn grant(
+        &mut self,
+        req: &ClaimRequest,
+        now_ms: i64,
+        ttl_ms: i64,
+        exhausted: Option<BudgetWindow>,
+    ) -> ClaimOutcome {
         let caps = &req.caps;
         let (checkin, offer) = (req.checkin_id.as_str(), req.offer_id.as_str());
         let all_ms = caps
@@ -143,6 +154,7 @@ impl Person {
         let outcome = ClaimOutcome::Granted {
             at,
             replayed: false,
+            exhausted,
         };
         self.answer(req, outcome.clone(), now_ms, ttl_ms);
         if let Some(record) = self.checkins.get_mut(checkin) {

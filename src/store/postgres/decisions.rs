@@ -7,7 +7,10 @@ use crate::decisions::VisitHook;
 use crate::decisions::record::{DecisionRecord, unpack_trace};
 use crate::store::shared;
 use crate::store::{DecisionStore, Prior, StoreResult, StoredDecision};
-use crate::webhooks::{EventType, delivery_created_payload, delivery_msg_id};
+use crate::webhooks::{
+    EventType, budget_exhausted_msg_id, budget_exhausted_payload, delivery_created_payload,
+    delivery_msg_id,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
@@ -201,25 +204,33 @@ impl DecisionStore for PgStore {
             // The brand's webhook messages, one per subscribed active endpoint, in the
             // delivery's transaction (the durable outbox; docs/webhooks.md).
             let created = EventType::DeliveryCreated;
-            sqlx::query(
-                "INSERT INTO webhook_outbox (endpoint_id, msg_id, brand_id, event_type, person,
-                     payload, created_at, next_attempt_at, status, attempts)
-                 SELECT e.id, v.msg_id, e.brand_id, $4, d.person, v.payload, d.created_at,
-                     d.created_at, 'pending', 0
-                 FROM UNNEST($1::text[], $2::text[], $3::text[]) AS v(id, msg_id, payload)
-                 JOIN deliveries d ON d.id = v.id
-                 JOIN webhook_endpoints e ON e.brand_id = d.brand_id AND e.status = 'active'
-                   AND position($5 in e.event_types) > 0
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(x(&|_, x| Some(x.id.to_string())))
-            .bind(x(&|_, x| Some(delivery_msg_id(x.id, created))))
-            .bind(x(&|d, x| Some(delivery_created_payload(d, x))))
-            .bind(created.as_str())
-            .bind(created.quoted())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+            let rows = delivered
+                .iter()
+                .filter_map(|&d| {
+                    let x = d.delivery.as_ref()?;
+                    let payload = delivery_created_payload(d, x);
+                    Some((x.id.to_string(), delivery_msg_id(x.id, created), payload))
+                })
+                .collect();
+            push_outbox(&mut tx, created, rows, true).await?;
+            // The budget a delivery used up, if it took the last unit: about the offer, not
+            // the person (no `person`, so erasure leaves it).
+            let rows: Vec<_> = delivered
+                .iter()
+                .filter_map(|&d| {
+                    let x = d.delivery.as_ref()?;
+                    let b = x.budget_exhausted.as_ref()?;
+                    let payload = budget_exhausted_payload(d, x, b);
+                    Some((
+                        x.id.to_string(),
+                        budget_exhausted_msg_id(x.offer_id, b),
+                        payload,
+                    ))
+                })
+                .collect();
+            if !rows.is_empty() {
+                push_outbox(&mut tx, EventType::OfferBudgetExhausted, rows, false).await?;
+            }
         }
         visit_outbox(&mut *tx, &new).await?;
         let retried: Vec<&DecisionRecord> = fresh
@@ -279,6 +290,47 @@ impl DecisionStore for PgStore {
             }
         }
     }
+}
+
+/// Outbox rows of `kind` for deliveries already written in `tx`: (delivery id, message id,
+/// payload) each, one row per active endpoint of the delivery's brand that subscribes; about
+/// the delivery's person when `about_person` (erasure then deletes them).
+async fn push_outbox(
+    tx: &mut sqlx::PgConnection,
+    kind: EventType,
+    rows: Vec<(String, String, String)>,
+    about_person: bool,
+) -> StoreResult<()> {
+    let (ids, msg_ids, payloads): (Vec<_>, Vec<_>, Vec<_>) = rows.into_iter().fold(
+        (Vec::new(), Vec::new(), Vec::new()),
+        |(mut a, mut b, mut c), (id, msg, payload)| {
+            a.push(id);
+            b.push(msg);
+            c.push(payload);
+            (a, b, c)
+        },
+    );
+    sqlx::query(
+        "INSERT INTO webhook_outbox (endpoint_id, msg_id, brand_id, event_type, person,
+             payload, created_at, next_attempt_at, status, attempts)
+         SELECT e.id, v.msg_id, e.brand_id, $4, CASE WHEN $6 THEN d.person END, v.payload,
+             d.created_at, d.created_at, 'pending', 0
+         FROM UNNEST($1::text[], $2::text[], $3::text[]) AS v(id, msg_id, payload)
+         JOIN deliveries d ON d.id = v.id
+         JOIN webhook_endpoints e ON e.brand_id = d.brand_id AND e.status = 'active'
+           AND position($5 in e.event_types) > 0
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(ids)
+    .bind(msg_ids)
+    .bind(payloads)
+    .bind(kind.as_str())
+    .bind(kind.quoted())
+    .bind(about_person)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
 }
 
 fn prior_of(r: &PgRow) -> StoreResult<Prior> {

@@ -3,11 +3,13 @@
 
 use super::commit::Statements;
 use super::{SqliteStore, db_err, from_ms, ms};
-use crate::decisions::VisitHook;
 use crate::decisions::record::{DecisionRecord, DeliveryRecord, unpack_trace};
 use crate::store::shared;
 use crate::store::{DecisionStore, Prior, StoreResult, StoredDecision};
-use crate::webhooks::{EventType, delivery_created_payload, delivery_msg_id};
+use crate::webhooks::{
+    EventType, budget_exhausted_msg_id, budget_exhausted_payload, delivery_created_payload,
+    delivery_msg_id,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite};
@@ -124,6 +126,10 @@ fn prior_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<Prior> {
     })
 }
 
+/// This attempt's own row: (app, check-in) with its `at` and `latency_us`.
+const MINE: &str = "EXISTS (SELECT 1 FROM decisions d WHERE d.app_id = v.column1
+    AND d.checkin_id = v.column2 AND d.at = v.column3 AND d.latency_us = v.column4)";
+
 /// The new decisions of a batch (`fresh` indexes `batch`), as a write for the group commit.
 struct DecisionRows {
     batch: Arc<Vec<DecisionRecord>>,
@@ -178,9 +184,6 @@ fn save_statements(
             .push_bind(d.latency_us)
             .push_bind(&d.fingerprint);
     });
-    // This attempt's own row: (app, check-in) with its `at` and `latency_us`.
-    const MINE: &str = "EXISTS (SELECT 1 FROM decisions d WHERE d.app_id = v.column1
-        AND d.checkin_id = v.column2 AND d.at = v.column3 AND d.latency_us = v.column4)";
     let brands: Vec<(&DecisionRecord, &str)> = rows
         .iter()
         .flat_map(|&i| batch[i].brands.iter().map(move |b| (&batch[i], b.as_str())))
@@ -231,33 +234,37 @@ fn save_statements(
         });
         q.push(") AS v WHERE ").push(MINE);
         // The brand's webhook messages, one per subscribed active endpoint, in the same
-        // transaction as the delivery (the durable outbox; docs/webhooks.md).
-        q.push(
-            "; INSERT OR IGNORE INTO webhook_outbox (endpoint_id, msg_id, brand_id, event_type,
-               person, payload, created_at, next_attempt_at, status, attempts)
-               SELECT e.id, v.column5, e.brand_id, ",
-        )
-        .push_bind(EventType::DeliveryCreated.as_str())
-        .push(", v.column6, v.column7, v.column3, v.column3, 'pending', 0 FROM (");
-        q.push_values(&delivered, |mut row, (d, x)| {
-            row.push_bind(&d.app)
-                .push_bind(&d.checkin_id)
-                .push_bind(ms(d.at))
-                .push_bind(d.latency_us)
-                .push_bind(delivery_msg_id(x.id, EventType::DeliveryCreated))
-                .push_bind(&d.person)
-                .push_bind(delivery_created_payload(d, x))
-                .push_bind(&x.brand);
-        });
-        q.push(
-            ") AS v JOIN webhook_endpoints e ON e.brand_id = v.column8 AND e.status = 'active'
-               AND instr(e.event_types, ",
-        )
-        .push_bind(EventType::DeliveryCreated.quoted())
-        .push(") > 0 WHERE ")
-        .push(MINE);
+        // transaction as the delivery (the durable outbox; docs/webhooks.md): the delivery,
+        // and the budget it used up, if it took the last unit (no person: not about one).
+        let created: Vec<Outbox> = delivered
+            .iter()
+            .map(|&(d, x)| Outbox {
+                d,
+                msg_id: delivery_msg_id(x.id, EventType::DeliveryCreated),
+                person: Some(&d.person),
+                payload: delivery_created_payload(d, x),
+                brand: &x.brand,
+            })
+            .collect();
+        push_outbox(q, EventType::DeliveryCreated, &created);
+        let exhausted: Vec<Outbox> = delivered
+            .iter()
+            .filter_map(|&(d, x)| {
+                let b = x.budget_exhausted.as_ref()?;
+                Some(Outbox {
+                    d,
+                    msg_id: budget_exhausted_msg_id(x.offer_id, b),
+                    person: None,
+                    payload: budget_exhausted_payload(d, x, b),
+                    brand: &x.brand,
+                })
+            })
+            .collect();
+        if !exhausted.is_empty() {
+            push_outbox(q, EventType::OfferBudgetExhausted, &exhausted);
+        }
     }
-    visit_outbox(q, batch, rows, MINE);
+    visit_outbox(q, batch, rows);
     q.push(format!(
         "; SELECT {job} AS job, d.app_id, d.checkin_id, d.user_id, d.fingerprint, d.response
            FROM decisions d JOIN ("
@@ -276,44 +283,64 @@ fn save_statements(
 }
 
 /// The brands' `visit.entered` / `visit.exited` messages, one per subscribed active endpoint,
-/// in the same transaction as the decision that caused them (docs/webhooks.md); only for a
-/// decision that is this very attempt (`mine`).
-fn visit_outbox(
-    q: &mut QueryBuilder<Sqlite>,
-    batch: &[DecisionRecord],
-    rows: &[usize],
-    mine: &str,
-) {
-    let hooks: Vec<(&DecisionRecord, &VisitHook)> = rows
-        .iter()
-        .flat_map(|&i| batch[i].visit_hooks.iter().map(move |h| (&batch[i], h)))
-        .collect();
-    if hooks.is_empty() {
-        return;
+/// in the same transaction as the decision that caused them (docs/webhooks.md).
+fn visit_outbox(q: &mut QueryBuilder<Sqlite>, batch: &[DecisionRecord], rows: &[usize]) {
+    for kind in [EventType::VisitEntered, EventType::VisitExited] {
+        let hooks: Vec<Outbox> = rows
+            .iter()
+            .map(|&i| &batch[i])
+            .flat_map(|d| d.visit_hooks.iter().map(move |h| (d, h)))
+            .filter(|(_, h)| h.event == kind)
+            .map(|(d, h)| Outbox {
+                d,
+                msg_id: h.msg_id.clone(),
+                person: Some(&d.person),
+                payload: h.payload.clone(),
+                brand: &h.brand,
+            })
+            .collect();
+        if !hooks.is_empty() {
+            push_outbox(q, kind, &hooks);
+        }
     }
+}
+
+/// One webhook message a decision reports, before it is joined to the subscribed endpoints.
+struct Outbox<'a> {
+    d: &'a DecisionRecord,
+    msg_id: String,
+    person: Option<&'a str>,
+    payload: String,
+    brand: &'a str,
+}
+
+/// Outbox rows of `kind` for `rows`, one per active endpoint of the row's brand that
+/// subscribes to it, written only with this attempt's own decision row (see `MINE`).
+fn push_outbox(q: &mut QueryBuilder<Sqlite>, kind: EventType, rows: &[Outbox]) {
     q.push(
         "; INSERT OR IGNORE INTO webhook_outbox (endpoint_id, msg_id, brand_id, event_type,
            person, payload, created_at, next_attempt_at, status, attempts)
-           SELECT e.id, v.column5, e.brand_id, v.column9, v.column6, v.column7, v.column3,
-             v.column3, 'pending', 0 FROM (",
-    );
-    q.push_values(&hooks, |mut row, (d, h)| {
-        row.push_bind(&d.app)
-            .push_bind(&d.checkin_id)
-            .push_bind(ms(d.at))
-            .push_bind(d.latency_us)
-            .push_bind(&h.msg_id)
-            .push_bind(&d.person)
-            .push_bind(&h.payload)
-            .push_bind(&h.brand)
-            .push_bind(h.event.as_str())
-            .push_bind(h.event.quoted());
+           SELECT e.id, v.column5, e.brand_id, ",
+    )
+    .push_bind(kind.as_str())
+    .push(", v.column6, v.column7, v.column3, v.column3, 'pending', 0 FROM (");
+    q.push_values(rows, |mut row, o| {
+        row.push_bind(&o.d.app)
+            .push_bind(&o.d.checkin_id)
+            .push_bind(ms(o.d.at))
+            .push_bind(o.d.latency_us)
+            .push_bind(&o.msg_id)
+            .push_bind(o.person)
+            .push_bind(&o.payload)
+            .push_bind(o.brand);
     });
     q.push(
         ") AS v JOIN webhook_endpoints e ON e.brand_id = v.column8 AND e.status = 'active'
-           AND instr(e.event_types, v.column10) > 0 WHERE ",
+           AND instr(e.event_types, ",
     )
-    .push(mine);
+    .push_bind(kind.quoted())
+    .push(") > 0 WHERE ")
+    .push(MINE);
 }
 
 /// Decisions per round trip: the writer batches at most 256; the deliveries statement then

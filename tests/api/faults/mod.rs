@@ -5,6 +5,7 @@ mod disk;
 mod postgres;
 mod redis_burst;
 mod shutdown;
+mod webhooks;
 
 use crate::helpers::*;
 use serde_json::json;

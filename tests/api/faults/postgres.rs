@@ -186,7 +186,7 @@ async fn checkin(base: &str, key: &str, id: &str, user: &str) -> Option<(u16, bo
     Some((status, retry_after, body))
 }
 
-fn delivery_of(body: &Value) -> Option<String> {
+pub(super) fn delivery_of(body: &Value) -> Option<String> {
     (body["decision"] == "offer")
         .then(|| body["offer"]["delivery_id"].as_str().unwrap().to_string())
 }
@@ -276,8 +276,17 @@ async fn while_postgres_is_down_checkins_answer_503_with_retry_after_and_recover
 
 /// A `geoffer serve` process on `db`, on a free port.
 fn replica(db: &str) -> (Child, String) {
+    serve(db, None)
+}
+
+/// A `geoffer serve` process on `db` (with the settings file `config`), on a free port.
+pub(super) fn serve(db: &str, config: Option<&std::path::Path>) -> (Child, String) {
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_geoffer"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_geoffer"));
+    if let Some(config) = config {
+        command.arg("--config").arg(config);
+    }
+    let child = command
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .args(["--database-url", db, "--weather-url", "http://127.0.0.1:9"])
         .args(["--quiet-hours", "off"])
@@ -288,7 +297,7 @@ fn replica(db: &str) -> (Child, String) {
     (child, format!("http://127.0.0.1:{port}"))
 }
 
-async fn wait_ready(base: &str) {
+pub(super) async fn wait_ready(base: &str) {
     let started = Instant::now();
     while reqwest::get(format!("{base}/readyz"))
         .await

@@ -137,6 +137,7 @@ pub fn delivered(brand: &str, user: &str, at: DateTime<Utc>, title: &str) -> Dec
             body: format!("Body of {title}"),
             redemption_code: Some(format!("CODE-{id}")),
             expires_at: Some(at + Duration::hours(4)),
+            budget_exhausted: None,
         }),
         response: json!({"decision": "offer"}),
         trace: pack_trace(&json!({"fences": [{"brand": brand}]}).to_string()),

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use geoffer::limits::{Budget, Cap, ClaimOutcome, ClaimRequest, Limiter};
+use geoffer::limits::{Budget, BudgetWindow, Cap, ClaimOutcome, ClaimRequest, Limiter};
 
 use super::harness::{HOUR, Harness, MINUTE, person, req, t0};
 use std::time::Duration;
@@ -13,6 +13,9 @@ conformance!(
     a_daily_budget_of_100_grants_exactly_100_per_utc_day,
     a_budget_refusal_releases_the_persons_claim,
     a_budget_refusal_is_replayed_to_a_retry,
+    only_the_claim_that_takes_the_last_unit_of_a_total_budget_reports_it,
+    a_daily_budget_is_reported_used_up_once_each_day_and_the_total_once,
+    a_retry_of_the_claim_that_used_up_the_budget_reports_it_again,
 );
 
 fn budgeted(n: u64, checkin: &str, budget: Budget) -> ClaimRequest {
@@ -118,4 +121,90 @@ async fn a_budget_refusal_is_replayed_to_a_retry(h: Harness) {
         ClaimOutcome::Denied(first)
     );
     h.grant(&budgeted(2, "ck-c", budget)).await;
+}
+
+/// The budget window a fresh grant reports used up (panics on anything but a fresh grant).
+async fn used_up(h: &Harness, req: &ClaimRequest) -> Option<BudgetWindow> {
+    match h.claim(req).await {
+        ClaimOutcome::Granted {
+            replayed: false,
+            exhausted,
+            ..
+        } => exhausted,
+        other => panic!(
+            "expected a fresh grant for {}, got {other:?}",
+            req.checkin_id
+        ),
+    }
+}
+
+async fn only_the_claim_that_takes_the_last_unit_of_a_total_budget_reports_it(h: Harness) {
+    let budget = Budget {
+        total: Some(50),
+        daily: None,
+    };
+    let requests = (0..400)
+        .map(|n| budgeted(n, &format!("ck-{n}"), budget))
+        .collect();
+    let answers = race(&h.limiter, requests).await;
+    let reported: Vec<_> = answers
+        .iter()
+        .filter_map(|a| match a {
+            ClaimOutcome::Granted { exhausted, .. } => *exhausted,
+            ClaimOutcome::Denied(_) => None,
+        })
+        .collect();
+    assert_eq!(answers.iter().filter(|a| a.is_granted()).count(), 50);
+    assert_eq!(reported, vec![BudgetWindow::Total]);
+}
+
+async fn a_daily_budget_is_reported_used_up_once_each_day_and_the_total_once(h: Harness) {
+    let budget = Budget {
+        total: Some(5),
+        daily: Some(2),
+    };
+    let midnight = |days: u64| {
+        let day = t0().date_naive() + chrono::Days::new(days);
+        day.and_hms_opt(0, 0, 0).expect("midnight").and_utc()
+    };
+    assert_eq!(used_up(&h, &budgeted(1, "d1-a", budget)).await, None);
+    assert_eq!(
+        used_up(&h, &budgeted(2, "d1-b", budget)).await,
+        Some(BudgetWindow::Daily)
+    );
+    h.deny(&budgeted(3, "d1-c", budget), Cap::BudgetDaily).await;
+    h.clock.set(midnight(1));
+    assert_eq!(used_up(&h, &budgeted(3, "d2-a", budget)).await, None);
+    assert_eq!(
+        used_up(&h, &budgeted(4, "d2-b", budget)).await,
+        Some(BudgetWindow::Daily)
+    );
+    h.clock.set(midnight(2));
+    // The fifth delivery takes the last unit of the total (and only the first of the day).
+    assert_eq!(
+        used_up(&h, &budgeted(5, "d3-a", budget)).await,
+        Some(BudgetWindow::Total)
+    );
+    h.deny(&budgeted(6, "d3-b", budget), Cap::BudgetTotal).await;
+}
+
+async fn a_retry_of_the_claim_that_used_up_the_budget_reports_it_again(h: Harness) {
+    let budget = Budget {
+        total: Some(2),
+        daily: None,
+    };
+    assert_eq!(used_up(&h, &budgeted(1, "ck-a", budget)).await, None);
+    let last = budgeted(2, "ck-b", budget);
+    assert_eq!(used_up(&h, &last).await, Some(BudgetWindow::Total));
+    h.advance(MINUTE);
+    // A retry (its decision may not have been recorded): the same report, nothing counted.
+    assert!(matches!(
+        h.claim(&last).await,
+        ClaimOutcome::Granted {
+            replayed: true,
+            exhausted: Some(BudgetWindow::Total),
+            ..
+        }
+    ));
+    h.deny(&budgeted(3, "ck-c", budget), Cap::BudgetTotal).await;
 }

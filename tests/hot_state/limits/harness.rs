@@ -158,6 +158,7 @@ impl Harness {
             ClaimOutcome::Granted {
                 at,
                 replayed: false,
+                ..
             } => at,
             other => panic!(
                 "expected a fresh grant for {}, got {other:?}",

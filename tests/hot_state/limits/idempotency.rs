@@ -28,7 +28,14 @@ async fn a_retried_claim_replays_the_first_grant_and_counts_nothing(h: Harness) 
     for _ in 0..3 {
         h.advance((h.limiter.idempotency_ttl() / 4).min(Duration::from_secs(60)));
         let replay = h.claim(&two_a_day(0)).await;
-        assert_eq!(replay, ClaimOutcome::Granted { at, replayed: true });
+        assert_eq!(
+            replay,
+            ClaimOutcome::Granted {
+                at,
+                replayed: true,
+                exhausted: None
+            }
+        );
     }
     h.grant(&two_a_day(1)).await;
     h.deny(&two_a_day(2), Cap::PersonDay).await;
