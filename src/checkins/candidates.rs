@@ -7,13 +7,13 @@ use super::Engine;
 use super::engine::Subjects;
 use super::model::{Candidate, Matched};
 use super::triggers::{targets, visit_facts};
+use crate::error::ApiError;
 use crate::habits::Visit;
 use crate::offers::Trigger;
-use std::collections::BTreeMap;
-use crate::error::ApiError;
 use crate::people::gate::Allowed;
 use crate::people::{PersonId, Profile};
 use chrono::{DateTime, Duration, Utc};
+use std::collections::BTreeMap;
 
 impl Engine {
     /// Every offer reachable from the matched fences, each through the fence the person is

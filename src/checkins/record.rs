@@ -7,14 +7,14 @@ use super::Engine;
 use super::answer::{CheckinAnswer, CheckinResponse, replay};
 use super::model::{Granted, Subject};
 use super::trace::Trace;
+use crate::decisions::record::pack_trace;
 use crate::decisions::{DecisionRecord, VisitHook};
+use crate::error::ApiError;
 use crate::habits::VisitKind;
 use crate::webhooks::{EventType, visit_hook};
 use chrono::DateTime;
-use uuid::Uuid;
-use crate::decisions::record::pack_trace;
-use crate::error::ApiError;
 use std::time::Instant;
+use uuid::Uuid;
 
 impl Engine {
     /// `visit.entered` / `visit.exited` for the fence's brand, with personalization consent

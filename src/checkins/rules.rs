@@ -6,10 +6,10 @@
 //! their values ([`Fact`]) are the trace's types (`decisions::trace`).
 
 use super::input::Activity;
+pub use super::triggers::VisitFacts;
+use super::triggers::trigger;
 pub use crate::decisions::trace::{Fact, RuleId, RuleOutcome, plain_number};
 use crate::habits::HabitFeatures;
-use super::triggers::trigger;
-pub use super::triggers::VisitFacts;
 use crate::offers::{Day, HabitScope, Offer, OfferStatus, validate::parse_hhmm};
 use crate::people::Profile;
 use crate::weather::WeatherLookup;
@@ -22,7 +22,13 @@ pub const DEFAULT_MAX_SPEED_MPS: f64 = 7.0;
 /// Purchase look-back of an `exclude` block that names none.
 pub const DEFAULT_EXCLUDE_DAYS: u32 = 30;
 
-pub(super) fn outcome(rule: RuleId, passed: bool, expected: Fact, actual: Fact, text: String) -> RuleOutcome {
+pub(super) fn outcome(
+    rule: RuleId,
+    passed: bool,
+    expected: Fact,
+    actual: Fact,
+    text: String,
+) -> RuleOutcome {
     RuleOutcome {
         rule,
         passed,

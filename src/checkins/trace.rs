@@ -2,10 +2,10 @@
 //! `decisions::trace::Trace`, which support reads back (`docs/decisions.md`, "The record").
 
 use super::answer::CheckinResponse;
+use super::config::MIN_EXIT_MARGIN_M;
 use super::input::Checkin;
 use super::model::{Candidate, Matched, Scene};
 use super::rules::DEFAULT_EXCLUDE_DAYS;
-use super::config::MIN_EXIT_MARGIN_M;
 use super::visits::Seen;
 use crate::decisions::trace::{
     AudienceFacts, HabitFacts, Implausible, LimiterEntry, PurchaseFact, TraceCandidate,
@@ -136,7 +136,10 @@ impl Trace {
                         c.accuracy_m.metres()
                     ),
                     VisitKind::Dwell => {
-                        let since = seen.visits.get(&e.fence).map_or(0, |v| e.at_ms - v.enter_ms);
+                        let since = seen
+                            .visits
+                            .get(&e.fence)
+                            .map_or(0, |v| e.at_ms - v.enter_ms);
                         format!(
                             "dwelled: in the fence for {} min (the dwell time is {} min)",
                             min(since),

@@ -35,7 +35,9 @@ pub(super) fn trigger(t: Trigger, m: &Moment, out: &mut Vec<RuleOutcome>) {
                 RuleId::TriggerDwell,
                 ok,
                 Fact::from(min_minutes),
-                m.visit.open_ms.map_or(Fact::None, |d| Fact::Int(minutes(d))),
+                m.visit
+                    .open_ms
+                    .map_or(Fact::None, |d| Fact::Int(minutes(d))),
                 format!("trigger: dwell needs ≥ {min_minutes} min in this fence, had {had}"),
             ));
         }
@@ -55,7 +57,9 @@ pub(super) fn trigger(t: Trigger, m: &Moment, out: &mut Vec<RuleOutcome>) {
                 m.visit
                     .since_exit_ms
                     .map_or(Fact::None, |d| Fact::Int(minutes(d))),
-                format!("trigger: exit needs a targeted fence left ≤ {within_minutes} min ago, {had}"),
+                format!(
+                    "trigger: exit needs a targeted fence left ≤ {within_minutes} min ago, {had}"
+                ),
             ));
         }
     }

@@ -510,8 +510,10 @@ impl OfferForm {
         let minutes = r.whole(&self.trigger_minutes, pointer);
         let Some(m) = minutes else {
             if self.trigger_minutes.trim().is_empty() {
-                r.errs
-                    .push(FieldError::new(pointer, String::from("say how many minutes")));
+                r.errs.push(FieldError::new(
+                    pointer,
+                    String::from("say how many minutes"),
+                ));
             }
             return None;
         };

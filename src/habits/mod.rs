@@ -17,10 +17,10 @@ mod track;
 mod twin;
 
 pub use features::{HabitFeatures, features};
+pub use redis::RedisHabits;
 pub use track::{
     EXIT_MEMORY_MS, Moved, Track, VISIT_TTL_MS, Visit, VisitEvent, VisitKind, VisitState, advance,
 };
-pub use redis::RedisHabits;
 pub use twin::InProcessHabits;
 
 use async_trait::async_trait;

@@ -207,12 +207,25 @@ mod tests {
         let m = advance(&mut s, &track(&["a"], &[]), 0, 0);
         assert_eq!(kinds(&m), vec![(VisitKind::Enter, "a".into())]);
         assert!(m.entered_brands.contains("b"));
-        assert!(advance(&mut s, &track(&["a"], &[]), 5 * M, 5 * M).events.is_empty());
+        assert!(
+            advance(&mut s, &track(&["a"], &[]), 5 * M, 5 * M)
+                .events
+                .is_empty()
+        );
         let m = advance(&mut s, &track(&["a"], &[]), 10 * M, 10 * M);
         assert_eq!(kinds(&m), vec![(VisitKind::Dwell, "a".into())]);
-        assert!(advance(&mut s, &track(&["a"], &[]), 12 * M, 12 * M).events.is_empty());
+        assert!(
+            advance(&mut s, &track(&["a"], &[]), 12 * M, 12 * M)
+                .events
+                .is_empty()
+        );
         // Near the edge keeps it open; beyond the margin (in another fence) closes it.
-        assert!(advance(&mut s, &track(&["c"], &["a"]), 13 * M, 13 * M).events.len() == 1);
+        assert!(
+            advance(&mut s, &track(&["c"], &["a"]), 13 * M, 13 * M)
+                .events
+                .len()
+                == 1
+        );
         let m = advance(&mut s, &track(&["c"], &[]), 14 * M, 14 * M);
         assert_eq!(kinds(&m), vec![(VisitKind::Exit, "a".into())]);
         assert_eq!(s.visits["a"].exit_ms, Some(14 * M));
@@ -225,7 +238,10 @@ mod tests {
         let m = advance(&mut s, &track(&["a"], &[]), 31 * M, 31 * M);
         assert_eq!(
             kinds(&m),
-            vec![(VisitKind::Exit, "a".into()), (VisitKind::Enter, "a".into())]
+            vec![
+                (VisitKind::Exit, "a".into()),
+                (VisitKind::Enter, "a".into())
+            ]
         );
         assert_eq!(m.events[0].at_ms, 0);
         assert!(m.entered_brands.contains("b"));

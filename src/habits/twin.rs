@@ -70,7 +70,8 @@ impl State {
         } else {
             until
         };
-        self.visits.insert(person.to_string(), (state.clone(), until));
+        self.visits
+            .insert(person.to_string(), (state.clone(), until));
         (moved, state)
     }
 }
@@ -207,13 +208,27 @@ mod tests {
             .await
             .unwrap();
         habits
-            .observe("stays", &[fence("a"), fence("b")], None, &Track::default(), t0, t0)
+            .observe(
+                "stays",
+                &[fence("a"), fence("b")],
+                None,
+                &Track::default(),
+                t0,
+                t0,
+            )
             .await
             .unwrap();
         // Within the horizon, "stays" comes back to one of its places.
         let later = t0 + HORIZON_MS - day;
         habits
-            .observe("stays", &[fence("b")], None, &Track::default(), later, later)
+            .observe(
+                "stays",
+                &[fence("b")],
+                None,
+                &Track::default(),
+                later,
+                later,
+            )
             .await
             .unwrap();
         // Past the horizon of the first check-ins, the next call sweeps.

@@ -50,7 +50,10 @@ async fn both_agree(reports: &[(i64, i64)], n_places: usize) -> Vec<Vec<PlaceHis
             .observe("p1", &at, None, &Track::default(), *t, *now)
             .await
             .expect("redis");
-        let b = twin.observe("p1", &at, None, &Track::default(), *t, *now).await.expect("twin");
+        let b = twin
+            .observe("p1", &at, None, &Track::default(), *t, *now)
+            .await
+            .expect("twin");
         assert_eq!(a, b, "report {i} at {t} (now {now}) differs");
         let c = on_cluster
             .observe("p1", &at, None, &Track::default(), *t, *now)
@@ -150,7 +153,9 @@ async fn sightings_agree(reports: &[(bool, Option<&str>, i64, i64)]) -> Vec<Obse
             .observe("p3", &at, *fence, &Track::default(), *t, *now)
             .await
             .expect("twin");
-        let c = on_cluster.observe("p3", &at, *fence, &Track::default(), *t, *now).await;
+        let c = on_cluster
+            .observe("p3", &at, *fence, &Track::default(), *t, *now)
+            .await;
         assert_eq!(a, b, "report {i} differs");
         assert_eq!(a, c.expect("cluster"), "report {i} differs on the cluster");
         answers.push(a);

@@ -4,9 +4,7 @@
 
 use crate::support::redis_cluster::RedisCluster;
 use crate::support::redis_server::RedisServer;
-use geoffer::habits::{
-    Habits, InProcessHabits, Observed, Place, RedisHabits, Track, VisitKind,
-};
+use geoffer::habits::{Habits, InProcessHabits, Observed, Place, RedisHabits, Track, VisitKind};
 use geoffer::redis_conns::{self, PerThread};
 use std::sync::Arc;
 use std::time::Duration;
@@ -198,9 +196,16 @@ async fn a_timeout_ends_the_visit_at_the_next_report_and_a_late_report_moves_not
             (2, VisitKind::Enter, "shop".into()),
         ]
     );
-    assert_eq!(answers[2].events[0].at_ms, T0 + 5 * M, "exit at the last report");
+    assert_eq!(
+        answers[2].events[0].at_ms,
+        T0 + 5 * M,
+        "exit at the last report"
+    );
     assert!(!answers[3].visits_moved && answers[3].events.is_empty());
-    assert!(!answers[3].visits.contains_key("zone"), "the late report opened nothing");
+    assert!(
+        !answers[3].visits.contains_key("zone"),
+        "the late report opened nothing"
+    );
     assert!(answers[4].visits_moved);
 }
 

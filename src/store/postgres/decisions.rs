@@ -3,10 +3,10 @@
 //! size), and the purge of old traces.
 
 use super::{PgStore, db_err, from_ms, ms};
+use crate::decisions::VisitHook;
 use crate::decisions::record::{DecisionRecord, unpack_trace};
 use crate::store::shared;
 use crate::store::{DecisionStore, Prior, StoreResult, StoredDecision};
-use crate::decisions::VisitHook;
 use crate::webhooks::{EventType, delivery_created_payload, delivery_msg_id};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -221,7 +221,7 @@ impl DecisionStore for PgStore {
             .await
             .map_err(db_err)?;
         }
-        visit_outbox(&mut *tx, &new).await?;
+        visit_outbox(&mut tx, &new).await?;
         let retried: Vec<&DecisionRecord> = fresh
             .iter()
             .copied()

@@ -3,10 +3,10 @@
 
 use super::commit::Statements;
 use super::{SqliteStore, db_err, from_ms, ms};
+use crate::decisions::VisitHook;
 use crate::decisions::record::{DecisionRecord, DeliveryRecord, unpack_trace};
 use crate::store::shared;
 use crate::store::{DecisionStore, Prior, StoreResult, StoredDecision};
-use crate::decisions::VisitHook;
 use crate::webhooks::{EventType, delivery_created_payload, delivery_msg_id};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -278,7 +278,12 @@ fn save_statements(
 /// The brands' `visit.entered` / `visit.exited` messages, one per subscribed active endpoint,
 /// in the same transaction as the decision that caused them (docs/webhooks.md); only for a
 /// decision that is this very attempt (`mine`).
-fn visit_outbox(q: &mut QueryBuilder<Sqlite>, batch: &[DecisionRecord], rows: &[usize], mine: &str) {
+fn visit_outbox(
+    q: &mut QueryBuilder<Sqlite>,
+    batch: &[DecisionRecord],
+    rows: &[usize],
+    mine: &str,
+) {
     let hooks: Vec<(&DecisionRecord, &VisitHook)> = rows
         .iter()
         .flat_map(|&i| batch[i].visit_hooks.iter().map(move |h| (&batch[i], h)))
