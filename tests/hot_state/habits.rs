@@ -19,7 +19,7 @@ async fn redis_habits(server: &RedisServer) -> RedisHabits {
     habits_at(&server.url()).await
 }
 
-async fn habits_at(url: &str) -> RedisHabits {
+pub(crate) async fn habits_at(url: &str) -> RedisHabits {
     let target = redis_conns::Target::parse(url).expect("url");
     let timeout = Duration::from_secs(5);
     let conns = PerThread::connect(target, redis_conns::config(timeout), timeout)

@@ -2,25 +2,13 @@
 //! Redis Cluster, where its three keys must share the person's slot — and the in-process twin
 //! move the same visits and answer the same events for the same reports.
 
+use crate::habits::habits_at;
 use crate::support::redis_cluster::RedisCluster;
 use crate::support::redis_server::RedisServer;
-use geoffer::habits::{Habits, InProcessHabits, Observed, Place, RedisHabits, Track, VisitKind};
-use geoffer::redis_conns::{self, PerThread};
-use std::sync::Arc;
-use std::time::Duration;
+use geoffer::habits::{Habits, InProcessHabits, Observed, Place, Track, VisitKind};
 
 const M: i64 = 60_000;
 const T0: i64 = 1_772_442_000_000; // 2026-03-02T09:00:00Z
-
-async fn habits_at(url: &str) -> RedisHabits {
-    let target = redis_conns::Target::parse(url).expect("url");
-    let timeout = Duration::from_secs(5);
-    let conns = PerThread::connect(target, redis_conns::config(timeout), timeout)
-        .await
-        .expect("connect");
-    let prefix = format!("visits-test-{}:", uuid::Uuid::new_v4().simple());
-    RedisHabits::new(Arc::new(conns), &prefix, timeout)
-}
 
 /// One report: the fences it is inside and near, whether habits are kept (personalization),
 /// its time and the clock's.

@@ -191,8 +191,10 @@ impl FenceIndex {
     /// report's accuracy (no accuracy gate): `edge_distance_m` is negative outside. Appends
     /// unsorted; [`finish`] sorts. Visits use it to keep a visit open near the edge.
     pub(crate) fn near_append(&self, lat: f64, lon: f64, margin_m: f64, out: &mut Vec<FenceMatch>) {
-        if !(lat.is_finite() && lon.is_finite() && (-90.0..=90.0).contains(&lat))
-            || !margin_m.is_finite()
+        if !(lat.is_finite()
+            && lon.is_finite()
+            && (-90.0..=90.0).contains(&lat)
+            && margin_m.is_finite())
         {
             return;
         }

@@ -232,7 +232,7 @@ impl DecisionStore for PgStore {
                 push_outbox(&mut tx, EventType::OfferBudgetExhausted, rows, false).await?;
             }
         }
-        visit_outbox(&mut *tx, &new).await?;
+        visit_outbox(&mut tx, &new).await?;
         let retried: Vec<&DecisionRecord> = fresh
             .iter()
             .copied()
