@@ -140,7 +140,9 @@ async fn forgetting_a_person_erases_their_habits_in_redis() {
 async fn sightings_agree(reports: &[(bool, Option<&str>, i64, i64)]) -> Vec<Observed> {
     let server = RedisServer::start();
     let redis = redis_habits(&server).await;
-    let on_cluster = habits_at(&RedisCluster::shared().url()).await;
+    // Held to the end: the shared cluster stops when its last holder lets go.
+    let nodes = RedisCluster::shared();
+    let on_cluster = habits_at(&nodes.url()).await;
     let twin = InProcessHabits::new();
     let mut answers = Vec::new();
     for (i, (personal, fence, t, now)) in reports.iter().enumerate() {
