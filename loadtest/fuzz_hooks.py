@@ -159,6 +159,12 @@ def repair_body(method: str, path: str, body) -> None:
         # Registration resolves the host and refuses private addresses (SSRF rules); a random
         # URL never passes. A closed port on loopback is allowed by the run's settings.
         body["url"] = "http://127.0.0.1:9/fuzz-hook"
+    elif path.endswith("/offers/backtest"):
+        # A backtest's period lies within trace retention and `to` comes after `from`
+        # (rules no schema says): the last day always does.
+        now = datetime.datetime.now(datetime.timezone.utc)
+        body["from"] = (now - datetime.timedelta(days=1)).isoformat()
+        body["to"] = now.isoformat()
     elif path == "/v1/checkins":
         body["user_id"] = USER
         recorded = parse_time(body.get("recorded_at"))

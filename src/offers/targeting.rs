@@ -39,15 +39,18 @@ pub struct Targeting {
     pub max_speed_mps: Option<f64>,
 }
 
-/// When in a visit an offer fires.
+/// When in a visit an offer fires. Other keys beside `type` and the variant's minutes are
+/// ignored: the OpenAPI generator cannot mark a tagged variant closed, and the contract must
+/// accept what its schema allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+#[serde(tag = "type", rename_all = "lowercase")]
 pub enum Trigger {
     /// Any check-in inside a targeted fence (the default).
     Enter,
     /// Once the person's visit to the fence has lasted `min_minutes`.
     Dwell {
         /// Minutes in the fence, 1 to 1440.
+        #[serde(deserialize_with = "crate::domain::whole::required")]
         #[schema(minimum = 1, maximum = 1440)]
         min_minutes: u32,
     },
@@ -55,6 +58,7 @@ pub enum Trigger {
     /// person left a fence the offer targets.
     Exit {
         /// Minutes since the exit, 1 to 120.
+        #[serde(deserialize_with = "crate::domain::whole::required")]
         #[schema(minimum = 1, maximum = 120)]
         within_minutes: u32,
     },
