@@ -139,7 +139,17 @@ def repair_feature(feature: dict, keep_external_id: bool = True) -> None:
 def repair_body(method: str, path: str, body) -> None:
     if not isinstance(body, dict):
         return
-    if path.startswith("/v1/brands/{brand}/offers"):
+    if path.endswith("/offers/backtest"):
+        # A backtest's period lies within trace retention and `to` comes after `from`
+        # (rules no schema says): the last day always does. Its offer is checked as on create.
+        now = datetime.datetime.now(datetime.timezone.utc)
+        body["from"] = (now - datetime.timedelta(days=1)).isoformat()
+        body["to"] = now.isoformat()
+        if isinstance(body.get("offer"), dict):
+            repair_offer(body["offer"])
+        if "offer_id" in body and SEEDED["offer"]:
+            body["offer_id"] = SEEDED["offer"]  # a random id is never this brand's offer
+    elif path.startswith("/v1/brands/{brand}/offers"):
         repair_offer(body)
     elif path == "/v1/brands/{brand}/geofences/import":
         for feature in body.get("features") or []:
@@ -159,12 +169,6 @@ def repair_body(method: str, path: str, body) -> None:
         # Registration resolves the host and refuses private addresses (SSRF rules); a random
         # URL never passes. A closed port on loopback is allowed by the run's settings.
         body["url"] = "http://127.0.0.1:9/fuzz-hook"
-    elif path.endswith("/offers/backtest"):
-        # A backtest's period lies within trace retention and `to` comes after `from`
-        # (rules no schema says): the last day always does.
-        now = datetime.datetime.now(datetime.timezone.utc)
-        body["from"] = (now - datetime.timedelta(days=1)).isoformat()
-        body["to"] = now.isoformat()
     elif path == "/v1/checkins":
         body["user_id"] = USER
         recorded = parse_time(body.get("recorded_at"))
