@@ -2,12 +2,16 @@
 //! live-edit test. Prints a markdown table.
 //!
 //! `cargo run --release --bin fence_bench -- [--fences 1000000] [--points 100000] [--seed 42]
-//!     [--live-secs 3] [--readers 2] [--quick 1]`
+//!     [--live-secs 3] [--readers 2] [--quick 1] [--near-m 2000]`
+//!
+//! The "nearby" rows time `LiveIndex::near` (the index walk behind `Catalog::nearby` and
+//! `GET /v1/fences/nearby`) at `--near-m` metres, with the nearest-edge-first sort that
+//! `Catalog::nearby` adds; not the HTTP call, its catalog maps or its limiter read.
 //!
 //! Written against the public `geoffer::fences::index` API only, as it will
 //! live in the `loadtest` crate.
 //!
-//! About 370 lines: one benchmark program with its world generator and report.
+//! About 420 lines: one benchmark program with its world generator and report.
 
 #[path = "shared/world.rs"]
 mod world;
@@ -44,7 +48,7 @@ fn pct(h: &Histogram<u64>) -> String {
 }
 
 fn mps(n: u64, d: Duration) -> String {
-    format!("{:.2} M/s", n as f64 / d.as_secs_f64() / 1e6)
+    format!("{:.0} /s", n as f64 / d.as_secs_f64())
 }
 
 /// Runs lookups round-robin over `points` on `threads` threads for `secs`.
@@ -108,9 +112,9 @@ fn throughput(
 fn rate(n: u64, wall: Duration, cpu: f64, threads: usize) -> String {
     let on_cpu = cpu / (wall.as_secs_f64() * threads as f64);
     format!(
-        "{} ({:.2} M per CPU-second; threads on CPU {:.0}% of the time)",
+        "{} ({:.0} per CPU-second; threads on CPU {:.0}% of the time)",
         mps(n, wall),
-        n as f64 / cpu.max(1e-9) / 1e6,
+        n as f64 / cpu.max(1e-9),
         100.0 * on_cpu
     )
 }
@@ -202,14 +206,49 @@ fn main() {
     let (n, d, cpu) = throughput(2, 3.0, &w.points, &q);
     r.add("2-thread lookups/s", rate(n, d, cpu, 2));
 
+    let live = LiveIndex::new(index);
+    nearby(&live, &w, arg("--near-m", 2_000.0), &mut r);
+
     if quick == 0 {
-        live_test(index, &w, live_secs, readers, &mut r);
+        live_test(live, &w, live_secs, readers, &mut r);
     }
 
     println!("| metric | value |\n| --- | --- |");
     for (k, v) in &r.0 {
         println!("| {k} | {v} |");
     }
+}
+
+/// The nearby query: fences within `margin_m` of each point, nearest edge first, timed one
+/// by one over every point, then flat out on 1 and 2 threads.
+fn nearby(live: &LiveIndex, w: &world::World, margin_m: f64, r: &mut Report) {
+    let q = |p: &Probe, out: &mut Vec<FenceMatch>| {
+        live.near(p.lat, p.lon, margin_m, out);
+        let gap = |m: &FenceMatch| (-m.edge_distance_m).max(0.0);
+        out.sort_by(|a, b| gap(a).total_cmp(&gap(b)).then(a.id.cmp(&b.id)));
+    };
+    let mut out = Vec::new();
+    let mut h = hist();
+    let mut found = 0usize;
+    for p in &w.points {
+        let t = Instant::now();
+        q(p, &mut out);
+        h.record(t.elapsed().as_nanos() as u64).ok();
+        found += out.len();
+    }
+    r.add(
+        "nearby: fences within the margin per lookup",
+        format!(
+            "{:.1} on average within {margin_m} m ({} lookups)",
+            found as f64 / w.points.len() as f64,
+            w.points.len()
+        ),
+    );
+    r.add("nearby: 1-thread latency (ns)", pct(&h));
+    let (n, d, cpu) = throughput(1, 3.0, &w.points, &q);
+    r.add("nearby: 1-thread lookups/s", rate(n, d, cpu, 1));
+    let (n, d, cpu) = throughput(2, 3.0, &w.points, &q);
+    r.add("nearby: 2-thread lookups/s", rate(n, d, cpu, 2));
 }
 
 /// Memory, measured on single-kind indexes so per-unit numbers are not mixed.
@@ -245,8 +284,7 @@ fn memory(w: &world::World, r: &mut Report) {
 /// `readers` threads query flat out while this thread upserts/removes single
 /// fences (~1 per ms), in two phases: (A) edits only, served by the delta layers;
 /// (B) the same while a background merge rebuilds the base (`merge_now`).
-fn live_test(index: FenceIndex, w: &world::World, secs: f64, readers: usize, r: &mut Report) {
-    let live = LiveIndex::new(index);
+fn live_test(live: LiveIndex, w: &world::World, secs: f64, readers: usize, r: &mut Report) {
     let mut k = 0usize;
     let (edits, h) = live_phase(&live, w, readers, &mut k, |_, elapsed| elapsed >= secs);
     r.add(
