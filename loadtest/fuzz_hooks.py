@@ -147,8 +147,9 @@ def repair_body(method: str, path: str, body) -> None:
         body["to"] = now.isoformat()
         if isinstance(body.get("offer"), dict):
             repair_offer(body["offer"])
-        if "offer_id" in body and SEEDED["offer"]:
-            body["offer_id"] = SEEDED["offer"]  # a random id is never this brand's offer
+        # A random id is never this brand's offer, and the seeded one may have been retired
+        # by an earlier case: the pass backtests new offers (the API tests cover edits).
+        body.pop("offer_id", None)
     elif path.startswith("/v1/brands/{brand}/offers"):
         repair_offer(body)
     elif path == "/v1/brands/{brand}/geofences/import":
