@@ -3,6 +3,10 @@
 //! caps on a virtual limiter advanced in time order with every brand's live deliveries
 //! (docs/backtest.md).
 //!
+//! Long (about 570 lines) because it is one use case whose parts are read together: the
+//! request and answer documents with their field notes, the period's checks, and the tally
+//! that turns replayed moments into the answer. The replay itself is `checkins/replay.rs`.
+//!
 //! Reads only what is retained: decisions whose trace is still kept (an erased person's
 //! decisions are gone, so they are absent) and deliveries. It streams both from the store a
 //! page at a time in the request's own future — a client that disconnects drops it, and the
