@@ -19,24 +19,11 @@ impl Calls {
     /// Parses the text of `INFO commandstats`: lines `cmdstat_<name>:calls=<n>,usec=…`.
     /// Lines it does not know are skipped.
     pub fn parse(info: &str) -> Self {
-        let mut out = BTreeMap::new();
-        for line in info.lines() {
-            let Some((name, fields)) = line
-                .trim()
-                .strip_prefix("cmdstat_")
-                .and_then(|l| l.split_once(':'))
-            else {
-                continue;
-            };
-            let calls = fields
-                .split(',')
-                .find_map(|f| f.strip_prefix("calls="))
-                .and_then(|n| n.parse::<u64>().ok());
-            if let Some(calls) = calls {
-                out.insert(name.to_string(), calls);
-            }
-        }
-        Self(out)
+        Self(
+            command_stats(info)
+                .filter_map(|(name, field)| Some((name.to_string(), field("calls=")?)))
+                .collect(),
+        )
     }
 
     /// Parses geoffer's Prometheus text: the count of Redis calls per operation, from the
@@ -92,8 +79,58 @@ impl Calls {
     }
 }
 
+/// Calls and server-side microseconds per command, as Redis counts them since it started.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Times(pub BTreeMap<String, (u64, u64)>);
+
+impl Times {
+    /// Parses the text of `INFO commandstats`: `cmdstat_<name>:calls=<n>,usec=<µs>,…`.
+    pub fn parse(info: &str) -> Self {
+        Self(
+            command_stats(info)
+                .filter_map(|(name, field)| {
+                    Some((name.to_string(), (field("calls=")?, field("usec=")?)))
+                })
+                .collect(),
+        )
+    }
+
+    /// `command`'s calls between `self` (earlier) and `later`, and its server-side µs per
+    /// call over them.
+    pub fn per_call(&self, later: &Times, command: &str) -> (u64, f64) {
+        let (c0, u0) = self.0.get(command).copied().unwrap_or_default();
+        let (c1, u1) = later.0.get(command).copied().unwrap_or_default();
+        let calls = c1.saturating_sub(c0);
+        (calls, u1.saturating_sub(u0) as f64 / calls.max(1) as f64)
+    }
+}
+
+/// Each `cmdstat_<name>:<fields>` line of `INFO commandstats` (others are skipped): the name,
+/// and a reader of one numeric field by its `key=` prefix.
+fn command_stats(info: &str) -> impl Iterator<Item = (&str, impl Fn(&str) -> Option<u64>)> {
+    info.lines().filter_map(|line| {
+        let (name, fields) = line.trim().strip_prefix("cmdstat_")?.split_once(':')?;
+        let field = move |key: &str| {
+            fields
+                .split(',')
+                .find_map(|f| f.strip_prefix(key))
+                .and_then(|n| n.parse::<u64>().ok())
+        };
+        Some((name, field))
+    })
+}
+
 /// Reads `INFO commandstats` from the Redis on 127.0.0.1:`port` (`None` when it cannot).
 pub fn read(port: u16) -> Option<Calls> {
+    read_info(port).map(|info| Calls::parse(&info))
+}
+
+/// The same, with each command's server-side time.
+pub fn read_times(port: u16) -> Option<Times> {
+    read_info(port).map(|info| Times::parse(&info))
+}
+
+fn read_info(port: u16) -> Option<String> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     s.write_all(b"*2\r\n$4\r\nINFO\r\n$12\r\ncommandstats\r\n")
@@ -105,7 +142,7 @@ pub fn read(port: u16) -> Option<Calls> {
     let len: usize = head.trim_end().strip_prefix('$')?.parse().ok()?;
     let mut body = vec![0; len];
     r.read_exact(&mut body).ok()?;
-    Some(Calls::parse(&String::from_utf8_lossy(&body)))
+    Some(String::from_utf8_lossy(&body).into_owned())
 }
 
 /// Reads geoffer's Redis calls per operation from each replica's `GET /metrics`, added up.
@@ -153,6 +190,18 @@ mod tests {
         cmdstat_get:calls=1000,usec=800,usec_per_call=0.80,rejected_calls=0,failed_calls=0\r\n\
         cmdstat_info:calls=7,usec=300,usec_per_call=42.86,rejected_calls=0,failed_calls=0\r\n\
         cmdstat_broken:usec=1\r\n";
+
+    #[test]
+    fn commandstats_give_the_server_time_per_call_between_two_reads() {
+        let before = Times::parse("cmdstat_evalsha:calls=10,usec=200,usec_per_call=20.00\r\n");
+        let after = Times::parse(
+            "# Commandstats\r\ncmdstat_evalsha:calls=110,usec=3200,usec_per_call=29.09\r\n\
+             cmdstat_get:calls=5,usec=5,usec_per_call=1.00\r\n",
+        );
+        assert_eq!(before.per_call(&after, "evalsha"), (100, 30.0));
+        assert_eq!(before.per_call(&after, "get"), (5, 1.0));
+        assert_eq!(before.per_call(&after, "hset"), (0, 0.0));
+    }
 
     #[test]
     fn commandstats_are_parsed_into_calls_per_command() {

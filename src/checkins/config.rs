@@ -34,6 +34,10 @@ pub struct EngineConfig {
     pub visit_dwell_ms: i64,
     /// An open visit with no check-in there for this long ends at the next check-in (ms).
     pub visit_timeout_ms: i64,
+    /// Whether check-ins move the visit state (enter, dwell, exit: docs/visits.md). Always on
+    /// in geoffer (no setting turns it off: habits, triggers and visit webhooks need it);
+    /// `engine_bench --no-visits` turns it off to measure what it costs beside the rest.
+    pub visit_tracking: bool,
 }
 
 impl Default for EngineConfig {
@@ -50,6 +54,7 @@ impl Default for EngineConfig {
             max_plausible_speed_kmh: DEFAULT_MAX_PLAUSIBLE_SPEED_KMH,
             visit_dwell_ms: 10 * 60_000,
             visit_timeout_ms: 30 * 60_000,
+            visit_tracking: true,
         }
     }
 }

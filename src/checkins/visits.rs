@@ -100,6 +100,15 @@ impl Engine {
     /// The report's fences for the visit state: those it is inside, with their brands, and
     /// those near enough to keep an open visit open (within the exit margin, not inside).
     fn track(&self, c: &Checkin, matched: &[Matched]) -> Track {
+        if !self.config.visit_tracking {
+            // The benchmark's "off": nothing tracked, so the script skips the visit state.
+            return Track {
+                inside: Vec::new(),
+                near: Vec::new(),
+                dwell_ms: self.config.visit_dwell_ms,
+                timeout_ms: self.config.visit_timeout_ms,
+            };
+        }
         let margin = c.accuracy_m.metres().max(MIN_EXIT_MARGIN_M);
         let mut hits = Vec::new();
         self.catalog

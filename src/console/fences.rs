@@ -120,6 +120,7 @@ pub(super) async fn render(
         })
         .collect();
     let rows: Vec<Row> = shown.iter().map(row).collect();
+    let hook_alerts = super::webhooks::alerts(state, who, raw).await?;
     let settings = &state.settings;
     let map = pages::script_json(&serde_json::json!({
         "tile_url": settings.console_tile_url,
@@ -151,6 +152,7 @@ pub(super) async fn render(
         errors => Value::from(Serde(&form.errors)),
         shape_error => form.shape_error,
         import_errors => form.import_errors,
+        hook_alerts => Value::from(Serde(&hook_alerts)),
     };
     Ok(pages::render(
         form.status.unwrap_or(StatusCode::OK),

@@ -17,6 +17,7 @@ pub mod session;
 pub mod sign_in;
 pub mod support;
 pub mod try_it;
+pub mod webhooks;
 
 use crate::state::AppState;
 use actix_web::body::MessageBody;
@@ -73,6 +74,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::resource("/brands/{brand}/try")
                     .route(web::get().to(try_it::page))
                     .route(web::post().to(try_it::submit)),
+            )
+            .service(web::resource("/brands/{brand}/webhooks").route(web::get().to(webhooks::page)))
+            .service(
+                web::resource("/brands/{brand}/webhooks/{id}/enable")
+                    .route(web::post().to(webhooks::enable)),
             )
             .service(web::resource("/deliveries").route(web::get().to(support::deliveries)))
             .service(

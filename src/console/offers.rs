@@ -56,6 +56,7 @@ pub async fn list(
         .list_offers(&who.who, &brand, None, Some(MAX_SHOWN))
         .await?;
     let rows: Vec<Row> = page.items.iter().map(row).collect();
+    let hook_alerts = super::webhooks::alerts(&state, &who, &brand).await?;
     let notice = if !notice.saved.is_empty() {
         Some("The offer is saved; check-ins use it within a second.")
     } else if !notice.deleted.is_empty() {
@@ -73,6 +74,7 @@ pub async fn list(
             truncated => page.next_cursor.is_some(),
             can_write => who.who.role != Role::Support,
             notice,
+            hook_alerts => Value::from(Serde(&hook_alerts)),
         },
     ))
 }

@@ -23,6 +23,11 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("timeline.html", include_str!("templates/timeline.html")),
         ("try.html", include_str!("templates/try.html")),
         ("results.html", include_str!("templates/results.html")),
+        ("webhooks.html", include_str!("templates/webhooks.html")),
+        (
+            "webhook_alerts.html",
+            include_str!("templates/webhook_alerts.html"),
+        ),
     ] {
         // A template that does not parse is a build defect; the unit test below finds it.
         if let Err(e) = env.add_template(name, source) {
@@ -113,6 +118,8 @@ mod tests {
             "timeline.html",
             "try.html",
             "results.html",
+            "webhooks.html",
+            "webhook_alerts.html",
         ] {
             TEMPLATES.get_template(name).expect(name);
         }

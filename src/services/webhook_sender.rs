@@ -1,7 +1,9 @@
 //! The webhook sender: claims due outbox messages (a bounded batch, leased so replicas do
 //! not double-send), POSTs each signed the Standard Webhooks way, records the attempt, and
 //! schedules the retry (exponential backoff, full jitter, for up to 24 h) or gives up.
-//! Endpoints that keep failing are disabled with a reason the brand sees.
+//! Endpoints that keep failing are disabled with a reason the brand sees; the store tells
+//! the brand in the same transaction (an audit entry, `endpoint.disabled` to its other
+//! endpoints).
 //!
 //! SSRF: the URL is checked again before every send, the client resolves names through
 //! [`super::webhook_dns`]'s public-only resolver (every address a name resolves to is
@@ -137,9 +139,17 @@ impl WebhookSender {
             duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
             outcome,
         };
-        self.store
+        if let Some(off) = self
+            .store
             .record_attempt(&attempt, &self.config.policy)
-            .await
+            .await?
+        {
+            // The brand is told by the same transaction (audit entry, `endpoint.disabled`
+            // to its other endpoints); this line is for the operator.
+            tracing::warn!(endpoint = %off.id, brand = %off.brand,
+                failures = off.consecutive_failures, "webhook endpoint disabled for failing");
+        }
+        Ok(())
     }
 
     /// POSTs the message; the status code, or why there was none.

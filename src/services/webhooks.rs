@@ -10,9 +10,11 @@ use crate::error::{ApiError, FieldError};
 use crate::store::Store;
 use crate::store::shared::{Change, mint_id};
 use crate::webhooks::address::{Target, check_url};
+use crate::webhooks::retry::GIVE_UP_AFTER;
 use crate::webhooks::signing::new_secret;
 use crate::webhooks::{
-    AttemptView, Endpoint, EndpointStatus, EndpointUpdate, EndpointView, EventType, NewEndpoint,
+    AttemptView, DISABLED_BY_BRAND, Endpoint, EndpointStatus, EndpointUpdate, EndpointView,
+    EventType, NewEndpoint,
 };
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
@@ -171,27 +173,57 @@ impl WebhookService {
             updated_at: now,
             ..found.clone()
         };
+        // Re-enabling sends, at once, the waiting messages still inside their retry window;
+        // older ones keep their schedule (one more attempt, then given up if it fails).
+        let mut resume_since = None;
         match change.status {
             Some(EndpointStatus::Active) if found.status != EndpointStatus::Active => {
                 next.status = EndpointStatus::Active;
                 next.disabled_reason = None;
                 next.consecutive_failures = 0;
                 next.failing_since = None;
+                resume_since = Some(now - GIVE_UP_AFTER);
             }
             Some(EndpointStatus::Disabled) if found.status != EndpointStatus::Disabled => {
                 next.status = EndpointStatus::Disabled;
-                next.disabled_reason = Some("disabled by the brand".into());
+                next.disabled_reason = Some(DISABLED_BY_BRAND.into());
             }
             _ => {}
         }
         let entry = audit(who, &brand, &found, now, "update")
             .snapshots(Some(snapshot(&found)), Some(snapshot(&next)));
-        if !self.store.update_endpoint(&next, &entry).await? {
+        if !self
+            .store
+            .update_endpoint(&next, &entry, resume_since)
+            .await?
+        {
             return Err(ApiError::NotFound(format!(
                 "webhook endpoint `{id}` not found"
             )));
         }
         Ok(next.view(None))
+    }
+
+    /// Enables an endpoint again with its URL and event types unchanged (the console's
+    /// button; the API's `PUT` with `status: active` does the same): its failure streak is
+    /// cleared and its waiting messages go out.
+    pub async fn enable(
+        &self,
+        who: &Principal,
+        brand: &str,
+        id: &str,
+    ) -> Result<EndpointView, ApiError> {
+        let found = self.get(who, brand, id).await?;
+        let change = EndpointUpdate {
+            url: found.url,
+            event_types: found
+                .event_types
+                .iter()
+                .map(|t| t.as_str().to_string())
+                .collect(),
+            status: Some(EndpointStatus::Active),
+        };
+        self.update(who, brand, id, change).await
     }
 
     /// A new secret, shown once; the old one keeps signing for [`ROTATION_GRACE`].

@@ -332,4 +332,128 @@ macro_rules! replay_store {
     };
 }
 
-pub(crate) use {audit_store, replay_store, session_store};
+/// What happens around an endpoint's status, inside the caller's transaction, the same on
+/// both backends: telling the brand an endpoint was disabled for failing (the audit entry
+/// and `endpoint.disabled` to the brand's other subscribed active endpoints), and sending
+/// at once the waiting messages of an endpoint enabled again. The invoking module has
+/// `audit`, `db_err`, `ms` and `Tx` in scope.
+macro_rules! webhook_status {
+    ($db:ty, lock: $lock:literal) => {
+        /// An endpoint's row inside `tx`, locked until the transaction ends where the
+        /// backend has row locks (`$lock`; SQLite's one writer serialises anyway): the state
+        /// before a failed attempt is counted, so of two concurrent failures exactly one sees
+        /// the endpoint go from active to disabled. `None` once deleted.
+        async fn locked_endpoint(
+            tx: &mut Tx<'_>,
+            id: uuid::Uuid,
+        ) -> StoreResult<Option<crate::webhooks::Endpoint>> {
+            use sqlx::FromRow;
+            let mut qb: sqlx::QueryBuilder<$db> = sqlx::QueryBuilder::new(format!(
+                "SELECT {} FROM webhook_endpoints WHERE id = ",
+                crate::store::webhooks::ENDPOINT_COLUMNS
+            ));
+            qb.push_bind(id.to_string()).push($lock);
+            let Some(r) = qb.build().fetch_optional(&mut **tx).await.map_err(db_err)? else {
+                return Ok(None);
+            };
+            let row = crate::store::webhooks::EndpointRow::from_row(&r).map_err(db_err)?;
+            crate::webhooks::Endpoint::try_from(row)
+                .map(Some)
+                .map_err(crate::store::StoreError::Other)
+        }
+
+        /// After a failed attempt moved `before` to `after`: when that disabled it, tells the
+        /// brand ([`tell_disabled`]) and returns it.
+        async fn disabled_now(
+            tx: &mut Tx<'_>,
+            before: &crate::webhooks::Endpoint,
+            after: crate::webhooks::Endpoint,
+        ) -> StoreResult<Option<crate::webhooks::Endpoint>> {
+            use crate::webhooks::EndpointStatus;
+            if before.status == EndpointStatus::Active && after.status == EndpointStatus::Disabled {
+                tell_disabled(tx, before, &after).await?;
+                return Ok(Some(after));
+            }
+            Ok(None)
+        }
+
+        /// The audit entry of `after`'s disabling (by geoffer) and one `endpoint.disabled`
+        /// message per other active endpoint of its brand that subscribes to it. Never to
+        /// `after` itself, which is disabled and would not take it.
+        async fn tell_disabled(
+            tx: &mut Tx<'_>,
+            before: &crate::webhooks::Endpoint,
+            after: &crate::webhooks::Endpoint,
+        ) -> StoreResult<()> {
+            use crate::webhooks::{EndpointStatus, EventType};
+            use sqlx::FromRow;
+            audit::record(tx, &Change::endpoint_disabled(before, after)).await?;
+            let mut qb: sqlx::QueryBuilder<$db> = sqlx::QueryBuilder::new(format!(
+                "SELECT {} FROM webhook_endpoints WHERE brand_id = ",
+                crate::store::webhooks::ENDPOINT_COLUMNS
+            ));
+            qb.push_bind(after.brand.clone());
+            let rows = qb.build().fetch_all(&mut **tx).await.map_err(db_err)?;
+            let mut to = Vec::new();
+            for r in &rows {
+                let row = crate::store::webhooks::EndpointRow::from_row(r).map_err(db_err)?;
+                let e = crate::webhooks::Endpoint::try_from(row)
+                    .map_err(crate::store::StoreError::Other)?;
+                if e.id != after.id
+                    && e.status == EndpointStatus::Active
+                    && e.event_types.contains(&EventType::EndpointDisabled)
+                {
+                    to.push(e.id.to_string());
+                }
+            }
+            if to.is_empty() {
+                return Ok(());
+            }
+            let msg_id = crate::webhooks::endpoint_disabled_msg_id(after.id, after.updated_at);
+            let payload = crate::webhooks::endpoint_disabled_payload(after, after.updated_at);
+            let at = ms(after.updated_at);
+            let mut qb: sqlx::QueryBuilder<$db> = sqlx::QueryBuilder::new(
+                "INSERT INTO webhook_outbox (endpoint_id, msg_id, brand_id, event_type, person,
+                   payload, created_at, next_attempt_at, status, attempts) ",
+            );
+            qb.push_values(to, |mut b, id| {
+                b.push_bind(id)
+                    .push_bind(msg_id.clone())
+                    .push_bind(after.brand.clone())
+                    .push_bind(EventType::EndpointDisabled.as_str())
+                    .push("NULL")
+                    .push_bind(payload.clone())
+                    .push_bind(at)
+                    .push_bind(at)
+                    .push("'pending'")
+                    .push("0");
+            });
+            qb.push(" ON CONFLICT DO NOTHING");
+            qb.build().execute(&mut **tx).await.map_err(db_err)?;
+            Ok(())
+        }
+
+        /// Makes `e`'s waiting messages whose event is at or after `since` due at
+        /// `e.updated_at` (it was just enabled again).
+        async fn resume(
+            tx: &mut Tx<'_>,
+            e: &crate::webhooks::Endpoint,
+            since: DateTime<Utc>,
+        ) -> StoreResult<()> {
+            let now = ms(e.updated_at);
+            let mut qb: sqlx::QueryBuilder<$db> =
+                sqlx::QueryBuilder::new("UPDATE webhook_outbox SET next_attempt_at = ");
+            qb.push_bind(now)
+                .push(" WHERE endpoint_id = ")
+                .push_bind(e.id.to_string())
+                .push(" AND status = 'pending' AND created_at >= ")
+                .push_bind(ms(since))
+                .push(" AND next_attempt_at > ")
+                .push_bind(now);
+            qb.build().execute(&mut **tx).await.map_err(db_err)?;
+            Ok(())
+        }
+    };
+}
+
+pub(crate) use {audit_store, replay_store, session_store, webhook_status};

@@ -13,6 +13,7 @@ use crate::domain::BrandId;
 use crate::fences::{Fence, FenceDraft};
 use crate::offers::results::DayResults;
 use crate::offers::{Offer, OfferSpec};
+use crate::webhooks::Endpoint;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -113,6 +114,10 @@ pub struct Change {
     pub after: Option<Value>,
 }
 
+/// The `key_id` and `role` of changes geoffer makes by itself (an endpoint disabled for
+/// failing), in the audit log beside the keys' own.
+pub const SYSTEM: &str = "system";
+
 impl Change {
     /// A change of `entity` by `actor` (`None`: the command line) at `at`, without snapshots.
     pub fn new(
@@ -156,6 +161,23 @@ impl Change {
             "create",
         )
         .snapshots(None, serde_json::to_value(brand).ok())
+    }
+
+    /// Geoffer itself (`key_id` and `role` both `system`) disabled a webhook endpoint that
+    /// kept failing, at `after.updated_at`: the snapshots are what the brand's `GET` shows,
+    /// with the reason, the failed attempts in a row and since when; never a secret.
+    pub fn endpoint_disabled(before: &Endpoint, after: &Endpoint) -> Self {
+        Self {
+            at: after.updated_at,
+            key_id: SYSTEM.to_string(),
+            role: SYSTEM.to_string(),
+            brand: Some(after.brand.clone()),
+            entity: "webhook",
+            entity_id: after.id.to_string(),
+            action: "disable",
+            before: serde_json::to_value(before.view(None)).ok(),
+            after: serde_json::to_value(after.view(None)).ok(),
+        }
     }
 
     /// A key created, at its `created_at`. The snapshot leaves the secret's hash out.

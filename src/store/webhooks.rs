@@ -24,8 +24,15 @@ pub trait WebhookStore: Send + Sync {
     /// Records a new endpoint, with its audit entry.
     async fn create_endpoint(&self, e: &Endpoint, change: &Change) -> StoreResult<()>;
     /// Replaces an endpoint's URL, event types, status and failure streak (the brand
-    /// re-enabling or disabling it), with its audit entry; whether it existed.
-    async fn update_endpoint(&self, e: &Endpoint, change: &Change) -> StoreResult<bool>;
+    /// re-enabling or disabling it), with its audit entry; whether it existed. With
+    /// `resume_since` (it was just enabled again), its waiting messages whose event is at or
+    /// after that time are due at once (`e.updated_at`), in the same transaction.
+    async fn update_endpoint(
+        &self,
+        e: &Endpoint,
+        change: &Change,
+        resume_since: Option<DateTime<Utc>>,
+    ) -> StoreResult<bool>;
     /// The brand's endpoints, oldest first.
     async fn endpoints(&self, brand: &str) -> StoreResult<Vec<Endpoint>>;
     /// One of the brand's endpoints.
@@ -54,8 +61,15 @@ pub trait WebhookStore: Send + Sync {
         limit: i64,
     ) -> StoreResult<Vec<(Message, Endpoint)>>;
     /// Records an attempt, moves its message on (delivered, retry, given up) and keeps the
-    /// endpoint's failure streak, disabling it per `policy`, in one transaction.
-    async fn record_attempt(&self, a: &AttemptRecord, policy: &FailurePolicy) -> StoreResult<()>;
+    /// endpoint's failure streak, disabling it per `policy`, in one transaction. When this
+    /// attempt disabled the endpoint, the same transaction tells the brand (an audit entry
+    /// by `system`, and `endpoint.disabled` queued for its other subscribed active
+    /// endpoints), and the endpoint as disabled is returned.
+    async fn record_attempt(
+        &self,
+        a: &AttemptRecord,
+        policy: &FailurePolicy,
+    ) -> StoreResult<Option<Endpoint>>;
     /// The endpoint's attempts, newest first, older than `before` when given.
     async fn attempts(
         &self,
@@ -83,7 +97,7 @@ pub trait WebhookStore: Send + Sync {
 /// Reason recorded when an endpoint is disabled for failing.
 pub fn disabled_reason(policy: &FailurePolicy) -> String {
     format!(
-        "disabled after {} consecutive failed attempts or {} hours of failures; fix the receiver, then enable it again (PUT with status active)",
+        "disabled after {} consecutive failed attempts or {} hours of failures; fix the receiver, then enable it again",
         policy.max_consecutive,
         policy.max_failing_for.num_hours()
     )

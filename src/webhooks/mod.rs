@@ -36,17 +36,22 @@ pub enum EventType {
     /// An offer's budget ran out: total once, daily at most once a day (emitted).
     #[serde(rename = "offer.budget_exhausted")]
     OfferBudgetExhausted,
+    /// Another of the brand's endpoints was disabled for failing (emitted to the brand's
+    /// other active endpoints that subscribe, never to the disabled one).
+    #[serde(rename = "endpoint.disabled")]
+    EndpointDisabled,
 }
 
 impl EventType {
     /// Every event type, in documentation order.
-    pub const ALL: [EventType; 6] = [
+    pub const ALL: [EventType; 7] = [
         Self::DeliveryCreated,
         Self::DeliveryOpened,
         Self::DeliveryRedeemed,
         Self::VisitEntered,
         Self::VisitExited,
         Self::OfferBudgetExhausted,
+        Self::EndpointDisabled,
     ];
 
     /// The wire name (`delivery.created`, ...).
@@ -58,6 +63,7 @@ impl EventType {
             Self::VisitEntered => "visit.entered",
             Self::VisitExited => "visit.exited",
             Self::OfferBudgetExhausted => "offer.budget_exhausted",
+            Self::EndpointDisabled => "endpoint.disabled",
         }
     }
 
@@ -72,6 +78,10 @@ impl EventType {
         format!("\"{}\"", self.as_str())
     }
 }
+
+/// The `disabled_reason` of an endpoint the brand disabled itself (`PUT` with `status:
+/// disabled`); any other reason means geoffer disabled it for failing.
+pub const DISABLED_BY_BRAND: &str = "disabled by the brand";
 
 /// Whether an endpoint receives messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -197,6 +207,12 @@ impl Endpoint {
         s
     }
 
+    /// Whether geoffer disabled it because it kept failing (not the brand by choice).
+    pub fn disabled_for_failing(&self) -> bool {
+        self.status == EndpointStatus::Disabled
+            && self.disabled_reason.as_deref() != Some(DISABLED_BY_BRAND)
+    }
+
     /// What the brand sees: everything but the secrets (`secret` only when just made).
     pub fn view(&self, secret: Option<String>) -> EndpointView {
         EndpointView {
@@ -205,6 +221,9 @@ impl Endpoint {
             event_types: self.event_types.clone(),
             status: self.status,
             disabled_reason: self.disabled_reason.clone(),
+            disabled_for_failing: self.disabled_for_failing(),
+            consecutive_failures: self.consecutive_failures,
+            failing_since: self.failing_since,
             secret,
             previous_secret_expires_at: self.previous_secret_until,
             created_at: self.created_at,
@@ -224,8 +243,16 @@ pub struct EndpointView {
     pub event_types: Vec<EventType>,
     /// `active`, or `disabled` (with `disabled_reason`).
     pub status: EndpointStatus,
-    /// Why geoffer disabled it (e.g. it kept failing).
+    /// Why it was disabled (it kept failing, or the brand disabled it).
     pub disabled_reason: Option<String>,
+    /// Geoffer disabled it because it kept failing: fix the receiver, then enable it again
+    /// (`PUT` with `status: active`).
+    pub disabled_for_failing: bool,
+    /// Failed attempts in a row since the last delivered one (0 after a success or when
+    /// re-enabled).
+    pub consecutive_failures: i64,
+    /// The first failed attempt since the last delivered one, while it keeps failing.
+    pub failing_since: Option<DateTime<Utc>>,
     /// The signing secret: only in the answer that created or rotated it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
@@ -425,6 +452,30 @@ pub fn budget_exhausted_msg_id(offer: Uuid, b: &BudgetExhausted) -> String {
         BudgetWindow::Total => format!("msg_{offer}_budget_total"),
         BudgetWindow::Daily => format!("msg_{offer}_budget_daily_{}", b.day.format("%Y%m%d")),
     }
+}
+
+/// The `webhook-id` of an endpoint's disabling: one per endpoint and moment it was disabled,
+/// so the same endpoint disabled again later (after a re-enable) is told again.
+pub fn endpoint_disabled_msg_id(endpoint: Uuid, at: DateTime<Utc>) -> String {
+    format!("msg_{endpoint}_disabled_{}", at.timestamp_millis())
+}
+
+/// `endpoint.disabled`, sent to the brand's other endpoints: which endpoint (id and URL),
+/// why, after how many failed attempts in a row and since when. Nothing about any person.
+pub fn endpoint_disabled_payload(disabled: &Endpoint, at: DateTime<Utc>) -> String {
+    envelope(
+        EventType::EndpointDisabled,
+        at,
+        json!({
+            "endpoint_id": disabled.id,
+            "brand": disabled.brand,
+            "url": disabled.url,
+            "reason": disabled.disabled_reason,
+            "consecutive_failures": disabled.consecutive_failures,
+            "failing_since": disabled.failing_since
+                .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true)),
+        }),
+    )
 }
 
 /// `offer.budget_exhausted`: the offer, its brand and the budget window; nothing about the

@@ -23,6 +23,7 @@ mod support;
 mod trial;
 mod visits;
 mod weather;
+mod webhook_disabled;
 mod webhook_events;
 mod webhook_rebinding;
 mod webhooks;

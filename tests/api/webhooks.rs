@@ -468,7 +468,11 @@ async fn an_endpoint_that_keeps_failing_is_disabled_and_the_brand_sees_why() {
         .filter(|e| e["entity"] == "webhook")
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    assert_eq!(actions.len(), 2, "create and update: {actions:?}");
+    assert_eq!(
+        actions,
+        ["update", "disable", "create"],
+        "newest first: the brand's create, geoffer's disabling, the brand's re-enabling"
+    );
     assert!(!log.body.to_string().contains("whsec_"));
 }
 

@@ -17,21 +17,28 @@ pub struct TestApp {
     pub admin_key: String,
     pub client: reqwest::Client,
     pub clock: Arc<ManualClock>,
+    /// The outbox's sender: with `webhook_poll_ms = 0` the tests send due messages themselves.
+    pub webhook_sender: Arc<geoffer::services::WebhookSender>,
     _dir: tempfile::TempDir,
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn(None).await.0
+    spawn(None, |_| {}).await.0
+}
+
+/// The same with `tweak` applied to the settings (e.g. webhooks to `http://127.0.0.1`).
+pub async fn spawn_app_with(tweak: fn(&mut Settings)) -> TestApp {
+    spawn(None, tweak).await.0
 }
 
 /// The demo (`geoffer serve --demo`): the fixtures' brands, fences and offers loaded through
 /// the services, one key per role, and the recorded weather of `fixtures/weather/`.
 pub async fn spawn_demo_app() -> (TestApp, DemoWorld) {
-    let (app, demo) = spawn(Some(Path::new("fixtures"))).await;
+    let (app, demo) = spawn(Some(Path::new("fixtures")), |_| {}).await;
     (app, demo.expect("the demo world is loaded"))
 }
 
-async fn spawn(demo: Option<&Path>) -> (TestApp, Option<DemoWorld>) {
+async fn spawn(demo: Option<&Path>, tweak: fn(&mut Settings)) -> (TestApp, Option<DemoWorld>) {
     let dir = tempfile::tempdir().unwrap();
     let overrides = Overrides {
         bind: Some("127.0.0.1:0".into()),
@@ -46,7 +53,8 @@ async fn spawn(demo: Option<&Path>) -> (TestApp, Option<DemoWorld>) {
         quiet_hours: Some("off".into()),
         ..Default::default()
     };
-    let settings = Settings::load(None, overrides).unwrap();
+    let mut settings = Settings::load(None, overrides).unwrap();
+    tweak(&mut settings);
     // Tuesday 2026-07-14, 15:00 in New York: outside the default quiet hours, and the hour
     // the demo's weather was recorded.
     let now: DateTime<Utc> = "2026-07-14T19:00:00Z".parse().unwrap();
@@ -69,12 +77,14 @@ async fn spawn(demo: Option<&Path>) -> (TestApp, Option<DemoWorld>) {
         ),
         None => None,
     };
+    let webhook_sender = app.state().services.webhook_sender.clone();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     let app = TestApp {
         base: format!("http://127.0.0.1:{port}"),
         admin_key: admin.plaintext,
         client: reqwest::Client::new(),
         clock,
+        webhook_sender,
         _dir: dir,
     };
     (app, world)
@@ -194,10 +204,27 @@ impl TestApp {
     ) -> (String, String) {
         let key = self.brand_with_key(brand).await;
         self.seed_fences(brand, &key).await;
+        let id = self
+            .offer_delivered(brand, &key, checkin_id, user, (lat, lon))
+            .await;
+        (key, id)
+    }
+
+    /// The rest of [`Self::delivered_offer`] for a brand that exists with its fences seeded
+    /// (and whatever else the test arranged first, e.g. webhook endpoints): the offer, then
+    /// check-ins until it is delivered. Returns the delivering check-in id.
+    pub async fn offer_delivered(
+        &self,
+        brand: &str,
+        key: &str,
+        checkin_id: &str,
+        user: &str,
+        (lat, lon): (f64, f64),
+    ) -> String {
         let (s, b) = self
             .post(
                 &format!("/v1/brands/{brand}/offers"),
-                &key,
+                key,
                 json!({"name": "Always", "title": "Hello", "body": "At {{ fence.name }}", "value": 1.0}),
             )
             .await;
@@ -212,7 +239,7 @@ impl TestApp {
             };
             last = self.checkin(&app_key, &id, user, lat, lon).await;
             if last["decision"] == "offer" {
-                return (key, id);
+                return id;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }

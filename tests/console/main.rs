@@ -16,3 +16,4 @@ mod sessions;
 mod support;
 mod try_it;
 mod walkthrough;
+mod webhooks;

@@ -246,12 +246,14 @@ async fn attempts_move_messages_on_and_an_endpoint_that_keeps_failing_is_disable
     for n in 0..3 {
         let now = at(100 + n * 60);
         let m = due(s, now).await.remove(0);
-        s.record_attempt(
-            &attempt(&m, now, AttemptOutcome::Retry(now + Duration::minutes(60))),
-            &POLICY,
-        )
-        .await
-        .unwrap();
+        let disabled = s
+            .record_attempt(
+                &attempt(&m, now, AttemptOutcome::Retry(now + Duration::minutes(60))),
+                &POLICY,
+            )
+            .await
+            .unwrap();
+        assert_eq!(disabled.is_some(), n == 2, "the third failure disables it");
     }
     let e = s.endpoint("acme", e.id).await.unwrap().unwrap();
     assert_eq!(e.status, EndpointStatus::Disabled);
@@ -269,7 +271,7 @@ async fn attempts_move_messages_on_and_an_endpoint_that_keeps_failing_is_disable
         ..e.clone()
     };
     assert!(
-        s.update_endpoint(&enabled, &change(&enabled, "update"))
+        s.update_endpoint(&enabled, &change(&enabled, "update"), None)
             .await
             .unwrap()
     );
@@ -324,6 +326,129 @@ async fn erasing_history_removes_the_persons_messages_and_their_attempts(s: &dyn
     assert!(s.attempts("acme", e.id, None, 10).await.unwrap().is_empty());
 }
 
+async fn a_disabled_endpoint_is_told_to_the_brand_and_resumes_when_enabled(s: &dyn Store) {
+    brand(s, "acme").await;
+    brand(s, "other").await;
+    let failing = endpoint(
+        "acme",
+        &[EventType::DeliveryCreated, EventType::EndpointDisabled],
+        EndpointStatus::Active,
+        0,
+    );
+    let watcher = endpoint(
+        "acme",
+        &[EventType::EndpointDisabled],
+        EndpointStatus::Active,
+        1,
+    );
+    let deaf = endpoint(
+        "acme",
+        &[EventType::DeliveryCreated],
+        EndpointStatus::Active,
+        2,
+    );
+    let stranger = endpoint(
+        "other",
+        &[EventType::EndpointDisabled],
+        EndpointStatus::Active,
+        3,
+    );
+    for e in [&failing, &watcher, &deaf, &stranger] {
+        s.create_endpoint(e, &change(e, "create")).await.unwrap();
+    }
+    s.save_decisions(vec![delivered(
+        "c-1",
+        "u1",
+        "acme",
+        Uuid::from_u128(1),
+        at(5),
+    )])
+    .await
+    .unwrap();
+    // Only `failing` is attempted; `deaf` succeeds once so its streak stays empty.
+    for n in 0..3 {
+        let now = at(10 + n * 60);
+        for (m, e) in s
+            .claim_due(now, now + Duration::minutes(2), 100)
+            .await
+            .unwrap()
+        {
+            let outcome = if e.id == failing.id {
+                AttemptOutcome::Retry(now + Duration::minutes(60))
+            } else {
+                AttemptOutcome::Delivered
+            };
+            let told = s
+                .record_attempt(&attempt(&m, now, outcome), &POLICY)
+                .await
+                .unwrap();
+            assert_eq!(told.is_some(), e.id == failing.id && n == 2);
+        }
+    }
+    let e = s.endpoint("acme", failing.id).await.unwrap().unwrap();
+    assert_eq!(e.status, EndpointStatus::Disabled);
+    assert_eq!(e.consecutive_failures, 3);
+    assert_eq!(e.failing_since, Some(at(10)));
+
+    // The audit log says geoffer did it, why, after how many failures and since when.
+    let log = changes(s, Some("acme"), 10).await;
+    let entry = log
+        .iter()
+        .find(|c| c.action == "disable")
+        .expect("a disable entry");
+    assert_eq!(
+        (entry.key_id.as_str(), entry.role.as_str()),
+        ("system", "system")
+    );
+    assert_eq!(entry.entity, "webhook");
+    assert_eq!(entry.entity_id, failing.id.to_string());
+    assert_eq!(entry.at, at(130));
+    let after = entry.after.as_ref().unwrap();
+    assert_eq!(after["status"], "disabled");
+    assert_eq!(after["consecutive_failures"], 3);
+    assert_eq!(after["disabled_for_failing"], true);
+    assert!(
+        after["disabled_reason"]
+            .as_str()
+            .unwrap()
+            .contains("3 consecutive")
+    );
+    assert_eq!(entry.before.as_ref().unwrap()["status"], "active");
+    assert!(!serde_json::to_string(&log).unwrap().contains("whsec_"));
+
+    // `endpoint.disabled` is queued for the brand's other subscribed active endpoint only.
+    let told: Vec<(Message, Endpoint)> = s.claim_due(at(131), at(133), 100).await.unwrap();
+    assert_eq!(told.len(), 1, "one message: {told:?}");
+    let (m, to) = &told[0];
+    assert_eq!(to.id, watcher.id);
+    assert_eq!(m.event_type, "endpoint.disabled");
+    let body: serde_json::Value = serde_json::from_str(&m.payload).unwrap();
+    assert_eq!(body["type"], "endpoint.disabled");
+    assert_eq!(body["data"]["endpoint_id"], failing.id.to_string());
+    assert_eq!(body["data"]["consecutive_failures"], 3);
+    let sent = attempt(m, at(131), AttemptOutcome::Delivered);
+    assert!(s.record_attempt(&sent, &POLICY).await.unwrap().is_none());
+
+    // Enabled again with `resume_since`: its waiting message is due at once, not in an hour.
+    let enabled = Endpoint {
+        status: EndpointStatus::Active,
+        disabled_reason: None,
+        consecutive_failures: 0,
+        failing_since: None,
+        updated_at: at(140),
+        ..e.clone()
+    };
+    assert!(due(s, at(140)).await.is_empty());
+    assert!(
+        s.update_endpoint(&enabled, &change(&enabled, "update"), Some(at(0)))
+            .await
+            .unwrap()
+    );
+    let resumed = due(s, at(140)).await;
+    assert_eq!(resumed.len(), 1);
+    assert_eq!(resumed[0].endpoint, failing.id);
+}
+
 /// The delivery id a message's payload names.
 trait PayloadDelivery {
     fn payload_delivery(&self) -> String;
@@ -341,4 +466,5 @@ store_tests!(
     a_delivery_and_its_opening_queue_one_message_per_subscribed_active_endpoint,
     attempts_move_messages_on_and_an_endpoint_that_keeps_failing_is_disabled,
     erasing_history_removes_the_persons_messages_and_their_attempts,
+    a_disabled_endpoint_is_told_to_the_brand_and_resumes_when_enabled,
 );

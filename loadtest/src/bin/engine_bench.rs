@@ -1,7 +1,12 @@
 //! The check-in engine without HTTP: 100,000 fences, 100,000 people, a realistic mix of
 //! reports (most match no fence). Prints decisions/s and latency percentiles as markdown.
 //!
-//! `cargo run --release -p loadtest --bin engine_bench -- [--fences N] [--people N] [--decisions N] [--concurrency N] [--brands N] [--backtest] [--database-url postgres://…]`
+//! `cargo run --release -p loadtest --bin engine_bench -- [--fences N] [--people N] [--decisions N] [--concurrency N] [--brands N] [--backtest] [--database-url postgres://…] [--redis-port N] [--no-visits]`
+//!
+//! With `--redis-port N`, habits and the visit state live in the Redis on 127.0.0.1:N (its
+//! own key prefix per run) instead of the in-process twin, and the script's server-side µs
+//! per call (`INFO commandstats`, `evalsha`) over the run is printed too. `--no-visits` turns
+//! visit tracking off (`EngineConfig::visit_tracking`), for its cost beside today's.
 //!
 //! With `--backtest`, the recorded decisions are then replayed by a backtest of the first
 //! brand's "Hot days" offer over the whole run (`services::backtest`), and the replayed
@@ -15,17 +20,18 @@ use geoffer::checkins::{Engine, EngineConfig, EngineMetrics, EngineParts};
 use geoffer::clock::SystemClock;
 use geoffer::domain::{AccuracyM, BrandId, RadiusM, Timezone};
 use geoffer::fences::{FenceDraft, FenceGeometry};
-use geoffer::habits::InProcessHabits;
+use geoffer::habits::{Habits, InProcessHabits, RedisHabits};
 use geoffer::limits::InProcessLimiter;
 use geoffer::offers::OfferSpec;
 use geoffer::people::PersonId;
+use geoffer::redis_conns::{self, PerThread, Target};
 use geoffer::services::backtest::{BacktestInput, BacktestService};
 use geoffer::store::postgres::{PgStore, PoolSettings};
 use geoffer::store::sqlite::SqliteStore;
 use geoffer::store::{Brand, Store};
 use geoffer::weather::{Condition, Weather, WeatherLookup, WeatherProvider};
-use loadtest::arg;
 use loadtest::report::{histogram, percentiles_us};
+use loadtest::{arg, redisstats};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use std::collections::BTreeMap;
@@ -189,12 +195,37 @@ async fn main() -> anyhow::Result<()> {
         geoffer::checkins::writer::DEFAULT_QUEUE_CAPACITY,
     );
     let bench_store = dyn_store.clone();
+    let visit_tracking = !args.iter().any(|a| a == "--no-visits");
+    let redis_port = args
+        .iter()
+        .position(|a| a == "--redis-port")
+        .and_then(|i| args.get(i + 1))
+        .map(|p| p.parse::<u16>())
+        .transpose()?;
+    let habits: Arc<dyn Habits> = match redis_port {
+        Some(port) => {
+            let timeout = std::time::Duration::from_secs(2);
+            let target = Target::parse(&format!("redis://127.0.0.1:{port}"))?;
+            let conns = PerThread::connect(target, redis_conns::config(timeout), timeout).await?;
+            // A prefix of its own: every run starts with no habits and no visits.
+            let prefix = format!("bench-{}:", uuid::Uuid::new_v4().simple());
+            Arc::new(RedisHabits::new(Arc::new(conns), &prefix, timeout))
+        }
+        None => Arc::new(InProcessHabits::new()),
+    };
+    eprintln!(
+        "habits: {}; visit tracking {}",
+        redis_port.map_or("in-process twin".to_string(), |p| format!(
+            "Redis on 127.0.0.1:{p}"
+        )),
+        if visit_tracking { "on" } else { "off" }
+    );
     let engine = Arc::new(Engine::new(EngineParts {
         catalog,
         store: dyn_store,
         limiter: Arc::new(InProcessLimiter::new(Arc::new(SystemClock))),
         consents: Arc::new(geoffer::people::gate::InProcessGate::default()),
-        habits: Arc::new(InProcessHabits::new()),
+        habits,
         weather: Arc::new(Sunny),
         writer,
         clock: Arc::new(SystemClock),
@@ -203,6 +234,7 @@ async fn main() -> anyhow::Result<()> {
             // Reports come from random people at random places at once: every jump would be
             // implausible. The check still runs (and costs what it costs); it never says no.
             max_plausible_speed_kmh: f64::MAX,
+            visit_tracking,
             ..EngineConfig::default()
         },
         metrics: EngineMetrics::new(&metrics),
@@ -225,6 +257,7 @@ async fn main() -> anyhow::Result<()> {
         })
         .collect();
     let reports = Arc::new(std::sync::Mutex::new(reports));
+    let redis_before = redis_port.and_then(redisstats::read_times);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
@@ -260,6 +293,7 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let redis_after = redis_port.and_then(redisstats::read_times);
     let catalog = engine.catalog().clone();
     let config = engine.config().clone();
     drop(engine);
@@ -281,6 +315,13 @@ async fn main() -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    if let (Some(before), Some(after)) = (&redis_before, &redis_after) {
+        let (calls, usec) = before.per_call(after, "evalsha");
+        println!(
+            "\nRedis (server side, `INFO commandstats`): evalsha {calls} calls, {usec:.1} µs per call, {:.1} µs per decision",
+            usec * calls as f64 / n_decisions.max(1) as f64
+        );
+    }
     if args.iter().any(|a| a == "--backtest") {
         backtest(
             bench_store,

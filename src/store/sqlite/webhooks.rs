@@ -1,7 +1,7 @@
 //! Webhook endpoints, the outbox's sending side and attempts. (Outbox rows are written by
 //! `decisions.rs` and `event_rows.rs`, inside the group commit's transactions.)
 
-use super::{SqliteStore, audit, db_err, ms};
+use super::{SqliteStore, Tx, audit, db_err, ms};
 use crate::store::shared::Change;
 use crate::store::webhooks::{
     AttemptRow, ENDPOINT_COLUMNS, EndpointRow, FailurePolicy, MessageRow, disabled_reason,
@@ -14,6 +14,8 @@ use sqlx::FromRow;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use uuid::Uuid;
+
+crate::store::same_sql::webhook_status!(sqlx::Sqlite, lock: "");
 
 fn endpoint_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<Endpoint> {
     let row = EndpointRow::from_row(r).map_err(db_err)?;
@@ -45,7 +47,12 @@ impl WebhookStore for SqliteStore {
         Ok(())
     }
 
-    async fn update_endpoint(&self, e: &Endpoint, change: &Change) -> StoreResult<bool> {
+    async fn update_endpoint(
+        &self,
+        e: &Endpoint,
+        change: &Change,
+        resume_since: Option<DateTime<Utc>>,
+    ) -> StoreResult<bool> {
         let mut tx = self.writer.begin().await.map_err(db_err)?;
         let done = sqlx::query(
             "UPDATE webhook_endpoints SET url = ?, event_types = ?, status = ?,
@@ -66,6 +73,9 @@ impl WebhookStore for SqliteStore {
         .map_err(db_err)?;
         if done.rows_affected() == 0 {
             return Ok(false);
+        }
+        if let Some(since) = resume_since {
+            resume(&mut tx, e, since).await?;
         }
         audit::record(&mut tx, change).await?;
         tx.commit().await.map_err(db_err)?;
@@ -202,7 +212,11 @@ impl WebhookStore for SqliteStore {
             .collect())
     }
 
-    async fn record_attempt(&self, a: &AttemptRecord, policy: &FailurePolicy) -> StoreResult<()> {
+    async fn record_attempt(
+        &self,
+        a: &AttemptRecord,
+        policy: &FailurePolicy,
+    ) -> StoreResult<Option<Endpoint>> {
         let mut tx = self.writer.begin().await.map_err(db_err)?;
         sqlx::query(
             "INSERT INTO webhook_attempts (id, outbox_id, endpoint_id, at, status_code, error,
@@ -235,6 +249,7 @@ impl WebhookStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
+        let mut disabled = None;
         if a.outcome == AttemptOutcome::Delivered {
             sqlx::query(
                 "UPDATE webhook_endpoints SET consecutive_failures = 0, failing_since = NULL
@@ -245,8 +260,13 @@ impl WebhookStore for SqliteStore {
             .await
             .map_err(db_err)?;
         } else {
+            let Some(before) = locked_endpoint(&mut tx, a.endpoint).await? else {
+                // Deleted meanwhile (its messages and attempts went with it).
+                tx.commit().await.map_err(db_err)?;
+                return Ok(None);
+            };
             // Every expression reads the row as it was before this update.
-            sqlx::query(
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "UPDATE webhook_endpoints SET
                    consecutive_failures = consecutive_failures + 1,
                    failing_since = COALESCE(failing_since, ?1),
@@ -258,19 +278,20 @@ impl WebhookStore for SqliteStore {
                                        OR ?1 - COALESCE(failing_since, ?1) >= ?3)
                                  THEN ?4 ELSE disabled_reason END,
                    updated_at = ?1
-                 WHERE id = ?5",
-            )
+                 WHERE id = ?5 RETURNING {ENDPOINT_COLUMNS}"
+            )))
             .bind(ms(a.at))
             .bind(policy.max_consecutive)
             .bind(policy.max_failing_for.num_milliseconds())
             .bind(disabled_reason(policy))
             .bind(a.endpoint.to_string())
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await
             .map_err(db_err)?;
+            disabled = disabled_now(&mut tx, &before, endpoint_of(&row)?).await?;
         }
         tx.commit().await.map_err(db_err)?;
-        Ok(())
+        Ok(disabled)
     }
 
     async fn attempts(
