@@ -27,10 +27,10 @@ pub enum EventType {
     /// The person redeemed a delivered offer (emitted).
     #[serde(rename = "delivery.redeemed")]
     DeliveryRedeemed,
-    /// A person entered one of the brand's fences (accepted; emitted once visits exist).
+    /// A person entered one of the brand's fences (emitted with personalization consent only).
     #[serde(rename = "visit.entered")]
     VisitEntered,
-    /// A person left one of the brand's fences (accepted; emitted once visits exist).
+    /// A person left one of the brand's fences (emitted with personalization consent only).
     #[serde(rename = "visit.exited")]
     VisitExited,
     /// An offer's budget ran out: total once, daily at most once a day (emitted).
