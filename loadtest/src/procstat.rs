@@ -14,6 +14,18 @@ pub struct Sample {
     pub rss_kib: u64,
 }
 
+/// Clock ticks per second of `/proc`'s CPU times (`getconf CLK_TCK`; 100 on Linux when
+/// `getconf` is missing).
+pub fn ticks_per_second() -> u64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100)
+}
+
 /// Reads `pid` (`None` when the process is gone or /proc is not there).
 pub fn sample(pid: u32) -> Option<Sample> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;

@@ -31,7 +31,7 @@ use geoffer::store::sqlite::SqliteStore;
 use geoffer::store::{Brand, Store};
 use geoffer::weather::{Condition, Weather, WeatherLookup, WeatherProvider};
 use loadtest::report::{histogram, percentiles_us};
-use loadtest::{arg, redisstats};
+use loadtest::{arg, procstat, redisstats};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use std::collections::BTreeMap;
@@ -258,6 +258,9 @@ async fn main() -> anyhow::Result<()> {
         .collect();
     let reports = Arc::new(std::sync::Mutex::new(reports));
     let redis_before = redis_port.and_then(redisstats::read_times);
+    // This process's CPU over the decisions, the writer's drain included: the engine, the
+    // group commit and SQLite all run in it (PostgreSQL's share is not).
+    let cpu_before = procstat::sample(std::process::id());
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
@@ -298,6 +301,7 @@ async fn main() -> anyhow::Result<()> {
     let config = engine.config().clone();
     drop(engine);
     writer_task.await?;
+    let cpu_after = procstat::sample(std::process::id());
     println!(
         "| fences | people | decisions | concurrency | setup s | decisions/s | p50 / p90 / p99 / p99.9 / max µs |"
     );
@@ -315,6 +319,14 @@ async fn main() -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    if let (Some(a), Some(b)) = (&cpu_before, &cpu_after) {
+        let cpu = procstat::between("engine_bench", a, b, procstat::ticks_per_second()).cpu_secs;
+        println!(
+            "\nCPU of this process (engine, decision writer, SQLite) until the writer drained: {cpu:.2} s, **{:.0} decisions per CPU-second** ({:.0} µs per decision)",
+            n_decisions as f64 / cpu.max(1e-9),
+            cpu * 1e6 / n_decisions.max(1) as f64
+        );
+    }
     if let (Some(before), Some(after)) = (&redis_before, &redis_after) {
         let (calls, usec) = before.per_call(after, "evalsha");
         println!(
