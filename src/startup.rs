@@ -33,7 +33,9 @@ use crate::store::Store;
 use crate::store::postgres::{PgStore, PoolSettings};
 use crate::store::sqlite::SqliteStore;
 use crate::store::webhooks::FailurePolicy;
-use crate::weather::{OpenMeteo, OpenMeteoConfig, RecordedWeather, WeatherProvider};
+use crate::weather::{
+    LoggedWeather, OpenMeteo, OpenMeteoConfig, RecordedWeather, WeatherLog, WeatherProvider,
+};
 use actix_web::dev::Server;
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
@@ -206,6 +208,7 @@ fn services(
     session_ttl: chrono::Duration,
     settings: &Settings,
     metrics: &Metrics,
+    weather_log: &Arc<WeatherLog>,
 ) -> anyhow::Result<Services> {
     let webhook_attempts = prometheus::IntCounterVec::new(
         prometheus::Opts::new(
@@ -282,13 +285,16 @@ fn services(
             engine.config.clone(),
             clock.clone(),
         )),
-        backtest: Arc::new(crate::services::backtest::BacktestService::new(
-            store.clone(),
-            engine.catalog.clone(),
-            engine.config.clone(),
-            clock.clone(),
-            settings.trace_retention()?,
-        )),
+        backtest: Arc::new(
+            crate::services::backtest::BacktestService::new(
+                store.clone(),
+                engine.catalog.clone(),
+                engine.config.clone(),
+                clock.clone(),
+                settings.trace_retention()?,
+            )
+            .with_weather_log(weather_log.clone()),
+        ),
         health: Arc::new(HealthService::new(
             store.clone(),
             engine.limiter.clone(),
@@ -354,6 +360,13 @@ impl Application {
         };
         let pool_gauges = pool_metrics(store.clone(), &metrics, stopped.clone())?;
         let stopped_for_webhooks = stopped.clone();
+        // The weather provider notes each cell-hour's conditions in memory; this writes them.
+        let weather_log = Arc::new(WeatherLog::new());
+        let weather_log_task = crate::services::weather_log::spawn(
+            store.clone(),
+            weather_log.clone(),
+            stopped.clone(),
+        );
         let purge = crate::services::retention::spawn(
             store.clone(),
             clock.clone(),
@@ -371,7 +384,11 @@ impl Application {
             limiter,
             consents,
             habits,
-            weather: weather(&settings)?,
+            weather: Arc::new(LoggedWeather::new(
+                weather(&settings)?,
+                weather_log.clone(),
+                clock.clone(),
+            )),
             writer,
             clock,
             config,
@@ -393,6 +410,7 @@ impl Application {
             session_ttl,
             &settings,
             &metrics,
+            &weather_log,
         )?;
         // The webhook sender polls the outbox in real time; the times it records and
         // schedules come from the engine's clock. `webhook_poll_ms = 0` starts none.
@@ -455,7 +473,7 @@ impl Application {
             server,
             drain,
             state,
-            background: [follower, writer_task, purge]
+            background: [follower, writer_task, purge, weather_log_task]
                 .into_iter()
                 .chain(log_follower)
                 .chain(pool_gauges)

@@ -6,7 +6,8 @@
 //! The moment is what the trace kept (`decisions::trace`): the report's time, motion and
 //! personalization consent, each matched fence with its local time, quiet hours and habits,
 //! the weather when it was fetched and the audience facts when the profile was read. Nothing
-//! is looked up about the person, and nothing is recorded.
+//! is looked up about the person, and nothing is recorded. Where a candidate asks for the
+//! weather and the decision never fetched it, the per-cell, per-hour weather log gives it.
 
 use super::Engine;
 use super::answer::claim_key;
@@ -19,10 +20,10 @@ use super::rules::RuleOutcome;
 use super::trace::Trace as TraceBuilder;
 use crate::catalog::Catalog;
 use crate::clock::ManualClock;
-use crate::decisions::replay::{LiveDelivery, RecordedMoment};
-use crate::decisions::trace::{
-    AudienceFacts, HabitFacts, Signal, Trace, TraceContext, TraceWeather,
+use crate::decisions::replay::{
+    LiveDelivery, MomentContext, MomentTrace, MomentWeather, RecordedMoment,
 };
+use crate::decisions::trace::{AudienceFacts, HabitFacts, Signal};
 use crate::domain::{BrandId, Latitude, Longitude, ReportedAccuracyM, SpeedMps};
 use crate::fences::index::FenceMatch;
 use crate::habits::{HabitFeatures, InProcessHabits};
@@ -31,9 +32,11 @@ use crate::offers::Offer;
 use crate::people::gate::InProcessGate;
 use crate::people::{PersonId, Profile, Purchase};
 use crate::store::Store;
-use crate::weather::{Condition, FixedWeather, Weather, WeatherLookup};
+use crate::weather::{
+    Condition, FixedWeather, GridCell, Weather, WeatherLookup, hour_of, logged_weather,
+};
 use chrono::{DateTime, Utc};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -68,6 +71,9 @@ pub struct Replayer {
     clock: Arc<ManualClock>,
     tested: Arc<Offer>,
     replaces: Option<Uuid>,
+    /// The weather log's hour last read (its start, ms) and its cells: moments come in time
+    /// order, so one hour is held at a time.
+    logged: tokio::sync::Mutex<(i64, HashMap<GridCell, Weather>)>,
 }
 
 /// What one recorded moment came to in the replay.
@@ -83,8 +89,12 @@ pub struct Replayed {
     /// The tested offer as a candidate: every rule's verdict and its outcome. `None` when it
     /// was not a candidate (no fence it targets matched, or quiet hours).
     pub tested: Option<(Vec<RuleOutcome>, Outcome)>,
-    /// A candidate asked for the weather and the moment has none recorded.
+    /// A candidate asked for the weather, the moment has none recorded and the weather log
+    /// has none for its cell and hour either.
     pub weather_missing: bool,
+    /// A candidate asked for the weather, the moment has none recorded, and the weather log
+    /// gave it.
+    pub weather_logged: bool,
     /// A candidate read the profile and the moment has no audience facts recorded.
     pub audience_missing: bool,
 }
@@ -109,7 +119,31 @@ impl Replayer {
             clock,
             tested: Arc::new(p.tested),
             replaces: p.replaces,
+            logged: tokio::sync::Mutex::new((i64::MIN, HashMap::new())),
         }
+    }
+
+    /// The weather log's conditions in the moment's cell and hour: the cell of the trace's
+    /// rounded location (0.001°, so a moment within ~100 m of a cell's edge may read the
+    /// neighbouring cell). A log that cannot be read counts as holding nothing.
+    async fn logged_weather(&self, ctx: &MomentContext) -> Option<Weather> {
+        let hour = hour_of(ctx.decided_at);
+        let mut held = self.logged.lock().await;
+        if held.0 != hour.timestamp_millis() {
+            let entries = self
+                .engine
+                .store
+                .weather_log(hour)
+                .await
+                .inspect_err(|e| tracing::warn!(error = %e, "reading the weather log failed"))
+                .unwrap_or_default();
+            *held = (
+                hour.timestamp_millis(),
+                entries.iter().filter_map(logged_weather).collect(),
+            );
+        }
+        let [lat, lon] = ctx.location_rounded;
+        held.1.get(&GridCell::of(lat, lon)).cloned()
     }
 
     /// The brand's offers as they would be with the tested one.
@@ -160,7 +194,7 @@ impl Replayer {
     }
 
     /// Decides a recorded moment again, the tested offer in the brand's line-up.
-    pub async fn replay(&self, m: &RecordedMoment, trace: &Trace<'static>) -> Replayed {
+    pub async fn replay(&self, m: &RecordedMoment, trace: &MomentTrace) -> Replayed {
         let skip = |why| Replayed {
             skipped: Some(why),
             ..Replayed::default()
@@ -198,9 +232,19 @@ impl Replayer {
             .iter()
             .any(|x| x.offer.spec.targeting.weather.is_some())
         {
-            let w = weather_of(trace.weather.as_ref());
-            out.weather_missing = w.is_none();
-            w.unwrap_or_else(|| WeatherLookup::unknown("not-recorded"))
+            match weather_of(trace.weather.as_ref()) {
+                Some(w) => w,
+                None => match self.logged_weather(ctx).await {
+                    Some(w) => {
+                        out.weather_logged = true;
+                        WeatherLookup::Known(w)
+                    }
+                    None => {
+                        out.weather_missing = true;
+                        WeatherLookup::unknown("not-recorded")
+                    }
+                },
+            }
         } else {
             WeatherLookup::unknown("not-needed")
         };
@@ -210,7 +254,8 @@ impl Replayer {
             weather: &weather,
             visits: &no_visits,
         };
-        let person = PersonId::of(&m.app, &m.user_id);
+        // The pseudonym the decision recorded (`PersonId::of` the app and user), not hashed again.
+        let person = PersonId::from_stored(m.person.clone());
         let who = Subject {
             app: &m.app,
             person: &person,
@@ -222,7 +267,8 @@ impl Replayer {
         };
         self.engine.rank(&who, &scene, &mut cands);
         self.clock.set(now);
-        let mut kept = TraceBuilder::new(&c, now, ctx.personalization);
+        // The claim's trace is discarded: nothing of the replay is recorded.
+        let mut kept = TraceBuilder::discarded();
         let (_, granted) = self.engine.claim(&who, &scene, &mut cands, &mut kept).await;
         out.delivered = granted.map(|g| g.delivery.offer_id);
         if let Some(sent) = cands.iter().find(|x| Some(x.offer.id) == out.delivered) {
@@ -243,7 +289,7 @@ impl Replayer {
     }
 
     /// The matched fences still in the catalog, with the moment's local time and habits.
-    fn matched(&self, trace: &Trace<'static>, c: &Checkin) -> Vec<Matched> {
+    fn matched(&self, trace: &MomentTrace, c: &Checkin) -> Vec<Matched> {
         trace
             .fences
             .iter()
@@ -267,11 +313,11 @@ impl Replayer {
 }
 
 /// The report as the trace kept it (its location rounded: only the copy's distance reads it).
-fn checkin(m: &RecordedMoment, ctx: &TraceContext) -> Option<Checkin> {
+fn checkin(m: &RecordedMoment, ctx: &MomentContext) -> Option<Checkin> {
     Some(Checkin {
         checkin_id: m.checkin_id.clone(),
         user_id: m.user_id.clone(),
-        device_id: ctx.device_id.as_ref().map(|d| d.to_string()),
+        device_id: ctx.device_id.clone(),
         lat: Latitude::parse(ctx.location_rounded[0]).ok()?,
         lon: Longitude::parse(ctx.location_rounded[1]).ok()?,
         accuracy_m: ReportedAccuracyM::parse(ctx.accuracy_m).ok()?,
@@ -318,29 +364,20 @@ fn profile_of(a: &AudienceFacts) -> Profile {
 
 /// The weather the trace kept; `None` when it was never fetched for this moment (no offer
 /// asked then).
-fn weather_of(w: Option<&TraceWeather>) -> Option<WeatherLookup> {
-    match w? {
-        TraceWeather::Known {
-            temp_c,
-            feels_like_c,
-            condition,
-            precipitation_mm,
-            is_day,
-            ..
-        } => Some(match Condition::parse(condition) {
+fn weather_of(w: Option<&MomentWeather>) -> Option<WeatherLookup> {
+    let w = w?;
+    if w.known {
+        return Some(match Condition::parse(&w.condition) {
             Some(condition) => WeatherLookup::Known(Weather {
-                temp_c: *temp_c,
-                feels_like_c: *feels_like_c,
-                precipitation_mm: *precipitation_mm,
+                temp_c: w.temp_c,
+                feels_like_c: w.feels_like_c,
+                precipitation_mm: w.precipitation_mm,
                 condition,
-                is_day: *is_day,
+                is_day: w.is_day,
                 observed_at: None,
             }),
             None => WeatherLookup::unknown("unreadable"),
-        }),
-        TraceWeather::Unknown { reason, .. } if reason != "not-needed" => {
-            Some(WeatherLookup::unknown(reason.to_string()))
-        }
-        TraceWeather::Unknown { .. } => None,
+        });
     }
+    (w.reason != "not-needed").then(|| WeatherLookup::unknown(w.reason.clone()))
 }

@@ -75,6 +75,14 @@ impl Trace {
         });
         Self {
             context,
+            ..Self::discarded()
+        }
+    }
+
+    /// A trace nobody will read (a backtest's replay): no context is serialized.
+    pub(super) fn discarded() -> Self {
+        Self {
+            context: String::new(),
             fences: None,
             visits: None,
             implausible: None,

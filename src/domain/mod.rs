@@ -8,6 +8,7 @@ mod report;
 pub mod schemas;
 mod tag;
 mod timezone;
+mod weather_log;
 pub mod whole;
 
 pub use brand_id::BrandId;
@@ -17,3 +18,4 @@ pub use motion::{Activity, AppState};
 pub use report::{ReportedAccuracyM, SpeedMps};
 pub use tag::check_tag;
 pub use timezone::Timezone;
+pub use weather_log::WeatherLogEntry;

@@ -23,12 +23,15 @@ use crate::checkins::EngineConfig;
 use crate::checkins::replay::{ReplayParts, Replayed, Replayer};
 use crate::clock::Clock;
 use crate::decisions::replay::{LiveDeliveryQuery, MomentQuery};
-use crate::decisions::trace::Outcome;
+use crate::decisions::trace::{Outcome, RuleId};
+use crate::domain::BrandId;
 use crate::error::{ApiError, FieldError};
 use crate::offers::{Offer, OfferSpec};
 use crate::store::Store;
+use crate::weather::WeatherLog;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use utoipa::ToSchema;
@@ -140,9 +143,13 @@ pub struct BacktestView {
     pub deliveries_3_signals: u64,
     /// Their share of its deliveries (0 without deliveries).
     pub share_3_signals: f64,
-    /// Check-ins where it asked for the weather and none was recorded: its weather rules
-    /// failed there ("weather: unknown (not-recorded)").
+    /// Check-ins where it asked for the weather, none was recorded and the weather log had
+    /// none for that cell and hour: its weather rules failed there ("weather: unknown
+    /// (not-recorded)").
     pub weather_missing: u64,
+    /// Check-ins where it asked for the weather, none was recorded with the decision, and the
+    /// per-cell, per-hour weather log gave it.
+    pub weather_logged: u64,
     /// Check-ins where it read the profile and no audience facts were recorded.
     pub audience_missing: u64,
     /// Its deliveries per day.
@@ -158,6 +165,8 @@ pub struct BacktestView {
 /// Backtests of offers on recorded decisions.
 pub struct BacktestService {
     store: Arc<dyn Store>,
+    /// The weather log in memory, written before a backtest reads it.
+    weather_log: Option<Arc<WeatherLog>>,
     catalog: Arc<Catalog>,
     config: EngineConfig,
     clock: Arc<dyn Clock>,
@@ -176,7 +185,7 @@ struct Tally {
     deliveries: u64,
     live: u64,
     reproduced: u64,
-    rules: HashMap<String, u64>,
+    rules: HashMap<RuleId, u64>,
     caps: HashMap<String, u64>,
     held_out: u64,
     below: u64,
@@ -184,6 +193,7 @@ struct Tally {
     displaced: HashMap<Uuid, u64>,
     three: u64,
     weather_missing: u64,
+    weather_logged: u64,
     audience_missing: u64,
     per_day: BTreeMap<NaiveDate, u64>,
 }
@@ -200,11 +210,19 @@ impl BacktestService {
     ) -> Self {
         Self {
             store,
+            weather_log: None,
             catalog,
             config,
             clock,
             retention,
         }
+    }
+
+    /// Writes `log`'s cell-hours to the store before each backtest, so that it reads the
+    /// weather up to the last hour.
+    pub fn with_weather_log(mut self, log: Arc<WeatherLog>) -> Self {
+        self.weather_log = Some(log);
+        self
     }
 
     /// What `input`'s offer would have done for brand `raw` (brand keys their own brand,
@@ -235,7 +253,9 @@ impl BacktestService {
             return Err(ApiError::validation(errors));
         }
         let tested = Offer {
-            id: input.offer_id.unwrap_or_else(Uuid::now_v7),
+            id: input
+                .offer_id
+                .unwrap_or_else(|| virtual_offer_id(&brand, &input.offer)),
             brand: brand.clone(),
             spec: input.offer,
             created_at: now,
@@ -257,6 +277,9 @@ impl BacktestService {
         .max()
         .unwrap_or(Duration::days(7));
         let (from, to) = (input.from, input.to);
+        if let Some(log) = &self.weather_log {
+            super::weather_log::flush(self.store.as_ref(), log).await?;
+        }
         let replayer = Replayer::new(ReplayParts {
             catalog: self.catalog.clone(),
             store: self.store.clone(),
@@ -323,7 +346,7 @@ impl BacktestService {
                 truncated = true;
                 break;
             }
-            let r = match m.read_trace() {
+            let r = match m.read_moment() {
                 Some(trace) => replayer.replay(&m, &trace).await,
                 None => Replayed {
                     skipped: Some("unreadable"),
@@ -384,7 +407,18 @@ impl BacktestService {
             p90: pick(0.9),
             max: pick(1.0),
         };
-        let rule_failures = sorted(t.rules);
+        let rule_failures = sorted(
+            t.rules
+                .into_iter()
+                .map(|(rule, n)| {
+                    let name = serde_json::to_value(rule)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_else(|| "other".into());
+                    (name, n)
+                })
+                .collect(),
+        );
         let caps = sorted(t.caps);
         let names: HashMap<Uuid, String> = self
             .catalog
@@ -433,6 +467,7 @@ impl BacktestService {
             deliveries_3_signals: t.three,
             share_3_signals: share,
             weather_missing: t.weather_missing,
+            weather_logged: t.weather_logged,
             audience_missing: t.audience_missing,
             per_day: t
                 .per_day
@@ -467,15 +502,12 @@ impl Tally {
             return;
         };
         self.candidate += 1;
-        self.weather_missing +=
-            u64::from(r.weather_missing && tested.spec.targeting.weather.is_some());
+        let asks_weather = tested.spec.targeting.weather.is_some();
+        self.weather_missing += u64::from(r.weather_missing && asks_weather);
+        self.weather_logged += u64::from(r.weather_logged && asks_weather);
         self.audience_missing += u64::from(r.audience_missing && tested.reads_profile());
         for rule in rules.iter().filter(|x| !x.passed) {
-            let name = serde_json::to_value(rule.rule)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_else(|| "other".into());
-            *self.rules.entry(name).or_default() += 1;
+            *self.rules.entry(rule.rule).or_default() += 1;
         }
         match outcome {
             Outcome::Delivered { .. } => {
@@ -498,6 +530,22 @@ impl Tally {
             _ => {}
         }
     }
+}
+
+/// The id a new offer is backtested under: derived from the brand and the offer as sent, so
+/// two backtests of the same offer split its holdout (`held_out` hashes the person with the
+/// offer id) the same way; a changed offer is another draw. A UUIDv8 (custom), never the id
+/// of a live offer (those are v7).
+fn virtual_offer_id(brand: &BrandId, offer: &OfferSpec) -> Uuid {
+    let body = serde_json::to_vec(offer).unwrap_or_default();
+    let digest = Sha256::new()
+        .chain_update(brand.as_str())
+        .chain_update([0])
+        .chain_update(&body)
+        .finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    Uuid::new_v8(bytes)
 }
 
 fn sorted(m: HashMap<String, u64>) -> Vec<Count> {
@@ -558,6 +606,12 @@ fn summary(v: &BacktestView, name: &str) -> String {
         let n: u64 = v.displaced.iter().map(|d| d.deliveries).sum();
         s.push_str(&format!(
             " It would have taken the place of {n} deliveries of the brand's other offers."
+        ));
+    }
+    if v.weather_logged > 0 {
+        s.push_str(&format!(
+            " The weather log gave the weather at {} check-ins recorded without it.",
+            v.weather_logged
         ));
     }
     if v.weather_missing > 0 {

@@ -18,6 +18,7 @@ pub mod retention;
 pub mod sessions;
 pub mod support;
 pub mod trial;
+pub mod weather_log;
 pub mod webhook_dns;
 pub mod webhook_sender;
 pub mod webhooks;

@@ -1,6 +1,7 @@
 //! Decision traces are detailed (rounded location, habits, weather) and only needed while a
 //! question about the decision is still likely, so they are purged after a retention period.
-//! The decision row (outcome, reason) and its delivery stay: "no lost deliveries".
+//! The decision row (outcome, reason) and its delivery stay: "no lost deliveries". The
+//! per-cell, per-hour weather log, which backtests read beside the traces, is kept as long.
 //! Webhook messages delivered or given up are deleted after 30 days, with their attempts.
 
 use crate::clock::Clock;
@@ -13,15 +14,18 @@ use tokio::task::JoinHandle;
 /// How often the background task purges.
 pub const EVERY: Duration = Duration::from_secs(3_600);
 
-/// Purges every trace of a decision made more than `keep` before the clock's now; returns how
-/// many. The background task calls exactly this; tests call it after moving the clock.
+/// Purges every trace of a decision made more than `keep` before the clock's now, and the
+/// weather log's hours as old; returns how many traces. The background task calls exactly
+/// this; tests call it after moving the clock.
 pub async fn purge_expired(
     store: &dyn Store,
     clock: &dyn Clock,
     keep: chrono::Duration,
 ) -> StoreResult<u64> {
     let now = clock.now();
-    store.purge_traces(now - keep, now).await
+    let traces = store.purge_traces(now - keep, now).await?;
+    store.purge_weather_log(now - keep).await?;
+    Ok(traces)
 }
 
 /// How long delivered and given-up webhook messages (and their attempts) are kept.

@@ -216,15 +216,18 @@ macro_rules! session_store {
 }
 
 /// Time-ordered reads for backtests (`ReplayStore`): a brand's recorded decisions and the
-/// deliveries its virtual limiter replays, each a keyset page. `$trace` is the expression that
-/// reads the trace column as bytes on that backend. The
-/// invoking module has `db_err`, `ms` and `from_ms` in scope.
+/// deliveries its virtual limiter replays, each a keyset page, and the per-cell, per-hour
+/// weather log (written in batches, read an hour at a time, pruned by retention). `$trace` is
+/// the expression that reads the trace column as bytes on that backend. The invoking module
+/// has `db_err`, `ms` and `from_ms` in scope.
 macro_rules! replay_store {
-    ($store:ty, $db:ty, $row:ty, trace: $trace:literal, read: $reader:ident) => {
+    ($store:ty, $db:ty, $row:ty, trace: $trace:literal, read: $reader:ident, write: $writer:ident) => {
         use crate::decisions::replay::{
             LiveDelivery, LiveDeliveryQuery, MomentQuery, RecordedMoment,
         };
         use crate::store::{ReplayStore, StoreResult};
+        use crate::domain::WeatherLogEntry;
+        use chrono::{DateTime, Utc};
         use sqlx::{QueryBuilder, Row};
         use uuid::Uuid;
 
@@ -295,6 +298,62 @@ macro_rules! replay_store {
                 let rows = qb.build().fetch_all(&self.$reader).await.map_err(db_err)?;
                 rows.iter().map(delivery_from_row).collect()
             }
+
+            async fn record_weather(&self, entries: &[WeatherLogEntry]) -> StoreResult<u64> {
+                let mut new = 0;
+                for chunk in entries.chunks(1_000) {
+                    let mut qb: QueryBuilder<$db> = QueryBuilder::new(
+                        "INSERT INTO weather_log (hour, cell_row, cell_col, temp_c, feels_like_c,
+                            precipitation_mm, condition, is_day) ",
+                    );
+                    qb.push_values(chunk, |mut b, e| {
+                        b.push_bind(ms(e.hour))
+                            .push_bind(e.cell_row)
+                            .push_bind(e.cell_col)
+                            .push_bind(e.temp_c)
+                            .push_bind(e.feels_like_c)
+                            .push_bind(e.precipitation_mm)
+                            .push_bind(e.condition.clone())
+                            .push_bind(e.is_day);
+                    });
+                    qb.push(" ON CONFLICT (hour, cell_row, cell_col) DO NOTHING");
+                    let done = qb.build().execute(&self.$writer).await.map_err(db_err)?;
+                    new += done.rows_affected();
+                }
+                Ok(new)
+            }
+
+            async fn weather_log(&self, hour: DateTime<Utc>) -> StoreResult<Vec<WeatherLogEntry>> {
+                let mut qb: QueryBuilder<$db> = QueryBuilder::new(
+                    "SELECT hour, cell_row, cell_col, temp_c, feels_like_c, precipitation_mm,
+                            condition, is_day
+                     FROM weather_log WHERE hour = ",
+                );
+                qb.push_bind(ms(hour));
+                let rows = qb.build().fetch_all(&self.$reader).await.map_err(db_err)?;
+                rows.iter().map(weather_from_row).collect()
+            }
+
+            async fn purge_weather_log(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+                let mut qb: QueryBuilder<$db> =
+                    QueryBuilder::new("DELETE FROM weather_log WHERE hour < ");
+                qb.push_bind(ms(before));
+                let done = qb.build().execute(&self.$writer).await.map_err(db_err)?;
+                Ok(done.rows_affected())
+            }
+        }
+
+        fn weather_from_row(r: &$row) -> StoreResult<WeatherLogEntry> {
+            Ok(WeatherLogEntry {
+                hour: from_ms(r.get("hour")),
+                cell_row: r.get("cell_row"),
+                cell_col: r.get("cell_col"),
+                temp_c: r.get("temp_c"),
+                feels_like_c: r.get("feels_like_c"),
+                precipitation_mm: r.get("precipitation_mm"),
+                condition: r.get("condition"),
+                is_day: r.get("is_day"),
+            })
         }
 
         fn uuid(r: &$row, col: &str) -> StoreResult<Uuid> {

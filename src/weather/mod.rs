@@ -13,6 +13,9 @@
 //! - [`RecordedWeather`]: recorded Open-Meteo answers for offline demo runs.
 //! - [`FixedWeather`]: one given answer, for test decisions ("Try it").
 //! - [`SeasonalWeather`]: a seeded seasonal climate, for simulations (`geoffer simulate`).
+//!
+//! [`LoggedWeather`] wraps any of them and keeps the per-cell, per-hour [`WeatherLog`] that
+//! backtests read.
 
 mod breaker;
 mod cache;
@@ -20,6 +23,7 @@ mod condition;
 mod config;
 mod fixed;
 mod grid;
+mod log;
 mod open_meteo;
 mod recorded;
 mod seasonal;
@@ -36,6 +40,7 @@ pub use config::{
 };
 pub use fixed::FixedWeather;
 pub use grid::GridCell;
+pub use log::{LoggedWeather, WeatherLog, WeatherLogEntry, hour_of, logged_weather};
 pub use open_meteo::OpenMeteo;
 pub use recorded::{RecordedError, RecordedWeather};
 pub use seasonal::{Climate, SeasonalWeather};

@@ -218,6 +218,21 @@ async fn an_erased_person_is_absent_from_every_backtest() {
 }
 
 #[tokio::test]
+async fn a_new_offer_holds_out_the_same_people_in_two_backtests() {
+    let w = world().await;
+    let mut half = hello();
+    half["name"] = json!("Half held out");
+    half["value"] = json!(5.0);
+    half["holdout_pct"] = json!(50);
+    let first = w.backtest(half.clone(), None).await;
+    // Some people are held out and some not (those met the caps instead).
+    let held = first["held_out"].as_u64().unwrap();
+    assert!(held > 0 && held < 24, "{first:#}");
+    // Its id comes from the brand and the offer as sent, so the holdout splits alike.
+    assert_eq!(w.backtest(half, None).await, first);
+}
+
+#[tokio::test]
 async fn a_bad_period_or_another_brand_is_refused() {
     let w = world().await;
     let (from, to) = w.period();
@@ -248,4 +263,102 @@ async fn a_bad_period_or_another_brand_is_refused() {
     assert_problem(&w.app.post(path, &bean_key, &ok).await, 404);
     let support = w.app.key("support", None).await;
     assert_problem(&w.app.post(path, &support, &ok).await, 403);
+}
+
+/// Open-Meteo's answer: 31 °C and clear.
+fn hot_weather() -> Value {
+    json!({ "latitude": 40.75, "longitude": -73.99, "generationtime_ms": 0.05, "utc_offset_seconds": 0,
+        "timezone": "GMT", "timezone_abbreviation": "GMT", "elevation": 20.0,
+        "current": {"time": "2026-07-14T19:00", "interval": 900, "temperature_2m": 31.0,
+                    "apparent_temperature": 33.0, "precipitation": 0.0, "weather_code": 1, "is_day": 1} })
+}
+
+#[tokio::test]
+async fn a_weather_offer_gets_the_weather_from_the_log_where_no_decision_fetched_it() {
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::path("/v1/forecast"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(hot_weather()))
+        .mount(&server)
+        .await;
+    let app = spawn_app_with(Options {
+        weather_url: server.uri(),
+        ..Default::default()
+    })
+    .await;
+    let start = app.clock.now();
+    let chill_key = app.brand_with_key("chillco").await;
+    let f = app
+        .post("/v1/brands/chillco/geofences", &chill_key, &circle_fence())
+        .await;
+    assert_eq!(f.status, 201, "{}", f.body);
+    let o = app
+        .post("/v1/brands/chillco/offers", &chill_key, &hello())
+        .await;
+    assert_eq!(o.status, 201, "{}", o.body);
+    // FrostCo's kiosk, 270 m south of the store, in the same ~5 km weather cell; its offer
+    // asks for the weather, so a check-in there fetches it (and the log keeps the hour).
+    let frost_key = app.brand_with_key("frostco").await;
+    let mut kiosk = circle_fence();
+    kiosk["geometry"]["coordinates"] = json!([-73.9857, 40.7460]);
+    kiosk["properties"]["name"] = json!("FrostCo Kiosk");
+    kiosk["properties"]["tags"] = json!(["kiosk"]);
+    kiosk["properties"]["external_id"] = json!("kiosk-1");
+    kiosk["properties"]["radius_m"] = json!(60);
+    let f = app
+        .post("/v1/brands/frostco/geofences", &frost_key, &kiosk)
+        .await;
+    assert_eq!(f.status, 201, "{}", f.body);
+    let ice = json!({"name": "Ice", "title": "Ice", "body": "At {{ fence.name }}", "value": 1.0,
+        "targeting": {"fences": {"tags": ["kiosk"]}, "weather": {"min_temp_c": 25}}});
+    let o = app
+        .post("/v1/brands/frostco/offers", &frost_key, &ice)
+        .await;
+    assert_eq!(o.status, 201, "{}", o.body);
+    let app_key = app.key("app", None).await;
+    for u in ["u-kiosk", "u-1", "u-2"] {
+        app.consent(&app_key, u, true, true).await;
+    }
+    // Day 1: someone at the kiosk, then two people at the store in the same hour. Day 2:
+    // the same two at the store, nobody at the kiosk, so no weather that hour.
+    let mut n = 0;
+    for day in 1..=2 {
+        app.clock.set(start + Duration::days(day));
+        if day == 1 {
+            let a = app
+                .checkin(&app_key, "k-1", "u-kiosk", 40.7460, -73.9857, json!({}))
+                .await;
+            assert_eq!(a.body["decision"], "offer", "{}", a.body);
+        }
+        for u in ["u-1", "u-2"] {
+            n += 1;
+            let a = app
+                .checkin(&app_key, &format!("c-{n}"), u, STORE.0, STORE.1, json!({}))
+                .await;
+            assert_eq!(a.status, 200, "{}", a.body);
+        }
+    }
+    let mut hot_hello = hello();
+    hot_hello["name"] = json!("Hot hello");
+    hot_hello["value"] = json!(5.0);
+    hot_hello["targeting"]["weather"] = json!({"min_temp_c": 25});
+    let body = json!({"offer": hot_hello,
+        "from": (start + Duration::hours(12)).to_rfc3339(),
+        "to": (start + Duration::days(3)).to_rfc3339()});
+    let b = app
+        .post("/v1/brands/chillco/offers/backtest", &chill_key, &body)
+        .await;
+    assert_eq!(b.status, 200, "{}", b.body);
+    let b = b.body;
+    assert_eq!(b["candidate_checkins"], 4, "{b:#}");
+    // No store decision fetched the weather (only a trace without it is read from the log).
+    // Day 1 from the log (31 °C): both delivered; day 2 had no weather anywhere.
+    assert_eq!(b["weather_logged"], 2, "{b:#}");
+    assert_eq!(b["weather_missing"], 2, "{b:#}");
+    assert_eq!(b["deliveries"], 2, "{b:#}");
+    assert_eq!(b["people_reached"], 2, "{b:#}");
+    assert_eq!(b["per_day"][0]["deliveries"], 2, "{b:#}");
+    assert!(
+        b["binding_rule"].as_str().unwrap().starts_with("weather"),
+        "{b:#}"
+    );
 }

@@ -1,9 +1,10 @@
 //! `ReplayStore`: a brand's recorded decisions and the deliveries a backtest's virtual limiter
-//! replays, in time order, a keyset page at a time.
+//! replays, in time order, a keyset page at a time; and the per-cell, per-hour weather log.
 
 use crate::fixtures::*;
 use geoffer::decisions::replay::{LiveDeliveryQuery, MomentQuery};
 use geoffer::store::{Erase, Store};
+use geoffer::weather::{Condition, GridCell, WeatherLogEntry, hour_of};
 use uuid::Uuid;
 
 /// A "none" decision at a fence of `brand`.
@@ -58,7 +59,7 @@ async fn a_brands_moments_come_in_time_order_page_by_page(s: &dyn Store) {
         ("c4", "u1", at(40), Some(Uuid::from_u128(1)))
     );
     assert_eq!(m.person, person("u1").to_string());
-    let trace = m.read_trace();
+    let trace = m.read_moment();
     assert!(trace.is_some(), "the stored trace reads back typed");
     q.after = Some(m.key());
     assert!(s.recorded_moments(&q).await.unwrap().is_empty());
@@ -152,7 +153,52 @@ async fn live_deliveries_hold_caps_from_before_and_leave_the_brands_own_to_the_r
     assert_eq!(d.offer_id, Uuid::from_u128(2));
 }
 
+fn logged(cell: GridCell, mins: i64, temp_c: f64, condition: Condition) -> WeatherLogEntry {
+    WeatherLogEntry {
+        hour: hour_of(at(mins)),
+        cell_row: cell.row,
+        cell_col: cell.col,
+        temp_c,
+        feels_like_c: temp_c + 1.5,
+        precipitation_mm: 0.25,
+        condition: condition.as_str().to_string(),
+        is_day: false,
+    }
+}
+
+async fn the_weather_log_keeps_the_first_answer_of_each_cell_hour_until_retention(s: &dyn Store) {
+    let (nyc, london) = (GridCell::of(40.749, -73.986), GridCell::of(51.5, -0.12));
+    let first = [
+        logged(nyc, 0, 31.5, Condition::Clear),
+        logged(london, 0, 18.0, Condition::Rain),
+        logged(nyc, 60, 29.0, Condition::Cloudy),
+    ];
+    assert_eq!(s.record_weather(&first).await.unwrap(), 3);
+    // The same cell-hours again (another replica, or a write retried): the first stay.
+    let again = [
+        logged(nyc, 0, 10.0, Condition::Snow),
+        logged(london, 120, 17.0, Condition::Drizzle),
+    ];
+    assert_eq!(s.record_weather(&again).await.unwrap(), 1);
+    assert_eq!(s.record_weather(&[]).await.unwrap(), 0);
+    let mut hour0 = s.weather_log(hour_of(at(0))).await.unwrap();
+    hour0.sort_by_key(|e| (e.cell_row, e.cell_col));
+    let mut want = vec![first[0].clone(), first[1].clone()];
+    want.sort_by_key(|e| (e.cell_row, e.cell_col));
+    assert_eq!(hour0, want, "every cell of the hour, as written");
+    assert_eq!(
+        s.weather_log(hour_of(at(60))).await.unwrap(),
+        [first[2].clone()]
+    );
+    assert!(s.weather_log(hour_of(at(180))).await.unwrap().is_empty());
+    assert_eq!(s.purge_weather_log(hour_of(at(60))).await.unwrap(), 2);
+    assert!(s.weather_log(hour_of(at(0))).await.unwrap().is_empty());
+    assert_eq!(s.weather_log(hour_of(at(60))).await.unwrap().len(), 1);
+    assert_eq!(s.weather_log(hour_of(at(120))).await.unwrap().len(), 1);
+}
+
 store_tests!(
+    the_weather_log_keeps_the_first_answer_of_each_cell_hour_until_retention,
     a_brands_moments_come_in_time_order_page_by_page,
     purged_traces_and_erased_people_are_not_replayed,
     live_deliveries_hold_caps_from_before_and_leave_the_brands_own_to_the_replay,

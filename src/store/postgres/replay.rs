@@ -1,4 +1,4 @@
-//! Time-ordered reads for backtests: the same SQL as SQLite's, written once in
+//! Time-ordered reads for backtests and the weather log they read: the same SQL as SQLite's, written once in
 //! `store::same_sql` (docs/backtest.md).
 
 use super::{PgStore, db_err, from_ms, ms};
@@ -8,5 +8,6 @@ crate::store::same_sql::replay_store!(
     sqlx::Postgres,
     sqlx::postgres::PgRow,
     trace: "d.trace",
-    read: pool
+    read: pool,
+    write: pool
 );

@@ -1,4 +1,4 @@
-//! Time-ordered reads for backtests: the same SQL as PostgreSQL's, written once in
+//! Time-ordered reads for backtests and the weather log they read: the same SQL as PostgreSQL's, written once in
 //! `store::same_sql` (docs/backtest.md).
 
 use super::{SqliteStore, db_err, from_ms, ms};
@@ -8,5 +8,6 @@ crate::store::same_sql::replay_store!(
     sqlx::Sqlite,
     sqlx::sqlite::SqliteRow,
     trace: "CAST(d.trace AS BLOB)",
-    read: pool
+    read: pool,
+    write: writer
 );
