@@ -99,7 +99,7 @@ impl Engine {
 
     /// The report's fences for the visit state: those it is inside, with their brands, and
     /// those near enough to keep an open visit open (within the exit margin, not inside).
-    fn track(&self, c: &Checkin, matched: &[Matched]) -> Track {
+    pub(super) fn track(&self, c: &Checkin, matched: &[Matched]) -> Track {
         let margin = c.accuracy_m.metres().max(MIN_EXIT_MARGIN_M);
         let mut hits = Vec::new();
         self.catalog
