@@ -36,11 +36,11 @@ impl Engine {
         person: &PersonId,
     ) -> Result<Allowed, ApiError> {
         let consent = self.consent(app, user_id, person).await?;
-        self.allows_location(user_id, consent)
+        self.allows(user_id, consent)
     }
 
     /// `consent`, or 403 when it does not allow location.
-    fn allows_location(&self, user_id: &str, consent: Allowed) -> Result<Allowed, ApiError> {
+    pub(super) fn allows(&self, user_id: &str, consent: Allowed) -> Result<Allowed, ApiError> {
         if !consent.location {
             self.metrics.count("none", "consent-required");
             return Err(ApiError::ConsentRequired(format!(
@@ -70,7 +70,7 @@ impl Engine {
             Ok(Leaving {
                 gate: Some(consent),
                 left,
-            }) => return Ok((self.allows_location(user_id, consent)?, left)),
+            }) => return Ok((self.allows(user_id, consent)?, left)),
             Ok(_) => true,
             Err(_) => false,
         };

@@ -50,15 +50,37 @@ impl Engine {
                 .instrument(debug_span!("outside"))
                 .await;
         }
-        // 1. Consent, before anything is processed or stored.
-        let consent = self
-            .require(app, &user_id, &person)
-            .instrument(debug_span!("consent"))
-            .await?;
         // A check-in id is one report of one user: the fingerprint tells a retry (answered
-        // what was answered first) from a reuse of the id (409). Only fenced check-ins keep a
-        // record, so only they need one.
+        // what was answered first) from a reuse of the id (409).
         let fingerprint = c.fingerprint(app);
+        // 3a. A check-in decided before is answered from its record before anything about
+        // this one is observed or claimed: retries never count twice, however long ago the
+        // hot state forgot them. Only the record is read (by id), and it is answered only
+        // once consent allows. A test decision has no record to look up.
+        if let Subjects::People = self.subjects
+            && let Some(prior) = self.store.prior_decision(app, &c.checkin_id).await?
+        {
+            self.require(app, &user_id, &person).await?;
+            self.metrics.count("replay", "prior-record");
+            return replay(&c, &fingerprint, prior);
+        }
+        // Overload is answered here, before any visit is counted or any cap claimed.
+        if let Err(overloaded) = self.writer.admit() {
+            self.require(app, &user_id, &person).await?;
+            return Err(overloaded);
+        }
+        // 1 and 4. Consent, then visits and habits (personalization consent only), the last
+        // sighting and the visit state, in one round trip on the person's slot: nothing is
+        // observed without location consent.
+        let span = debug_span!("consent_habits", fences = matched.len());
+        let (consent, seen) = self
+            .consent_and_visits(app, &person, &c, now, &mut matched)
+            .instrument(span)
+            .await?;
+        let mut trace = Trace::new(&c, now, consent.personalization);
+        if let Some(note) = &seen.note {
+            trace.note(note.clone());
+        }
         let who = Subject {
             app,
             person: &person,
@@ -66,35 +88,8 @@ impl Engine {
             fingerprint: &fingerprint,
             now,
             personalization: consent.personalization,
-            events: &[],
+            events: &seen.events,
         };
-        // 3a. A check-in decided before is answered from its record before anything about
-        // this one is observed or claimed: retries never count twice, however long ago the
-        // hot state forgot them. (Concurrent attempts meet in the limiter and the writer.)
-        // A test decision has no record to look up.
-        if let Subjects::People = self.subjects
-            && let Some(prior) = self.store.prior_decision(app, &c.checkin_id).await?
-        {
-            self.metrics.count("replay", "prior-record");
-            return replay(&c, &fingerprint, prior);
-        }
-        // Overload is answered here, before any visit is counted or any cap claimed.
-        self.writer.admit()?;
-        let mut trace = Trace::new(&c, now, consent.personalization);
-        // 4. Visits and habits (personalization consent only); the person's last sighting and
-        // visit state (enter, dwell, exit), in the same round trip.
-        let span = debug_span!("habits", fences = matched.len());
-        let seen = self
-            .observe_visits(
-                &person,
-                consent.personalization,
-                &c,
-                now,
-                &mut matched,
-                &mut trace,
-            )
-            .instrument(span)
-            .await;
         trace.fences(&matched);
         trace.visits(
             &seen,
@@ -102,10 +97,6 @@ impl Engine {
             self.config.visit_dwell_ms,
             self.config.visit_timeout_ms,
         );
-        let who = Subject {
-            events: &seen.events,
-            ..who
-        };
         // 4a. Plausibility: a mocked report, an impossible jump, a device shared at a distance.
         if let Some(why) = self.implausible(&who, &matched, seen.previous.as_ref()) {
             self.metrics.implausible(why.check());

@@ -70,6 +70,7 @@ impl Engine {
             events: left.events,
             visits: left.visits,
             moved: true,
+            note: None,
         };
         let mut trace = Trace::outside(c, now, consent.personalization);
         let (dwell_ms, timeout_ms) = (self.config.visit_dwell_ms, self.config.visit_timeout_ms);

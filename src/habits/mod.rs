@@ -118,6 +118,23 @@ pub trait Habits: Send + Sync + 'static {
         now_ms: i64,
     ) -> Result<Observed, HabitsError>;
 
+    /// [`observe`](Habits::observe) in the round trip of the consent read (a check-in inside
+    /// a fence): a backend that keeps the consent gate's entry beside the habits (Redis)
+    /// reads it first and observes only when it allows location; `places` are given as if
+    /// it allowed personalization and are not kept when it does not (the answer then has no
+    /// places). [`Gated::gate`] is what it read; `None` (the twin, whose gate is another map,
+    /// or an entry that is not a consent state) means nothing was done: the caller reads
+    /// consent through the gate's protocol and calls [`observe`](Habits::observe).
+    async fn observe_gated(
+        &self,
+        person: &str,
+        places: &[(Place, u8)],
+        fence: Option<&str>,
+        track: &Track,
+        at_ms: i64,
+        now_ms: i64,
+    ) -> Result<Gated, HabitsError>;
+
     /// A report outside every fence (docs/visits.md): closes the person's open visits that
     /// the report is not near (`track.near`; `track.inside` is ignored), remembering `key`
     /// (the report's fingerprint) so that a retry of it moves nothing and says so. Nothing is
@@ -142,6 +159,15 @@ pub trait Habits: Send + Sync + 'static {
 
     /// Forgets everything about a person.
     async fn forget(&self, person: &str) -> Result<(), HabitsError>;
+}
+
+/// What [`Habits::observe_gated`] did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Gated {
+    /// The consent read in the same round trip, when the backend read one.
+    pub gate: Option<Allowed>,
+    /// The observation (nothing when consent was not read or did not allow location).
+    pub observed: Observed,
 }
 
 /// What [`Habits::leave`] did.

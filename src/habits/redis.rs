@@ -1,9 +1,9 @@
 //! Visits in Redis: one Lua script per check-in over the person's own hash.
 
 use super::{
-    EXIT_MEMORY_MS, HORIZON_MS, Habits, HabitsError, Leaving, Left, MAX_VISITS, Observed, Place,
-    PlaceHistory, SIGHTING_TTL_MS, Sighting, Track, VISIT_GAP_MS, VISIT_TTL_MS, Visit, VisitEvent,
-    VisitKind,
+    EXIT_MEMORY_MS, Gated, HORIZON_MS, Habits, HabitsError, Leaving, Left, MAX_VISITS, Observed,
+    Place, PlaceHistory, SIGHTING_TTL_MS, Sighting, Track, VISIT_GAP_MS, VISIT_TTL_MS, Visit,
+    VisitEvent, VisitKind,
 };
 use crate::people::gate::Allowed;
 use crate::redis_conns::{Calls, PerThread};
@@ -136,6 +136,47 @@ impl RedisHabits {
         self.bounded(op, inv.invoke_async(&mut conn)).await
     }
 
+    /// Runs the script to observe a report; the consent entry read ('' unless asked) and
+    /// what it observed.
+    async fn observed(
+        &self,
+        op: &'static str,
+        person: &str,
+        places: &[(Place, u8)],
+        fence: Option<&str>,
+        track: &Track,
+        ask: Ask<'_>,
+    ) -> Result<(String, Observed), HabitsError> {
+        let (raw, previous, previous_at, events, visits, moved, entry, _) =
+            self.run(op, person, places, fence, track, ask).await?;
+        let previous = (!previous.is_empty()).then_some(Sighting {
+            fence: previous,
+            at_ms: previous_at,
+        });
+        let places = raw
+            .into_iter()
+            .map(|(current_start, members)| PlaceHistory {
+                current_start,
+                visits: members
+                    .iter()
+                    .filter_map(|m| {
+                        let (t, h) = m.split_once(':')?;
+                        Some((t.parse().ok()?, h.parse().ok()?))
+                    })
+                    .collect(),
+            })
+            .collect();
+        let (events, visits) = (events_of(events), visits_of(visits));
+        let observed = Observed {
+            places,
+            previous,
+            events,
+            visits,
+            visits_moved: moved == 1,
+        };
+        Ok((entry, observed))
+    }
+
     async fn bounded<T>(
         &self,
         op: &'static str,
@@ -169,33 +210,34 @@ impl Habits for RedisHabits {
             at_ms,
             now_ms,
         };
-        let (raw, previous, previous_at, events, visits, moved, _, _) = self
-            .run("habits_observe", person, places, fence, track, ask)
+        let (_, observed) = self
+            .observed("habits_observe", person, places, fence, track, ask)
             .await?;
-        let previous = (!previous.is_empty()).then_some(Sighting {
-            fence: previous,
-            at_ms: previous_at,
-        });
-        let places = raw
-            .into_iter()
-            .map(|(current_start, members)| PlaceHistory {
-                current_start,
-                visits: members
-                    .iter()
-                    .filter_map(|m| {
-                        let (t, h) = m.split_once(':')?;
-                        Some((t.parse().ok()?, h.parse().ok()?))
-                    })
-                    .collect(),
-            })
-            .collect();
-        let (events, visits) = (events_of(events), visits_of(visits));
-        Ok(Observed {
-            places,
-            previous,
-            events,
-            visits,
-            visits_moved: moved == 1,
+        Ok(observed)
+    }
+
+    async fn observe_gated(
+        &self,
+        person: &str,
+        places: &[(Place, u8)],
+        fence: Option<&str>,
+        track: &Track,
+        at_ms: i64,
+        now_ms: i64,
+    ) -> Result<Gated, HabitsError> {
+        let ask = Ask {
+            leave: false,
+            read_gate: true,
+            key: "",
+            at_ms,
+            now_ms,
+        };
+        let (entry, observed) = self
+            .observed("habits_observe_gated", person, places, fence, track, ask)
+            .await?;
+        Ok(Gated {
+            gate: Allowed::decode(&entry),
+            observed,
         })
     }
 

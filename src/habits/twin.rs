@@ -1,9 +1,9 @@
 //! The in-process twin of the Redis hot state: the same rule within one process.
 
 use super::{
-    HORIZON_MS, Habits, HabitsError, Leaving, MAX_VISITS, Moved, Observed, Place, PlaceHistory,
-    SIGHTING_TTL_MS, Sighting, Track, VISIT_TTL_MS, VisitKind, VisitState, advance, leave, sight,
-    step,
+    Gated, HORIZON_MS, Habits, HabitsError, Leaving, MAX_VISITS, Moved, Observed, Place,
+    PlaceHistory, SIGHTING_TTL_MS, Sighting, Track, VISIT_TTL_MS, VisitKind, VisitState, advance,
+    leave, sight, step,
 };
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -180,6 +180,19 @@ impl Habits for InProcessHabits {
         }
         observed.places = out;
         Ok(observed)
+    }
+
+    async fn observe_gated(
+        &self,
+        _person: &str,
+        _places: &[(Place, u8)],
+        _fence: Option<&str>,
+        _track: &Track,
+        _at_ms: i64,
+        _now_ms: i64,
+    ) -> Result<Gated, HabitsError> {
+        // The in-process gate is another map: the caller reads consent, then observes.
+        Ok(Gated::default())
     }
 
     async fn leave(

@@ -26,7 +26,9 @@
 -- and their ids, then per place its field and the local hour at it (no places without
 -- personalization consent: only the sighting is read and kept).
 -- With the entry read and not allowing location (or not a state: absent, marked), nothing is
--- read or written and the entry comes back for the caller to follow the gate's protocol.
+-- read or written and the entry comes back for the caller to follow the gate's protocol; with
+-- the entry read, the caller sends the places as if it allowed personalization, and they are
+-- ignored when it does not ('10').
 -- In mode 'leave' (no fence inside, no places, no sighting): the visit state moves only when
 -- a visit is open and the report is not older than it, every open visit the report is not
 -- near closes, and the retry key is kept; a report whose key is the one kept is a retry and
@@ -68,6 +70,10 @@ if leaving then inside, inside_list = {}, {} end
 local near, n_near = {}, tonumber(ARGV[a])
 for k = 1, n_near do near[ARGV[a + k]] = true end
 local first_place = a + n_near + 1
+-- The entry read says no personalization: the places the caller sent (as if it allowed it)
+-- are not kept, only the sighting is.
+local places_end = #ARGV
+if entry == '10' then places_end = first_place - 1 end
 
 -- A kept sighting, unless it expired: fence ('' for none) and time.
 local function parse(value)
@@ -179,7 +185,7 @@ if leaving then
   if moved == 0 then visits_out = {} end
   return { {}, '', 0, events, visits_out, moved, entry, 0 }
 end
-if first_place > #ARGV then
+if first_place > places_end then
   local prev_fence, prev_at = parse(redis.call('GET', KEYS[2]))
   local value = replacing(prev_fence, prev_at)
   if value then redis.call('SET', KEYS[2], value, 'PX', sight_ttl) end
@@ -187,7 +193,7 @@ if first_place > #ARGV then
 end
 
 local fields = {}
-for i = first_place, #ARGV, 2 do fields[#fields + 1] = ARGV[i] end
+for i = first_place, places_end, 2 do fields[#fields + 1] = ARGV[i] end
 fields[#fields + 1] = 'hz'
 fields[#fields + 1] = 'p'
 local values = redis.call('HMGET', key, unpack(fields))

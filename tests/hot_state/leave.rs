@@ -1,12 +1,14 @@
-//! A report outside every fence (docs/visits.md): the consent read and the closing of the
-//! person's open visits in one script on the person's slot (Redis, and a Redis Cluster where
-//! the gate's entry and the visit state must share it), and the same closing in the twin,
-//! whose gate is read first. Every backend answers the same consent and the same visits.
+//! The consent read in the round trip of the visits (docs/visits.md): outside every fence it
+//! closes the person's open visits, inside a fence it observes visits and habits — one script
+//! on the person's slot (Redis, and a Redis Cluster where the gate's entry and the person's
+//! keys must share it); the twin, whose gate is read first, does the same. Every backend
+//! answers the same consent and the same visits.
 
 use crate::support::redis_cluster::RedisCluster;
 use crate::support::redis_server::RedisServer;
 use geoffer::habits::{
-    Habits, InProcessHabits, Leaving, Left, Place, RedisHabits, Track, VisitEvent, VisitKind,
+    Gated, Habits, InProcessHabits, Leaving, Left, Observed, Place, RedisHabits, Track, VisitEvent,
+    VisitKind,
 };
 use geoffer::people::PersonId;
 use geoffer::people::gate::{Allowed, ConsentGate, InProcessGate, Lookup, RedisGate};
@@ -225,4 +227,79 @@ async fn on_redis_an_entry_that_is_not_a_consent_state_is_left_to_the_gate_and_n
         .await
         .expect("leave");
     assert_eq!(kinds(&again.left), vec![(VisitKind::Exit, "shop")]);
+}
+
+/// What the check-in path does inside a fence (`checkins/visits.rs`): one call that reads the
+/// gate and observes; if the backend could not read it, the gate's own read, then `observe`
+/// (places only with personalization). Returns the consent, the observation and the calls.
+async fn observe(s: &Slot, p: &PersonId, fences: &[&str], at: i64) -> (Allowed, Observed, usize) {
+    let t = track(fences, &[]);
+    let places: Vec<(Place, u8)> = fences
+        .iter()
+        .map(|f| (Place::Fence(f.to_string()), 9))
+        .collect();
+    let first = s
+        .habits
+        .observe_gated(p.as_str(), &places, fences.first().copied(), &t, at, at)
+        .await
+        .expect("observe_gated");
+    if let Gated {
+        gate: Some(consent),
+        observed,
+    } = first
+    {
+        return (consent, observed, 1);
+    }
+    assert_eq!(first.observed, Observed::default(), "{}", s.name);
+    let Lookup::Known(consent) = s.gate.get(p).await else {
+        panic!("{}: the test publishes consent first", s.name);
+    };
+    if !consent.location {
+        return (consent, Observed::default(), 2);
+    }
+    let places = if consent.personalization {
+        &places[..]
+    } else {
+        &[]
+    };
+    let first_fence = fences.first().copied();
+    let o = s
+        .habits
+        .observe(p.as_str(), places, first_fence, &t, at, at);
+    (consent, o.await.expect("observe"), 3)
+}
+
+#[tokio::test]
+async fn inside_a_fence_consent_and_visits_take_one_call_on_redis_and_agree_everywhere() {
+    let (slots, _server, _cluster) = slots().await;
+    let both = Allowed {
+        location: true,
+        personalization: true,
+    };
+    let mut answers = Vec::new();
+    for s in &slots {
+        let p = PersonId::of("app", "shopper");
+        let on_redis = s.name != "twin";
+        // Without location consent nothing is observed: no visit opens.
+        s.gate.publish(&p, Some(Allowed::NOTHING)).await;
+        let (consent, o, calls) = observe(s, &p, &["shop"], T0).await;
+        assert_eq!((consent, &o), (Allowed::NOTHING, &Observed::default()));
+        assert_eq!(calls, if on_redis { 1 } else { 2 }, "{}", s.name);
+        // Location only: the visit opens, no habit place is kept.
+        s.gate.publish(&p, Some(LOCATION_ONLY)).await;
+        let (consent, o, calls) = observe(s, &p, &["shop"], T0 + M).await;
+        assert_eq!(consent, LOCATION_ONLY, "{}", s.name);
+        assert_eq!(calls, if on_redis { 1 } else { 3 }, "{}", s.name);
+        assert!(o.places.is_empty(), "{}: {o:?}", s.name);
+        assert_eq!(o.events.len(), 1, "{}: the enter, the first one", s.name);
+        answers.push(o);
+        // With personalization: the habits come back in the same call.
+        s.gate.publish(&p, Some(both)).await;
+        let (_, o, _) = observe(s, &p, &["shop"], T0 + 2 * M).await;
+        assert_eq!(o.places.len(), 1, "{}: {o:?}", s.name);
+        assert_eq!(o.previous.as_ref().map(|p| p.at_ms), Some(T0 + M));
+        answers.push(o);
+    }
+    assert_eq!(answers[0..2], answers[2..4], "redis and the cluster differ");
+    assert_eq!(answers[0..2], answers[4..6], "redis and the twin differ");
 }
