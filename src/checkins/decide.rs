@@ -1,5 +1,5 @@
-//! The check-in decision, step by step (docs/decisions.md): consent, validation, place,
-//! decided before?, visits and habits, plausibility, early stops, candidates, weather, rules and scoring,
+//! The check-in decision, step by step (docs/decisions.md): consent, validation, place
+//! (outside every fence: outside.rs), decided before?, visits and habits, plausibility, early stops, candidates, weather, rules and scoring,
 //! holdout, copy and claim, record. Sending nothing is the default; an offer goes out only
 //! when every step agrees. Each step is one call into its own file, under a DEBUG span
 //! (free at the default INFO level; no span carries the location).
@@ -8,7 +8,7 @@ use super::Engine;
 use super::answer::{CheckinAnswer, CheckinResponse, replay};
 use super::engine::Subjects;
 use super::input::{CheckinInput, validate};
-use super::model::{Scene, Subject};
+use super::model::Subject;
 use super::place::early_stop;
 use super::trace::Trace;
 use crate::error::ApiError;
@@ -20,31 +20,67 @@ impl Engine {
     pub async fn decide(&self, app: &str, input: CheckinInput) -> Result<CheckinAnswer, ApiError> {
         let started = Instant::now();
         let now = self.clock.now();
-        // 1. Consent first: without it nothing is processed or stored.
-        let (person, consent) = self
-            .require_consent(app, &input.user_id)
-            .instrument(debug_span!("consent"))
-            .await?;
-        // 2. Validation: from here on the report is typed.
-        let c = validate(input, now)?;
+        let person = Self::person_of(app, &input.user_id)?;
+        // 2–3. Validation and place first: both only read the report and the in-memory
+        // catalog, and keep nothing. Consent is still read before anything is processed or
+        // stored, and it wins over anything else wrong with the report: a person without
+        // location consent is told that (403), whatever the report holds.
+        let user_id = input.user_id.clone();
+        let c = match validate(input, now) {
+            Ok(c) => c,
+            Err(e) => {
+                self.require(app, &user_id, &person).await?;
+                return Err(e);
+            }
+        };
         // Replicas: nothing is decided on a catalog older than the configured bound.
         if self.catalog.is_stale() {
+            self.require(app, &user_id, &person).await?;
             self.metrics.count("refused", "catalog-stale");
             return Err(ApiError::Unavailable(
                 "the fence catalog is behind the database's change log; retry later".into(),
             ));
         }
-        // 3. Place. No fence: answer and keep nothing about the location.
         let mut matched = debug_span!("place").in_scope(|| self.place(&c));
+        // No fence: keep nothing about the location. The consent read may close the person's
+        // open visits, in the same round trip (outside.rs).
         if matched.is_empty() {
-            self.metrics.count("none", "no-fence");
-            let none = CheckinResponse::none(&c.checkin_id, "no-fence");
-            return Ok(CheckinAnswer::Decided(none));
+            return self
+                .outside(app, &person, &c, now, started)
+                .instrument(debug_span!("outside"))
+                .await;
         }
         // A check-in id is one report of one user: the fingerprint tells a retry (answered
-        // what was answered first) from a reuse of the id (409). Only fenced check-ins keep a
-        // record, so only they need one.
+        // what was answered first) from a reuse of the id (409).
         let fingerprint = c.fingerprint(app);
+        // 3a. A check-in decided before is answered from its record before anything about
+        // this one is observed or claimed: retries never count twice, however long ago the
+        // hot state forgot them. Only the record is read (by id), and it is answered only
+        // once consent allows. A test decision has no record to look up.
+        if let Subjects::People = self.subjects
+            && let Some(prior) = self.store.prior_decision(app, &c.checkin_id).await?
+        {
+            self.require(app, &user_id, &person).await?;
+            self.metrics.count("replay", "prior-record");
+            return replay(&c, &fingerprint, prior);
+        }
+        // Overload is answered here, before any visit is counted or any cap claimed.
+        if let Err(overloaded) = self.writer.admit() {
+            self.require(app, &user_id, &person).await?;
+            return Err(overloaded);
+        }
+        // 1 and 4. Consent, then visits and habits (personalization consent only), the last
+        // sighting and the visit state, in one round trip on the person's slot: nothing is
+        // observed without location consent.
+        let span = debug_span!("consent_habits", fences = matched.len());
+        let (consent, seen) = self
+            .consent_and_visits(app, &person, &c, now, &mut matched)
+            .instrument(span)
+            .await?;
+        let mut trace = Trace::new(&c, now, consent.personalization);
+        if let Some(note) = &seen.note {
+            trace.note(note.clone());
+        }
         let who = Subject {
             app,
             person: &person,
@@ -52,35 +88,8 @@ impl Engine {
             fingerprint: &fingerprint,
             now,
             personalization: consent.personalization,
-            events: &[],
+            events: &seen.events,
         };
-        // 3a. A check-in decided before is answered from its record before anything about
-        // this one is observed or claimed: retries never count twice, however long ago the
-        // hot state forgot them. (Concurrent attempts meet in the limiter and the writer.)
-        // A test decision has no record to look up.
-        if let Subjects::People = self.subjects
-            && let Some(prior) = self.store.prior_decision(app, &c.checkin_id).await?
-        {
-            self.metrics.count("replay", "prior-record");
-            return replay(&c, &fingerprint, prior);
-        }
-        // Overload is answered here, before any visit is counted or any cap claimed.
-        self.writer.admit()?;
-        let mut trace = Trace::new(&c, now, consent.personalization);
-        // 4. Visits and habits (personalization consent only); the person's last sighting and
-        // visit state (enter, dwell, exit), in the same round trip.
-        let span = debug_span!("habits", fences = matched.len());
-        let seen = self
-            .observe_visits(
-                &person,
-                consent.personalization,
-                &c,
-                now,
-                &mut matched,
-                &mut trace,
-            )
-            .instrument(span)
-            .await;
         trace.fences(&matched);
         trace.visits(
             &seen,
@@ -88,10 +97,6 @@ impl Engine {
             self.config.visit_dwell_ms,
             self.config.visit_timeout_ms,
         );
-        let who = Subject {
-            events: &seen.events,
-            ..who
-        };
         // 4a. Plausibility: a mocked report, an impossible jump, a device shared at a distance.
         if let Some(why) = self.implausible(&who, &matched, seen.previous.as_ref()) {
             self.metrics.implausible(why.check());
@@ -107,35 +112,10 @@ impl Engine {
                 .instrument(debug_span!("record"))
                 .await;
         }
-        // 6. Candidates, and the profile when an offer reads it.
+        // 6. Candidates.
         let at_ms = c.recorded_at.timestamp_millis();
-        let mut candidates = self.candidates(&matched, &seen.visits, at_ms);
-        let profile = self.profile(&person, consent, &candidates, now).await?;
-        // 7. Weather, only when an offer asks.
-        let weather = self
-            .weather_for(&c, &candidates)
-            .instrument(debug_span!("weather"))
-            .await;
-        trace.weather(&weather);
-        let scene = Scene {
-            matched: &matched,
-            profile: profile.as_ref(),
-            weather: &weather,
-            visits: &seen.visits,
-        };
-        trace.audience(&scene, &candidates, now, self.config.retargeting_days);
-        // 8–11. Rules and scoring, best first.
-        debug_span!("rules", candidates = candidates.len())
-            .in_scope(|| self.rank(&who, &scene, &mut candidates));
-        // 12–14. Holdout, copy and claim.
-        let (answer, granted) = self
-            .claim(&who, &scene, &mut candidates, &mut trace)
-            .instrument(debug_span!("claim"))
-            .await;
-        trace.candidates(&candidates, &matched);
-        // 15. Record, then answer.
-        self.record(who, started, answer, trace, granted)
-            .instrument(debug_span!("record"))
+        let candidates = self.candidates(&matched, &seen.visits, at_ms);
+        self.choose(who, &matched, &seen.visits, candidates, trace, started)
             .await
     }
 }

@@ -1,7 +1,7 @@
 //! Check-ins: the product. A location report in, one rare and relevant offer (or "none") out.
 //!
 //! `decide.rs` walks the steps, one call per step, one file per step: `consent`, `input`
-//! (validation), `place`, `visits`, `plausibility` (with `devices`), `candidates`, `weather`, `rules` and `scoring`, `claim`
+//! (validation), `place` (and `outside`: a report outside every fence), `visits`, `plausibility` (with `devices`), `candidates`, `weather`, `rules` and `scoring`, `claim`
 //! and `deliver`, `record` (through the decision `writer`). `model.rs` holds the working
 //! data, `trace.rs` builds the trace, `answer.rs` is what the app is answered.
 
@@ -9,6 +9,7 @@ pub mod admission;
 mod answer;
 pub mod batch;
 mod candidates;
+mod choose;
 mod claim;
 mod config;
 mod consent;
@@ -19,6 +20,7 @@ pub mod engine;
 pub mod input;
 mod model;
 pub mod nearby;
+mod outside;
 mod place;
 mod plausibility;
 pub mod quota;

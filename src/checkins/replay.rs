@@ -142,7 +142,7 @@ impl Replayer {
                 entries.iter().filter_map(logged_weather).collect(),
             );
         }
-        let [lat, lon] = ctx.location_rounded;
+        let [lat, lon] = ctx.location_rounded?;
         held.1.get(&GridCell::of(lat, lon)).cloned()
     }
 
@@ -318,8 +318,8 @@ fn checkin(m: &RecordedMoment, ctx: &MomentContext) -> Option<Checkin> {
         checkin_id: m.checkin_id.clone(),
         user_id: m.user_id.clone(),
         device_id: ctx.device_id.clone(),
-        lat: Latitude::parse(ctx.location_rounded[0]).ok()?,
-        lon: Longitude::parse(ctx.location_rounded[1]).ok()?,
+        lat: Latitude::parse(ctx.location_rounded?[0]).ok()?,
+        lon: Longitude::parse(ctx.location_rounded?[1]).ok()?,
         accuracy_m: ReportedAccuracyM::parse(ctx.accuracy_m).ok()?,
         recorded_at: ctx.recorded_at,
         speed_mps: ctx.speed_mps.and_then(|s| SpeedMps::parse(s).ok()),

@@ -57,14 +57,31 @@ fn tenth(v: f64) -> f64 {
 }
 
 impl Trace {
+    /// The trace of a check-in inside a fence.
     pub(super) fn new(c: &Checkin, now: DateTime<Utc>, personalization: bool) -> Self {
         // Location rounded to about 100 m: enough to explain, too coarse to track.
         let round = |v: f64| (v * 1000.0).round() / 1000.0;
+        let at = [round(c.lat.degrees()), round(c.lon.degrees())];
+        Self::with_context(c, now, personalization, Some(at))
+    }
+
+    /// The trace of a check-in outside every fence that closed visits: no location at all,
+    /// only the fences (the visits part, the candidates) and times.
+    pub(super) fn outside(c: &Checkin, now: DateTime<Utc>, personalization: bool) -> Self {
+        Self::with_context(c, now, personalization, None)
+    }
+
+    fn with_context(
+        c: &Checkin,
+        now: DateTime<Utc>,
+        personalization: bool,
+        location_rounded: Option<[f64; 2]>,
+    ) -> Self {
         let context = json_text(&TraceContext {
             decided_at: now,
             recorded_at: c.recorded_at,
             report_age_s: (now - c.recorded_at).num_seconds(),
-            location_rounded: [round(c.lat.degrees()), round(c.lon.degrees())],
+            location_rounded,
             accuracy_m: c.accuracy_m.metres(),
             speed_mps: c.speed_mps.map(|s| s.mps()),
             activity: c.activity,
@@ -116,6 +133,11 @@ impl Trace {
             })
             .collect();
         self.fences = Some(json_text(&v));
+        self.brands(matched);
+    }
+
+    /// The brands of these fences: brand keys read the decision through them.
+    pub(super) fn brands(&mut self, matched: &[Matched]) {
         self.brands = matched.iter().map(|m| m.info.brand.to_string()).collect();
         self.brands.sort_unstable();
         self.brands.dedup();

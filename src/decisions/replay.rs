@@ -139,7 +139,9 @@ pub struct MomentTrace {
 pub struct MomentContext {
     pub decided_at: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,
-    pub location_rounded: [f64; 2],
+    /// Absent in the record of a check-in outside every fence (it closed a visit).
+    #[serde(default)]
+    pub location_rounded: Option<[f64; 2]>,
     pub accuracy_m: f64,
     pub speed_mps: Option<f64>,
     pub activity: Option<Activity>,

@@ -121,7 +121,10 @@ pub struct TraceContext<'a> {
     /// `decided_at - recorded_at`.
     pub report_age_s: i64,
     /// The location rounded to 0.001° (about 100 m): enough to explain, too coarse to track.
-    pub location_rounded: [f64; 2],
+    /// Absent for a check-in outside every fence (kept only for the visits it closed): nothing
+    /// about its location is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location_rounded: Option<[f64; 2]>,
     /// Reported accuracy.
     pub accuracy_m: f64,
     /// Reported speed.

@@ -19,10 +19,12 @@ mod twin;
 pub use features::{HabitFeatures, features};
 pub use redis::RedisHabits;
 pub use track::{
-    EXIT_MEMORY_MS, Moved, Track, VISIT_TTL_MS, Visit, VisitEvent, VisitKind, VisitState, advance,
+    EXIT_MEMORY_MS, Left, Moved, Track, VISIT_TTL_MS, Visit, VisitEvent, VisitKind, VisitState,
+    advance, leave,
 };
 pub use twin::InProcessHabits;
 
+use crate::people::gate::Allowed;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 
@@ -116,8 +118,65 @@ pub trait Habits: Send + Sync + 'static {
         now_ms: i64,
     ) -> Result<Observed, HabitsError>;
 
+    /// [`observe`](Habits::observe) in the round trip of the consent read (a check-in inside
+    /// a fence): a backend that keeps the consent gate's entry beside the habits (Redis)
+    /// reads it first and observes only when it allows location; `places` are given as if
+    /// it allowed personalization and are not kept when it does not (the answer then has no
+    /// places). [`Gated::gate`] is what it read; `None` (the twin, whose gate is another map,
+    /// or an entry that is not a consent state) means nothing was done: the caller reads
+    /// consent through the gate's protocol and calls [`observe`](Habits::observe).
+    async fn observe_gated(
+        &self,
+        person: &str,
+        places: &[(Place, u8)],
+        fence: Option<&str>,
+        track: &Track,
+        at_ms: i64,
+        now_ms: i64,
+    ) -> Result<Gated, HabitsError>;
+
+    /// A report outside every fence (docs/visits.md): closes the person's open visits that
+    /// the report is not near (`track.near`; `track.inside` is ignored), remembering `key`
+    /// (the report's fingerprint) so that a retry of it moves nothing and says so. Nothing is
+    /// written when no visit is open or the report is older than the visit state.
+    ///
+    /// With `checked`, the caller has read the person's consent and it allows location. Without
+    /// it, a backend that keeps the consent gate's entry beside the visits (Redis: the same
+    /// prefix and slot as `RedisGate`) reads it in the same round trip and moves visits only
+    /// when it allows location; [`Leaving::gate`] says what it read. A backend that cannot
+    /// (the twin) moves nothing and answers `gate: None`, as Redis does when the entry is not a
+    /// consent state (absent, or a change in progress): the caller then reads consent through
+    /// the gate's protocol and calls again with `checked`.
+    async fn leave(
+        &self,
+        person: &str,
+        checked: bool,
+        track: &Track,
+        key: &str,
+        at_ms: i64,
+        now_ms: i64,
+    ) -> Result<Leaving, HabitsError>;
+
     /// Forgets everything about a person.
     async fn forget(&self, person: &str) -> Result<(), HabitsError>;
+}
+
+/// What [`Habits::observe_gated`] did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Gated {
+    /// The consent read in the same round trip, when the backend read one.
+    pub gate: Option<Allowed>,
+    /// The observation (nothing when consent was not read or did not allow location).
+    pub observed: Observed,
+}
+
+/// What [`Habits::leave`] did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Leaving {
+    /// The consent read in the same round trip, when the backend read one (never `checked`).
+    pub gate: Option<Allowed>,
+    /// The visits the report closed (nothing when consent did not allow location).
+    pub left: Left,
 }
 
 /// The sighting rule shared by both implementations: what to keep, given the one kept (with

@@ -102,6 +102,9 @@ pub struct VisitState {
     pub latest_ms: i64,
     /// Visits by fence id.
     pub visits: BTreeMap<String, Visit>,
+    /// The retry key (fingerprint) of the last report outside every fence that moved the
+    /// state: a retry of it moves nothing and is answered from its record.
+    pub left_by: Option<String>,
 }
 
 /// What one report did to visits.
@@ -117,11 +120,58 @@ pub struct Moved {
 
 /// Applies one report at `at` (trimming closed visits by `now`) to `state`.
 pub fn advance(state: &mut VisitState, t: &Track, at: i64, now: i64) -> Moved {
-    let mut moved = Moved::default();
     if !t.is_on() || at < state.latest_ms {
-        return moved;
+        return Moved::default();
     }
-    moved.applied = true;
+    apply(state, t, at, now)
+}
+
+/// What a report outside every fence did to visits (docs/visits.md): the same rule as
+/// [`advance`] with no fence inside (`t.inside` is ignored), so every open visit the report is
+/// not near closes. It moves the state only when a visit is open and the report is not older
+/// than the state; otherwise nothing is written, not even that the report happened.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Left {
+    /// Exits (and dwells of visits kept open by a near fence), in [`advance`]'s order.
+    pub events: Vec<VisitEvent>,
+    /// The person's visits after the report, by fence (empty when nothing moved).
+    pub visits: BTreeMap<String, Visit>,
+    /// This report (by its retry key) already moved the state: a retry, which moves nothing.
+    pub retry: bool,
+}
+
+/// Applies one report outside every fence, with retry key `key`, to `state`.
+pub fn leave(state: &mut VisitState, t: &Track, key: &str, at: i64, now: i64) -> Left {
+    if state.left_by.as_deref() == Some(key) {
+        return Left {
+            retry: true,
+            ..Left::default()
+        };
+    }
+    let open = state.visits.values().any(|v| v.exit_ms.is_none());
+    if !open || at < state.latest_ms {
+        return Left::default();
+    }
+    let t = Track {
+        inside: Vec::new(),
+        near: t.near.clone(),
+        dwell_ms: t.dwell_ms,
+        timeout_ms: t.timeout_ms,
+    };
+    let moved = apply(state, &t, at, now);
+    state.left_by = Some(key.to_string());
+    Left {
+        events: moved.events,
+        visits: state.visits.clone(),
+        retry: false,
+    }
+}
+
+fn apply(state: &mut VisitState, t: &Track, at: i64, now: i64) -> Moved {
+    let mut moved = Moved {
+        applied: true,
+        ..Moved::default()
+    };
     state.latest_ms = at;
     state
         .visits
@@ -264,5 +314,50 @@ mod tests {
         let m = advance(&mut s, &track(&["c"], &[]), M, M);
         assert_eq!(m.events.len(), 2);
         assert!(m.entered_brands.is_empty());
+    }
+
+    #[test]
+    fn a_report_outside_every_fence_closes_what_it_is_not_near_and_only_then_writes() {
+        let mut s = VisitState::default();
+        advance(&mut s, &track(&["a", "c"], &[]), 0, 0);
+        // Near "c" only: "a" closes at the report, "c" stays open (and dwells on time).
+        let l = leave(&mut s, &track(&[], &["c"]), "k1", 12 * M, 12 * M);
+        assert!(!l.retry);
+        assert_eq!(
+            l.events
+                .iter()
+                .map(|e| (e.kind, e.fence.as_str()))
+                .collect::<Vec<_>>(),
+            vec![(VisitKind::Exit, "a"), (VisitKind::Dwell, "c")]
+        );
+        assert_eq!(s.visits["a"].exit_ms, Some(12 * M));
+        assert_eq!(s.visits["c"].last_ms, 12 * M);
+        // The same report again (its retry key): a retry moves nothing.
+        let before = s.clone();
+        assert!(leave(&mut s, &track(&[], &[]), "k1", 12 * M, 12 * M).retry);
+        assert_eq!(s, before);
+        // Beyond every margin: "c" closes too.
+        let l = leave(&mut s, &track(&[], &[]), "k2", 13 * M, 13 * M);
+        assert_eq!(l.events.len(), 1);
+        assert_eq!(s.visits["c"].exit_ms, Some(13 * M));
+        // Nothing open: nothing changes, not even the newest report's time.
+        let before = s.clone();
+        assert_eq!(
+            leave(&mut s, &track(&[], &[]), "k3", 14 * M, 14 * M),
+            Left::default()
+        );
+        assert_eq!(s, before);
+    }
+
+    #[test]
+    fn a_late_report_outside_every_fence_closes_nothing() {
+        let mut s = VisitState::default();
+        advance(&mut s, &track(&["a"], &[]), 10 * M, 10 * M);
+        let before = s.clone();
+        assert_eq!(
+            leave(&mut s, &track(&[], &[]), "k", 5 * M, 11 * M),
+            Left::default()
+        );
+        assert_eq!(s, before);
     }
 }

@@ -1,8 +1,9 @@
 //! The in-process twin of the Redis hot state: the same rule within one process.
 
 use super::{
-    HORIZON_MS, Habits, HabitsError, MAX_VISITS, Moved, Observed, Place, PlaceHistory,
-    SIGHTING_TTL_MS, Sighting, Track, VISIT_TTL_MS, VisitKind, VisitState, advance, sight, step,
+    Gated, HORIZON_MS, Habits, HabitsError, Leaving, MAX_VISITS, Moved, Observed, Place,
+    PlaceHistory, SIGHTING_TTL_MS, Sighting, Track, VISIT_TTL_MS, VisitKind, VisitState, advance,
+    leave, sight, step,
 };
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -179,6 +180,49 @@ impl Habits for InProcessHabits {
         }
         observed.places = out;
         Ok(observed)
+    }
+
+    async fn observe_gated(
+        &self,
+        _person: &str,
+        _places: &[(Place, u8)],
+        _fence: Option<&str>,
+        _track: &Track,
+        _at_ms: i64,
+        _now_ms: i64,
+    ) -> Result<Gated, HabitsError> {
+        // The in-process gate is another map: the caller reads consent, then observes.
+        Ok(Gated::default())
+    }
+
+    async fn leave(
+        &self,
+        person: &str,
+        checked: bool,
+        track: &Track,
+        key: &str,
+        at_ms: i64,
+        now_ms: i64,
+    ) -> Result<Leaving, HabitsError> {
+        // The in-process gate is another map: the caller reads consent, then asks again.
+        if !checked {
+            return Ok(Leaving::default());
+        }
+        let mut state = self
+            .state
+            .lock()
+            .map_err(|_| HabitsError::Unavailable("poisoned".into()))?;
+        let Some((visits, until)) = state.visits.get_mut(person) else {
+            return Ok(Leaving::default());
+        };
+        if *until <= now_ms {
+            return Ok(Leaving::default());
+        }
+        let left = leave(visits, track, key, at_ms, now_ms);
+        if !left.events.is_empty() || !left.visits.is_empty() {
+            *until = now_ms + VISIT_TTL_MS;
+        }
+        Ok(Leaving { gate: None, left })
     }
 
     async fn forget(&self, person: &str) -> Result<(), HabitsError> {

@@ -15,14 +15,28 @@
 -- is the newest report applied, 'v:<fence>' is '<enter_ms> <last_ms> <dwelled 0|1> <exit_ms
 -- or -> <brand>'. Kept for everyone with location consent (triggers need it), expiring after
 -- vis_ttl_ms without a report; closed visits are dropped exit_memory_ms after their exit.
+-- Field 'k' is the retry key of the last report outside every fence that moved the state.
+-- KEYS[4] = the person's consent gate entry (people/gate: '<location><personalization>' as
+-- 0/1, or a change mark or fill ticket), read when asked (the round trip of the consent read).
 -- ARGV = at_ms, now_ms, horizon_ms, gap_ms, max_visits, ttl_ms, the fence to record as the
 -- last sighting ('' for none), sighting_ttl_ms, dwell_ms, timeout_ms, exit_memory_ms,
--- vis_ttl_ms, the number of fences the report is inside and each one's id and brand, the
--- number of fences it is near and their ids, then per place its field and the local hour
--- at it (no places without personalization consent: only the sighting is read and kept).
+-- vis_ttl_ms, the mode ('leave' for a report outside every fence, else ''), '1' to read the
+-- consent entry first (else the caller read it), the report's retry key, the number of
+-- fences the report is inside and each one's id and brand, the number of fences it is near
+-- and their ids, then per place its field and the local hour at it (no places without
+-- personalization consent: only the sighting is read and kept).
+-- With the entry read and not allowing location (or not a state: absent, marked), nothing is
+-- read or written and the entry comes back for the caller to follow the gate's protocol; with
+-- the entry read, the caller sends the places as if it allowed personalization, and they are
+-- ignored when it does not ('10').
+-- In mode 'leave' (no fence inside, no places, no sighting): the visit state moves only when
+-- a visit is open and the report is not older than it, every open visit the report is not
+-- near closes, and the retry key is kept; a report whose key is the one kept is a retry and
+-- moves nothing. Nothing else is read or written.
 -- Returns { per place {start, members}, previous fence ('' for none), previous at_ms,
 -- events {kind, fence, at_ms} in order, visits {fence, enter, last, dwelled, exit or '',
--- brand}, 1 if the visit state moved (0 for a late report or nothing tracked) }.
+-- brand}, 1 if the visit state moved (0 for a late report or nothing tracked), the consent
+-- entry ('' unless read), 1 for a retry }.
 local at = tonumber(ARGV[1])
 local now = tonumber(ARGV[2])
 local horizon = tonumber(ARGV[3])
@@ -36,7 +50,14 @@ local timeout = tonumber(ARGV[10])
 local memory = tonumber(ARGV[11])
 local vis_ttl = tonumber(ARGV[12])
 local key = KEYS[1]
-local a = 13
+local leaving = ARGV[13] == 'leave'
+local retry_key = ARGV[15]
+local entry = ''
+if ARGV[14] == '1' then
+  entry = redis.call('GET', KEYS[4]) or ''
+  if not string.match(entry, '^1[01]$') then return { {}, '', 0, {}, {}, 0, entry, 0 } end
+end
+local a = 16
 local inside, inside_list = {}, {}
 for _ = 1, tonumber(ARGV[a]) do
   inside[ARGV[a + 1]] = ARGV[a + 2]
@@ -44,9 +65,15 @@ for _ = 1, tonumber(ARGV[a]) do
   a = a + 2
 end
 a = a + 1
+-- Outside every fence: the fences inside (none) are not the caller's to give.
+if leaving then inside, inside_list = {}, {} end
 local near, n_near = {}, tonumber(ARGV[a])
 for k = 1, n_near do near[ARGV[a + k]] = true end
 local first_place = a + n_near + 1
+-- The entry read says no personalization: the places the caller sent (as if it allowed it)
+-- are not kept, only the sighting is.
+local places_end = #ARGV
+if entry == '10' then places_end = first_place - 1 end
 
 -- A kept sighting, unless it expired: fence ('' for none) and time.
 local function parse(value)
@@ -66,19 +93,25 @@ end
 -- Visit state: exits (timeout, then beyond the margin), enters, dwells; late reports read it.
 local events, visits_out, moved = {}, {}, 0
 local entered_fence, entered_brand = {}, {}
-if #inside_list + n_near > 0 then
+if leaving or #inside_list + n_near > 0 then
   local raw = redis.call('HGETALL', KEYS[3])
-  local latest, vis, names, gone = 0, {}, {}, {}
+  local latest, left_by, open, vis, names, gone = 0, '', false, {}, {}, {}
   for k = 1, #raw, 2 do
     if raw[k] == 't' then
       latest = tonumber(raw[k + 1])
+    elseif raw[k] == 'k' then
+      left_by = raw[k + 1]
     else
       local e, l, d, x, b = string.match(raw[k + 1], '^(%-?%d+) (%-?%d+) (%d) (%S+) (.*)$')
       local f = string.sub(raw[k], 3)
       vis[f] = { enter = tonumber(e), last = tonumber(l), dwelled = d == '1', exit = tonumber(x), brand = b }
       names[#names + 1] = f
+      open = open or not vis[f].exit
     end
   end
+  if leaving and left_by == retry_key then return { {}, '', 0, {}, {}, 0, entry, 1 } end
+  -- Outside every fence with no open visit: nothing to close, and nothing is kept.
+  if leaving and not open then return { {}, '', 0, {}, {}, 0, entry, 0 } end
   if at >= latest then
     moved = 1
     local kept = {}
@@ -133,6 +166,10 @@ if #inside_list + n_near > 0 then
       writes[#writes + 1] = string.format('%d %d %d %s %s', v.enter, v.last, v.dwelled and 1 or 0,
         v.exit and string.format('%d', v.exit) or '-', v.brand)
     end
+    if leaving then
+      writes[#writes + 1] = 'k'
+      writes[#writes + 1] = retry_key
+    end
     if #gone > 0 then redis.call('HDEL', KEYS[3], unpack(gone)) end
     redis.call('HSET', KEYS[3], unpack(writes))
     redis.call('PEXPIRE', KEYS[3], vis_ttl)
@@ -144,15 +181,19 @@ if #inside_list + n_near > 0 then
   end
 end
 
-if first_place > #ARGV then
+if leaving then
+  if moved == 0 then visits_out = {} end
+  return { {}, '', 0, events, visits_out, moved, entry, 0 }
+end
+if first_place > places_end then
   local prev_fence, prev_at = parse(redis.call('GET', KEYS[2]))
   local value = replacing(prev_fence, prev_at)
   if value then redis.call('SET', KEYS[2], value, 'PX', sight_ttl) end
-  return { {}, prev_fence, prev_at, events, visits_out, moved }
+  return { {}, prev_fence, prev_at, events, visits_out, moved, entry, 0 }
 end
 
 local fields = {}
-for i = first_place, #ARGV, 2 do fields[#fields + 1] = ARGV[i] end
+for i = first_place, places_end, 2 do fields[#fields + 1] = ARGV[i] end
 fields[#fields + 1] = 'hz'
 fields[#fields + 1] = 'p'
 local values = redis.call('HMGET', key, unpack(fields))
@@ -238,4 +279,4 @@ if now + ttl > expires then
 else
   redis.call('HSET', key, unpack(writes))
 end
-return { out, prev_fence, prev_at, events, visits_out, moved }
+return { out, prev_fence, prev_at, events, visits_out, moved, entry, 0 }

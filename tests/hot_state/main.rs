@@ -5,6 +5,7 @@
 
 mod gate;
 mod habits;
+mod leave;
 mod limits;
 mod visits;
 

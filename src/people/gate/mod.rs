@@ -67,7 +67,8 @@ impl Allowed {
         }
     }
 
-    pub(super) fn decode(s: &str) -> Option<Allowed> {
+    /// Reads an entry's state; `None` for a change mark or a fill ticket.
+    pub(crate) fn decode(s: &str) -> Option<Allowed> {
         let b = s.as_bytes();
         match b {
             [l @ (b'0' | b'1'), p @ (b'0' | b'1')] => Some(Allowed {
