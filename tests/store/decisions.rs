@@ -150,6 +150,79 @@ async fn purging_traces_nulls_the_old_ones_and_notes_when(s: &dyn Store) {
     );
 }
 
+/// Batches of every size around the store's statement shapes (SQLite pads a batch to a
+/// power of two and reuses the prepared statements of each size): each decision is recorded
+/// exactly as given — its brands, its delivery or none — and nothing else is.
+async fn batches_of_any_size_record_exactly_what_was_given(s: &dyn Store) {
+    let mut saved = 0;
+    // 3 and 5 twice: the second time, the same shapes run again.
+    for (round, n) in [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 3, 5]
+        .into_iter()
+        .enumerate()
+    {
+        let batch: Vec<_> = (0..n)
+            .map(|i| {
+                let checkin = format!("b{round}-{i}");
+                let mut d = if i % 3 == 0 {
+                    delivered(&checkin, "u1", "acme", Uuid::from_u128(1), at(i))
+                } else {
+                    decision(&checkin, "u1", at(i))
+                };
+                d.brands = (0..i % 4).map(|b| format!("brand-{b}")).collect();
+                d
+            })
+            .collect();
+        let priors = s.save_decisions(batch.clone()).await.unwrap();
+        assert!(priors.iter().all(Option::is_none), "batch of {n}: all new");
+        for d in &batch {
+            let got = s.decisions_by_checkin(&d.checkin_id).await.unwrap();
+            assert_eq!(got.len(), 1, "{} recorded once", d.checkin_id);
+            let g = &got[0];
+            let mut brands = d.brands.clone();
+            brands.sort();
+            let mut got_brands = g.brands.clone();
+            got_brands.sort();
+            assert_eq!(
+                (&g.user_id, g.at, &g.response, got_brands),
+                (&d.user_id, d.at, &d.response, brands),
+                "{}",
+                d.checkin_id
+            );
+            assert_eq!(
+                g.delivery_id,
+                d.delivery.as_ref().map(|x| x.id.to_string()),
+                "{}",
+                d.checkin_id
+            );
+            assert_eq!(
+                g.trace,
+                json!({"fences": [], "checkin": d.checkin_id}),
+                "{}",
+                d.checkin_id
+            );
+        }
+        saved += batch.iter().filter(|d| d.delivery.is_some()).count();
+        let deliveries = s
+            .list_deliveries(&DeliveryFilter::default(), None, 100)
+            .await
+            .unwrap();
+        assert_eq!(deliveries.len(), saved, "after the batch of {n}");
+    }
+    // A retry of a whole batch adds nothing and answers each with its first record.
+    let retry: Vec<_> = (0..5)
+        .map(|i| {
+            let mut d = decision(&format!("b11-{i}"), "u1", at(50));
+            d.response = json!({"second": true});
+            d
+        })
+        .collect();
+    let priors = s.save_decisions(retry).await.unwrap();
+    for (i, p) in priors.iter().enumerate() {
+        let p = p.as_ref().expect("the retry finds the first");
+        assert_eq!(p.response["checkin_id"], format!("b11-{i}"));
+    }
+}
+
 store_tests!(
     new_decisions_have_no_prior_and_are_read_back,
     a_prior_decision_gives_the_user_fingerprint_and_first_answer,
@@ -157,4 +230,5 @@ store_tests!(
     a_retry_of_a_stored_decision_gets_what_was_recorded_and_adds_nothing,
     one_checkin_id_used_by_two_apps_is_two_decisions,
     purging_traces_nulls_the_old_ones_and_notes_when,
+    batches_of_any_size_record_exactly_what_was_given,
 );

@@ -11,6 +11,7 @@ use geoffer::store::shared::{Change, mint_id};
 use geoffer::store::webhooks::FailurePolicy;
 use geoffer::webhooks::{
     AttemptOutcome, AttemptRecord, Endpoint, EndpointStatus, EventType, Message,
+    budget_exhausted_payload, delivery_created_payload, visit_hook,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -461,10 +462,74 @@ impl PayloadDelivery for Message {
     }
 }
 
+/// One batch of decisions of every kind (three of them, padded to four slots by SQLite):
+/// each message goes to the endpoints that subscribe to it, once, with the payload given —
+/// a delivery, the budget it used up, and visits entered and left.
+async fn a_mixed_batch_queues_each_decisions_messages_and_no_others(s: &dyn Store) {
+    brand(s, "acme").await;
+    brand(s, "other").await;
+    let all = endpoint("acme", &EventType::ALL, EndpointStatus::Active, 0);
+    let visits = endpoint(
+        "other",
+        &[EventType::VisitExited],
+        EndpointStatus::Active,
+        1,
+    );
+    for e in [&all, &visits] {
+        s.create_endpoint(e, &change(e, "create")).await.unwrap();
+    }
+    let mut spent = delivered("c-1", "u1", "acme", Uuid::from_u128(1), at(5));
+    if let Some(x) = spent.delivery.as_mut() {
+        x.budget_exhausted = Some(geoffer::decisions::record::BudgetExhausted {
+            window: geoffer::limits::BudgetWindow::Total,
+            limit: 10,
+            day: at(5).date_naive(),
+        });
+    }
+    let mut walked = decision("c-2", "u2", at(5));
+    let fence = Uuid::from_u128(9);
+    walked.visit_hooks = vec![
+        visit_hook(EventType::VisitEntered, "p2", "u2", fence, "acme", at(5)),
+        visit_hook(EventType::VisitExited, "p2", "u2", fence, "acme", at(5)),
+        visit_hook(EventType::VisitExited, "p2", "u2", fence, "other", at(5)),
+    ];
+    let quiet = decision("c-3", "u3", at(5));
+    s.save_decisions(vec![spent.clone(), walked.clone(), quiet])
+        .await
+        .unwrap();
+    let mut got: Vec<(Uuid, String, String)> = due(s, at(10))
+        .await
+        .into_iter()
+        .map(|m| (m.endpoint, m.event_type, m.payload))
+        .collect();
+    got.sort();
+    let x = spent.delivery.as_ref().unwrap();
+    let b = x.budget_exhausted.as_ref().unwrap();
+    let hook = |i: usize| walked.visit_hooks[i].payload.clone();
+    let mut want = vec![
+        (
+            all.id,
+            "delivery.created".to_string(),
+            delivery_created_payload(&spent, x),
+        ),
+        (
+            all.id,
+            "offer.budget_exhausted".to_string(),
+            budget_exhausted_payload(&spent, x, b),
+        ),
+        (all.id, "visit.entered".to_string(), hook(0)),
+        (all.id, "visit.exited".to_string(), hook(1)),
+        (visits.id, "visit.exited".to_string(), hook(2)),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+}
+
 store_tests!(
     endpoints_are_kept_per_brand_and_rotation_keeps_the_old_secret_for_a_while,
     a_delivery_and_its_opening_queue_one_message_per_subscribed_active_endpoint,
     attempts_move_messages_on_and_an_endpoint_that_keeps_failing_is_disabled,
     erasing_history_removes_the_persons_messages_and_their_attempts,
     a_disabled_endpoint_is_told_to_the_brand_and_resumes_when_enabled,
+    a_mixed_batch_queues_each_decisions_messages_and_no_others,
 );

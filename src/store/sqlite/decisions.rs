@@ -12,6 +12,7 @@ use crate::webhooks::{
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::query_builder::Separated;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -147,11 +148,33 @@ impl Statements for DecisionRows {
     }
 }
 
+/// A batch's decisions in statement slots: the decisions, then empty slots (`None`) up to
+/// the next power of two. The statements' text then depends on that size alone (nine
+/// shapes for 1–256 decisions), not on the batch's contents, so the writer connection
+/// prepares each shape once and reuses it (`persistent` in the group commit) instead of
+/// parsing every statement of every batch again. An empty slot binds NULLs and writes
+/// nothing: its `app_id` is NULL, so it never passes `MINE` nor the `decisions` filter.
+fn slots<'a>(batch: &'a [DecisionRecord], rows: &[usize]) -> Vec<Option<&'a DecisionRecord>> {
+    let mut slots: Vec<Option<&DecisionRecord>> = rows.iter().map(|&i| Some(&batch[i])).collect();
+    slots.resize(rows.len().next_power_of_two(), None);
+    slots
+}
+
+/// Binds `n` NULLs: an empty slot's columns.
+fn nulls(row: &mut Separated<'_, Sqlite, &'static str>, n: usize) {
+    for _ in 0..n {
+        row.push_bind(None::<String>);
+    }
+}
+
 /// A batch of decisions as statements of one round trip to the SQLite worker: sqlx runs a
 /// query string of several statements in one call, binding each statement's parameters in
 /// turn. (A call per statement was a thread hand-off each, and under load each hand-off
 /// waited for the worker thread to be scheduled: milliseconds per batch, which every
 /// check-in in the batch waited for.) The group commit wraps them in its transaction.
+/// Every statement is always there, one row per slot ([`slots`]); what varies in number
+/// per decision (its brands, its visit messages) is one JSON array per slot, read with
+/// `json_each`.
 ///
 /// A decision whose (app, check-in) is already recorded is a retry: `INSERT OR IGNORE`
 /// leaves the first record, its brands and its delivery are not added (they only join a
@@ -163,59 +186,57 @@ fn save_statements(
     rows: &[usize],
     job: i64,
 ) {
+    let slots = slots(batch, rows);
     q.push(
         "INSERT OR IGNORE INTO decisions (app_id, checkin_id, person, user_id,
            at, decision, reason, offer_id, delivery_id, response, trace, latency_us,
-           fingerprint) ",
+           fingerprint) SELECT * FROM (",
     );
-    q.push_values(rows, |mut row, &i| {
-        let d = &batch[i];
-        row.push_bind(&d.app)
-            .push_bind(&d.checkin_id)
-            .push_bind(&d.person)
-            .push_bind(&d.user_id)
-            .push_bind(ms(d.at))
-            .push_bind(d.decision)
-            .push_bind(&d.reason)
-            .push_bind(d.offer_id.map(|o| o.to_string()))
-            .push_bind(d.delivery.as_ref().map(|x| x.id.to_string()))
-            .push_bind(d.response.to_string())
-            .push_bind(&d.trace)
-            .push_bind(d.latency_us)
-            .push_bind(&d.fingerprint);
+    q.push_values(&slots, |mut row, slot| match slot {
+        Some(d) => {
+            row.push_bind(&d.app)
+                .push_bind(&d.checkin_id)
+                .push_bind(&d.person)
+                .push_bind(&d.user_id)
+                .push_bind(ms(d.at))
+                .push_bind(d.decision)
+                .push_bind(&d.reason)
+                .push_bind(d.offer_id.map(|o| o.to_string()))
+                .push_bind(d.delivery.as_ref().map(|x| x.id.to_string()))
+                .push_bind(d.response.to_string())
+                .push_bind(&d.trace)
+                .push_bind(d.latency_us)
+                .push_bind(&d.fingerprint);
+        }
+        None => nulls(&mut row, 13),
     });
-    let brands: Vec<(&DecisionRecord, &str)> = rows
-        .iter()
-        .flat_map(|&i| batch[i].brands.iter().map(move |b| (&batch[i], b.as_str())))
-        .collect();
-    if !brands.is_empty() {
-        q.push(
-            "; INSERT OR IGNORE INTO decision_brands (app_id, checkin_id, brand_id)
-               SELECT v.column1, v.column2, v.column5 FROM (",
-        );
-        q.push_values(brands, |mut row, (d, brand)| {
+    q.push(") WHERE column1 IS NOT NULL");
+    q.push(
+        "; INSERT OR IGNORE INTO decision_brands (app_id, checkin_id, brand_id)
+           SELECT v.column1, v.column2, b.value FROM (",
+    );
+    q.push_values(&slots, |mut row, slot| match slot {
+        Some(d) => {
             row.push_bind(&d.app)
                 .push_bind(&d.checkin_id)
                 .push_bind(ms(d.at))
                 .push_bind(d.latency_us)
-                .push_bind(brand);
-        });
-        q.push(") AS v WHERE ").push(MINE);
-    }
-    let delivered: Vec<(&DecisionRecord, &DeliveryRecord)> = rows
-        .iter()
-        .filter_map(|&i| batch[i].delivery.as_ref().map(|x| (&batch[i], x)))
-        .collect();
-    if !delivered.is_empty() {
-        q.push(
-            "; INSERT OR IGNORE INTO deliveries (app_id, checkin_id, created_at, id, person,
-               user_id, device_id, brand_id, offer_id, fence_id, title, body, redemption_code,
-               expires_at, status)
-               SELECT v.column1, v.column2, v.column3, v.column5, v.column6, v.column7,
-                 v.column8, v.column9, v.column10, v.column11, v.column12, v.column13,
-                 v.column14, v.column15, 'delivered' FROM (",
-        );
-        q.push_values(&delivered, |mut row, (d, x)| {
+                .push_bind(json_list(&d.brands));
+        }
+        None => nulls(&mut row, 5),
+    });
+    q.push(") AS v, json_each(v.column5) AS b WHERE ")
+        .push(MINE);
+    q.push(
+        "; INSERT OR IGNORE INTO deliveries (app_id, checkin_id, created_at, id, person,
+           user_id, device_id, brand_id, offer_id, fence_id, title, body, redemption_code,
+           expires_at, status)
+           SELECT v.column1, v.column2, v.column3, v.column5, v.column6, v.column7,
+             v.column8, v.column9, v.column10, v.column11, v.column12, v.column13,
+             v.column14, v.column15, 'delivered' FROM (",
+    );
+    q.push_values(&slots, |mut row, slot| match delivered(slot) {
+        Some((d, x)) => {
             row.push_bind(&d.app)
                 .push_bind(&d.checkin_id)
                 .push_bind(ms(d.at))
@@ -231,50 +252,56 @@ fn save_statements(
                 .push_bind(&x.body)
                 .push_bind(&x.redemption_code)
                 .push_bind(x.expires_at.map(ms));
-        });
-        q.push(") AS v WHERE ").push(MINE);
-        // The brand's webhook messages, one per subscribed active endpoint, in the same
-        // transaction as the delivery (the durable outbox; docs/webhooks.md): the delivery,
-        // and the budget it used up, if it took the last unit (no person: not about one).
-        let created: Vec<Outbox> = delivered
-            .iter()
-            .map(|&(d, x)| Outbox {
+        }
+        None => nulls(&mut row, 15),
+    });
+    q.push(") AS v WHERE ").push(MINE);
+    // The brand's webhook messages, one per subscribed active endpoint, in the same
+    // transaction as the delivery (the durable outbox; docs/webhooks.md): the delivery,
+    // and the budget it used up, if it took the last unit (no person: not about one).
+    let created: Vec<Option<Outbox>> = slots
+        .iter()
+        .map(|slot| {
+            let (d, x) = delivered(slot)?;
+            Some(Outbox {
                 d,
                 msg_id: delivery_msg_id(x.id, EventType::DeliveryCreated),
                 person: Some(&d.person),
                 payload: delivery_created_payload(d, x),
                 brand: &x.brand,
             })
-            .collect();
-        push_outbox(q, EventType::DeliveryCreated, &created);
-        let exhausted: Vec<Outbox> = delivered
-            .iter()
-            .filter_map(|&(d, x)| {
-                let b = x.budget_exhausted.as_ref()?;
-                Some(Outbox {
-                    d,
-                    msg_id: budget_exhausted_msg_id(x.offer_id, b),
-                    person: None,
-                    payload: budget_exhausted_payload(d, x, b),
-                    brand: &x.brand,
-                })
+        })
+        .collect();
+    push_outbox(q, EventType::DeliveryCreated, &created);
+    let exhausted: Vec<Option<Outbox>> = slots
+        .iter()
+        .map(|slot| {
+            let (d, x) = delivered(slot)?;
+            let b = x.budget_exhausted.as_ref()?;
+            Some(Outbox {
+                d,
+                msg_id: budget_exhausted_msg_id(x.offer_id, b),
+                person: None,
+                payload: budget_exhausted_payload(d, x, b),
+                brand: &x.brand,
             })
-            .collect();
-        if !exhausted.is_empty() {
-            push_outbox(q, EventType::OfferBudgetExhausted, &exhausted);
-        }
+        })
+        .collect();
+    push_outbox(q, EventType::OfferBudgetExhausted, &exhausted);
+    for kind in [EventType::VisitEntered, EventType::VisitExited] {
+        visit_outbox(q, kind, &slots);
     }
-    visit_outbox(q, batch, rows);
-    q.push(format!(
-        "; SELECT {job} AS job, d.app_id, d.checkin_id, d.user_id, d.fingerprint, d.response
-           FROM decisions d JOIN ("
-    ));
-    q.push_values(rows, |mut row, &i| {
-        let d = &batch[i];
-        row.push_bind(&d.app)
-            .push_bind(&d.checkin_id)
-            .push_bind(ms(d.at))
-            .push_bind(d.latency_us);
+    q.push("; SELECT ")
+        .push_bind(job)
+        .push(" AS job, d.app_id, d.checkin_id, d.user_id, d.fingerprint, d.response FROM decisions d JOIN (");
+    q.push_values(&slots, |mut row, slot| match slot {
+        Some(d) => {
+            row.push_bind(&d.app)
+                .push_bind(&d.checkin_id)
+                .push_bind(ms(d.at))
+                .push_bind(d.latency_us);
+        }
+        None => nulls(&mut row, 4),
     });
     q.push(
         ") AS v ON d.app_id = v.column1 AND d.checkin_id = v.column2
@@ -282,27 +309,58 @@ fn save_statements(
     );
 }
 
-/// The brands' `visit.entered` / `visit.exited` messages, one per subscribed active endpoint,
-/// in the same transaction as the decision that caused them (docs/webhooks.md).
-fn visit_outbox(q: &mut QueryBuilder<Sqlite>, batch: &[DecisionRecord], rows: &[usize]) {
-    for kind in [EventType::VisitEntered, EventType::VisitExited] {
-        let hooks: Vec<Outbox> = rows
-            .iter()
-            .map(|&i| &batch[i])
-            .flat_map(|d| d.visit_hooks.iter().map(move |h| (d, h)))
-            .filter(|(_, h)| h.event == kind)
-            .map(|(d, h)| Outbox {
-                d,
-                msg_id: h.msg_id.clone(),
-                person: Some(&d.person),
-                payload: h.payload.clone(),
-                brand: &h.brand,
-            })
-            .collect();
-        if !hooks.is_empty() {
-            push_outbox(q, kind, &hooks);
-        }
+/// A slot's decision and its delivery, if it has one.
+fn delivered<'a>(
+    slot: &Option<&'a DecisionRecord>,
+) -> Option<(&'a DecisionRecord, &'a DeliveryRecord)> {
+    let d = (*slot)?;
+    d.delivery.as_ref().map(|x| (d, x))
+}
+
+/// A JSON array of `items` for `json_each`, or NULL (no rows) when there are none.
+fn json_list<T: serde::Serialize>(items: &[T]) -> Option<String> {
+    if items.is_empty() {
+        return None;
     }
+    serde_json::to_string(items).ok()
+}
+
+/// The brands' `visit.entered` or `visit.exited` messages (`kind`), one per subscribed
+/// active endpoint, in the same transaction as the decision that caused them
+/// (docs/webhooks.md). Each slot carries its decision's messages of that kind as one JSON
+/// array of `[msg_id, payload, brand]`.
+fn visit_outbox(q: &mut QueryBuilder<Sqlite>, kind: EventType, slots: &[Option<&DecisionRecord>]) {
+    q.push(
+        "; INSERT OR IGNORE INTO webhook_outbox (endpoint_id, msg_id, brand_id, event_type,
+           person, payload, created_at, next_attempt_at, status, attempts)
+           SELECT e.id, h.value ->> 0, e.brand_id, ",
+    )
+    .push_bind(kind.as_str())
+    .push(", v.column5, h.value ->> 1, v.column3, v.column3, 'pending', 0 FROM (");
+    q.push_values(slots, |mut row, slot| match slot {
+        Some(d) => {
+            let hooks: Vec<(&str, &str, &str)> = d
+                .visit_hooks
+                .iter()
+                .filter(|h| h.event == kind)
+                .map(|h| (h.msg_id.as_str(), h.payload.as_str(), h.brand.as_str()))
+                .collect();
+            row.push_bind(&d.app)
+                .push_bind(&d.checkin_id)
+                .push_bind(ms(d.at))
+                .push_bind(d.latency_us)
+                .push_bind(&d.person)
+                .push_bind(json_list(&hooks));
+        }
+        None => nulls(&mut row, 6),
+    });
+    q.push(
+        ") AS v, json_each(v.column6) AS h JOIN webhook_endpoints e
+           ON e.brand_id = h.value ->> 2 AND e.status = 'active' AND instr(e.event_types, ",
+    )
+    .push_bind(kind.quoted())
+    .push(") > 0 WHERE ")
+    .push(MINE);
 }
 
 /// One webhook message a decision reports, before it is joined to the subscribed endpoints.
@@ -314,9 +372,10 @@ struct Outbox<'a> {
     brand: &'a str,
 }
 
-/// Outbox rows of `kind` for `rows`, one per active endpoint of the row's brand that
-/// subscribes to it, written only with this attempt's own decision row (see `MINE`).
-fn push_outbox(q: &mut QueryBuilder<Sqlite>, kind: EventType, rows: &[Outbox]) {
+/// Outbox rows of `kind`, one slot each (an empty slot writes nothing), one per active
+/// endpoint of the row's brand that subscribes to it, written only with this attempt's own
+/// decision row (see `MINE`).
+fn push_outbox(q: &mut QueryBuilder<Sqlite>, kind: EventType, rows: &[Option<Outbox>]) {
     q.push(
         "; INSERT OR IGNORE INTO webhook_outbox (endpoint_id, msg_id, brand_id, event_type,
            person, payload, created_at, next_attempt_at, status, attempts)
@@ -324,15 +383,18 @@ fn push_outbox(q: &mut QueryBuilder<Sqlite>, kind: EventType, rows: &[Outbox]) {
     )
     .push_bind(kind.as_str())
     .push(", v.column6, v.column7, v.column3, v.column3, 'pending', 0 FROM (");
-    q.push_values(rows, |mut row, o| {
-        row.push_bind(&o.d.app)
-            .push_bind(&o.d.checkin_id)
-            .push_bind(ms(o.d.at))
-            .push_bind(o.d.latency_us)
-            .push_bind(&o.msg_id)
-            .push_bind(o.person)
-            .push_bind(&o.payload)
-            .push_bind(o.brand);
+    q.push_values(rows, |mut row, o| match o {
+        Some(o) => {
+            row.push_bind(&o.d.app)
+                .push_bind(&o.d.checkin_id)
+                .push_bind(ms(o.d.at))
+                .push_bind(o.d.latency_us)
+                .push_bind(&o.msg_id)
+                .push_bind(o.person)
+                .push_bind(&o.payload)
+                .push_bind(o.brand);
+        }
+        None => nulls(&mut row, 8),
     });
     q.push(
         ") AS v JOIN webhook_endpoints e ON e.brand_id = v.column8 AND e.status = 'active'

@@ -54,15 +54,13 @@ impl Statements for EventWrite {
         }
         // A row comes back only when the event was new. (`WHERE true` lets SQLite parse the
         // upsert after `INSERT ... SELECT`.)
-        let returning =
-            format!(" ON CONFLICT (app_id, event_id) DO NOTHING RETURNING {job} AS job");
         if let Some(g) = &self.guard {
             q.push(" WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = ")
                 .push_bind(g.id.clone())
                 .push(" AND status = ")
                 .push_bind(g.from.as_str())
-                .push(")")
-                .push(&returning);
+                .push(")");
+            returning(q, job);
             if let Some(next) = g.to {
                 let column = match next {
                     Status::Opened => "opened_at",
@@ -83,7 +81,8 @@ impl Statements for EventWrite {
             }
             return;
         }
-        q.push(" WHERE true").push(&returning);
+        q.push(" WHERE true");
+        returning(q, job);
         match &ev.kind {
             EventKind::Purchase(p) => {
                 q.push(
@@ -126,6 +125,14 @@ impl Statements for EventWrite {
             _ => {}
         }
     }
+}
+
+/// The end of the event's `INSERT`: a row tagged with the job (a parameter, so the text is
+/// the same for every job and the prepared statement is reused) when the event was new.
+fn returning(q: &mut QueryBuilder<Sqlite>, job: i64) {
+    q.push(" ON CONFLICT (app_id, event_id) DO NOTHING RETURNING ")
+        .push_bind(job)
+        .push(" AS job");
 }
 
 /// The webhook event a delivery's move to `status` reports, if any.
