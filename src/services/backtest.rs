@@ -3,7 +3,7 @@
 //! caps on a virtual limiter advanced in time order with every brand's live deliveries
 //! (docs/backtest.md).
 //!
-//! Long (about 570 lines) because it is one use case whose parts are read together: the
+//! Long (about 630 lines) because it is one use case whose parts are read together: the
 //! request and answer documents with their field notes, the period's checks, and the tally
 //! that turns replayed moments into the answer. The replay itself is `checkins/replay.rs`.
 //!
