@@ -23,7 +23,7 @@ use crate::clock::ManualClock;
 use crate::decisions::replay::{
     LiveDelivery, MomentContext, MomentTrace, MomentWeather, RecordedMoment,
 };
-use crate::decisions::trace::{AudienceFacts, HabitFacts, Signal};
+use crate::decisions::trace::{AudienceFacts, Signal};
 use crate::domain::{BrandId, Latitude, Longitude, ReportedAccuracyM, SpeedMps};
 use crate::fences::index::FenceMatch;
 use crate::habits::{HabitFeatures, InProcessHabits};
@@ -304,8 +304,8 @@ impl Replayer {
                     local: c.recorded_at.with_timezone(&info.timezone),
                     info,
                     quiet: f.quiet_hours,
-                    fence_habit: f.habit_fence.map(features),
-                    brand_habit: f.habit_brand.map(features),
+                    fence_habit: f.habit_fence.map(HabitFeatures::from),
+                    brand_habit: f.habit_brand.map(HabitFeatures::from),
                 })
             })
             .collect()
@@ -327,17 +327,6 @@ fn checkin(m: &RecordedMoment, ctx: &MomentContext) -> Option<Checkin> {
         app_state: ctx.app_state,
         is_mocked: ctx.is_mocked,
     })
-}
-
-fn features(h: HabitFacts) -> HabitFeatures {
-    HabitFeatures {
-        visits_7d: h.visits_7d,
-        visits_28d: h.visits_28d,
-        visits_per_week: h.visits_per_week,
-        days_since_last_visit: h.days_since_last_visit,
-        dwell_s: h.dwell_s,
-        usual_hour: h.usual_hour,
-    }
 }
 
 /// The profile the rules read, from the facts the trace kept.

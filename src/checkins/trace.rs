@@ -36,14 +36,35 @@ pub(super) struct Trace {
 }
 
 fn habit(h: &Option<HabitFeatures>) -> Option<HabitFacts> {
-    h.as_ref().map(|h| HabitFacts {
-        visits_7d: h.visits_7d,
-        visits_28d: h.visits_28d,
-        visits_per_week: h.visits_per_week,
-        days_since_last_visit: h.days_since_last_visit,
-        dwell_s: h.dwell_s,
-        usual_hour: h.usual_hour,
-    })
+    h.as_ref().map(HabitFacts::from)
+}
+
+/// The habit features as the trace records them.
+impl From<&HabitFeatures> for HabitFacts {
+    fn from(h: &HabitFeatures) -> Self {
+        HabitFacts {
+            visits_7d: h.visits_7d,
+            visits_28d: h.visits_28d,
+            visits_per_week: h.visits_per_week,
+            days_since_last_visit: h.days_since_last_visit,
+            dwell_s: h.dwell_s,
+            usual_hour: h.usual_hour,
+        }
+    }
+}
+
+/// The habit features of a recorded moment, as a replay gives them to the rules again.
+impl From<HabitFacts> for HabitFeatures {
+    fn from(h: HabitFacts) -> Self {
+        HabitFeatures {
+            visits_7d: h.visits_7d,
+            visits_28d: h.visits_28d,
+            visits_per_week: h.visits_per_week,
+            days_since_last_visit: h.days_since_last_visit,
+            dwell_s: h.dwell_s,
+            usual_hour: h.usual_hour,
+        }
+    }
 }
 
 /// JSON text of a value whose serialization cannot fail (plain structs, no maps with
